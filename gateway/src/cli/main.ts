@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfigFile, resolveConfig, applyEnvOverrides, type GatewayConfig } from '../config';
+import { createConsoleLogger } from '../deps';
+import { startGateway } from '../server/startGateway';
+
+const USAGE = `Usage:
+  junction --config FILE                 serve with a YAML or JSON config file
+  junction --supergraph FILE [--port N]  serve a composed supergraph file, no other setup
+Options:
+  --host HOST      interface to bind (default 0.0.0.0)
+  --port N         port (default 4000; env JUNCTION_PORT or PORT also set it)
+  -h, --help       this text`;
+
+/** The `junction` command. Returns when the server is listening; exits the process on fatal errors. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        supergraph: { type: 'string', short: 's' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    return fatal(`${(err as Error).message}\n\n${USAGE}`, 2);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (!args.config === !args.supergraph) return fatal(`Give --config FILE or --supergraph FILE.\n\n${USAGE}`, 2);
+
+  let config: GatewayConfig;
+  let supergraphPath: string | undefined;
+  try {
+    if (args.config) {
+      ({ config, supergraphPath } = loadConfigFile(args.config, env));
+      if (args.port !== undefined || args.host !== undefined) {
+        config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
+      }
+    } else {
+      supergraphPath = resolve(args.supergraph!);
+      const raw = applyEnvOverrides({ supergraph: supergraphPath }, env) as Record<string, unknown>;
+      const listen = { ...(raw.listen as object | undefined), ...cliListen(args.port, args.host) };
+      config = resolveConfig({ ...raw, listen });
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) return fatal(err.message, 2);
+    throw err;
+  }
+
+  const logger = createConsoleLogger(config.logLevel);
+  try {
+    const started = await startGateway({ config, supergraphPath, logger });
+    logger.info('junction listening', { url: started.url });
+    const stop = (signal: string) => {
+      logger.info('shutting down', { signal });
+      started.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  } catch (err) {
+    return fatal(`junction could not start: ${(err as Error).message}`, 1);
+  }
+}
+
+function cliListen(port: string | undefined, host: string | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n)) throw new ConfigError('listen.port', `--port "${port}" is not a port number`);
+    out.port = n;
+  }
+  if (host !== undefined) out.host = host;
+  return out;
+}
+
+function fatal(message: string, code: number): never {
+  process.stderr.write(message + '\n');
+  process.exit(code);
+}

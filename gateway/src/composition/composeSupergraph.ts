@@ -1,0 +1,83 @@
+import { composeServices } from '@apollo/composition';
+import { parse, type DocumentNode, type GraphQLError } from 'graphql';
+
+/** One subgraph as composition sees it: a name, the URL the gateway will call, and its federation SDL. */
+export interface SubgraphSource {
+  name: string;
+  url: string;
+  sdl: string | DocumentNode;
+}
+
+/** A composition error in the shape the CLI, the admin API and logs report it. */
+export interface CompositionErrorInfo {
+  code: string;
+  message: string;
+  /** The subgraphs the error involves, when composition says (or the message names them). */
+  subgraphs: string[];
+}
+
+export type CompositionOutcome =
+  | { ok: true; supergraphSdl: string; hints: Array<{ code: string; message: string }> }
+  | { ok: false; errors: CompositionErrorInfo[] };
+
+/**
+ * Composes subgraphs into a supergraph with `@apollo/composition`. Pure: no I/O. Never throws for
+ * bad input; an SDL that does not parse is reported like any composition error.
+ */
+export function composeSupergraph(subgraphs: readonly SubgraphSource[]): CompositionOutcome {
+  const names = subgraphs.map((s) => s.name);
+  const services = [];
+  const parseErrors: CompositionErrorInfo[] = [];
+  for (const s of subgraphs) {
+    if (typeof s.sdl !== 'string') {
+      services.push({ name: s.name, url: s.url, typeDefs: s.sdl });
+      continue;
+    }
+    try {
+      services.push({ name: s.name, url: s.url, typeDefs: parse(s.sdl) });
+    } catch (err) {
+      parseErrors.push({ code: 'INVALID_GRAPHQL', message: `[${s.name}] ${(err as Error).message}`, subgraphs: [s.name] });
+    }
+  }
+  if (parseErrors.length > 0) return { ok: false, errors: parseErrors };
+  if (services.length === 0) {
+    return { ok: false, errors: [{ code: 'NO_SUBGRAPHS', message: 'There are no subgraphs to compose.', subgraphs: [] }] };
+  }
+
+  const result = composeServices(services);
+  if (result.errors) {
+    return { ok: false, errors: result.errors.map((e) => describeError(e, names)) };
+  }
+  return {
+    ok: true,
+    supergraphSdl: result.supergraphSdl,
+    hints: result.hints.map((h) => ({ code: h.definition.code, message: h.message })),
+  };
+}
+
+function describeError(error: GraphQLError, names: readonly string[]): CompositionErrorInfo {
+  const involved = new Set<string>();
+  for (const node of error.nodes ?? []) {
+    // @apollo/federation-internals tags the AST nodes it reports with the subgraph they come from.
+    const subgraph = (node as { subgraph?: unknown }).subgraph;
+    if (typeof subgraph === 'string') involved.add(subgraph);
+  }
+  if (involved.size === 0) {
+    // Some errors carry no tagged nodes but name their subgraphs in the message, quoted or in brackets.
+    for (const name of names) {
+      if (error.message.includes(`"${name}"`) || error.message.includes(`[${name}]`)) involved.add(name);
+    }
+  }
+  return {
+    code: String(error.extensions?.code ?? 'COMPOSITION_ERROR'),
+    message: error.message,
+    subgraphs: [...involved].sort(),
+  };
+}
+
+/** Human-readable lines for a failed composition: one per error, with its code and subgraphs. */
+export function formatCompositionErrors(errors: readonly CompositionErrorInfo[]): string {
+  return errors
+    .map((e) => `  - [${e.code}]${e.subgraphs.length ? ` (subgraphs: ${e.subgraphs.join(', ')})` : ''} ${e.message}`)
+    .join('\n');
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { ConfigError } from './configError';
+
+/** Names a subgraph can have: they become enum values in the supergraph, so GraphQL name rules apply. */
+export const SUBGRAPH_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+const httpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'expected an http(s) URL');
+
+const ListenSchema = z
+  .object({
+    /** Interface to bind. Default `0.0.0.0`. */
+    host: z.string().min(1).default('0.0.0.0'),
+    /** TCP port; 0 picks a free one. Default 4000. Env `JUNCTION_PORT` (or `PORT`) overrides it. */
+    port: z.number().int().min(0).max(65535).default(4000),
+  })
+  .strict();
+
+const LimitsSchema = z
+  .object({
+    /** Largest request body accepted, in bytes. Default 1 MiB. Bigger bodies get 413. */
+    maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+    /** Per-subgraph request timeout in ms. Default 30 000. A timed-out fetch is a SUBGRAPH_UNAVAILABLE error. */
+    subgraphTimeoutMs: z.number().int().min(1).default(30_000),
+    /**
+     * Deepest field nesting allowed, fragments expanded. Default 0 (off). Lower rejects legitimate
+     * deep queries; higher widens the denial-of-service surface.
+     */
+    maxDepth: z.number().int().min(0).default(0),
+    /** Most keep-alive connections per subgraph origin. Default 128. */
+    subgraphConnections: z.number().int().min(1).default(128),
+  })
+  .strict();
+
+const CacheSchema = z
+  .object({
+    /** Parsed documents kept (LRU), keyed by query text. Default 1000. */
+    documents: z.number().int().min(1).default(1000),
+    /** Validated, planned operations kept per supergraph (LRU), keyed by query text and operation name. Default 1000. */
+    plans: z.number().int().min(1).default(1000),
+  })
+  .strict();
+
+export const GatewayConfigSchema = z
+  .object({
+    listen: ListenSchema.default(ListenSchema.parse({})),
+    /** Path of a composed supergraph SDL file (relative to the config file). Give this or `subgraphs`. */
+    supergraph: z.string().min(1).optional(),
+    /** Subgraphs to fetch SDL from (`{ _service { sdl } }`) and compose at startup. Give this or `supergraph`. */
+    subgraphs: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(SUBGRAPH_NAME, 'expected letters, digits, "_" or "-", starting with a letter or "_"'),
+            url: httpUrl,
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional(),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    cache: CacheSchema.default(CacheSchema.parse({})),
+    /** Serve GraphiQL at GET /graphql to browsers. Default true. */
+    graphiql: z.boolean().default(true),
+    /** Log level: debug, info, warn, error or silent. Default info. */
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /**
+     * Share one subgraph request among identical in-flight query fetches (same subgraph, same
+     * operation, same variables). Default true; mutations are never deduplicated.
+     */
+    deduplicateSubgraphRequests: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if ((cfg.supergraph === undefined) === (cfg.subgraphs === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['supergraph'], message: 'give exactly one of "supergraph" (a file) or "subgraphs" (a list)' });
+    }
+    const names = new Set<string>();
+    for (const [i, s] of (cfg.subgraphs ?? []).entries()) {
+      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['subgraphs', i, 'name'], message: `duplicate subgraph name "${s.name}"` });
+      names.add(s.name);
+    }
+  });
+
+export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
+export type GatewayConfig = Readonly<z.output<typeof GatewayConfigSchema>>;
+
+/**
+ * Fills in defaults, validates and freezes a config object. Throws a ConfigError naming the first
+ * bad option.
+ */
+export function resolveConfig(input: unknown): GatewayConfig {
+  const parsed = GatewayConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map(String).join('.');
+    let reason = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const keys = (issue as { keys: string[] }).keys;
+      return fail(path ? `${path}.${keys[0]}` : keys[0], 'unknown option');
+    }
+    return fail(path, reason);
+  }
+  return deepFreeze(parsed.data);
+}
+
+function fail(path: string, reason: string): never {
+  throw new ConfigError(path, reason);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

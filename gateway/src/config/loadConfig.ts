@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './configError';
+import { resolveConfig, type GatewayConfig } from './gatewayConfig';
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** Absolute path of the supergraph file, when the config names one. */
+  supergraphPath?: string;
+}
+
+/**
+ * Reads a YAML or JSON config file, applies env overrides and validates it. This module and
+ * `envOverrides` are the only code that reads `process.env`.
+ */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError('', `${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const config = resolveConfig(applyEnvOverrides(raw, env));
+  return {
+    config,
+    supergraphPath: config.supergraph === undefined ? undefined : resolvePath(dirname(resolve(file)), config.supergraph),
+  };
+}
+
+/** `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`. */
+export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  const portText = env.JUNCTION_PORT ?? env.PORT;
+  if (portText === undefined || portText === '') return raw;
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('listen.port', `env ${env.JUNCTION_PORT !== undefined ? 'JUNCTION_PORT' : 'PORT'}="${portText}" is not a port number`);
+  }
+  const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const listen = obj.listen && typeof obj.listen === 'object' ? (obj.listen as Record<string, unknown>) : {};
+  return { ...obj, listen: { ...listen, port } };
+}
+
+function resolvePath(base: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(base, p);
+}

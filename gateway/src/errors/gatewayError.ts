@@ -1,0 +1,77 @@
+import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
+
+/**
+ * Every error code Junction itself produces. Subgraph errors keep their own codes. Each code has a row
+ * in the README's error table; the HTTP status is what a request failing with only that error gets.
+ */
+export const GatewayErrorCode = {
+  /** The HTTP request is not a GraphQL request: bad JSON, no query, bad parameters. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The query text does not parse. */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The operation is not valid against the API schema. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** Variables missing or of the wrong type. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** `operationName` names no operation in the document, or the document has several and none is named. */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** A subgraph could not be reached or timed out. */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  /** A subgraph answered, but not with a GraphQL response (HTTP error page, bad JSON). */
+  SUBGRAPH_INVALID_RESPONSE: 'SUBGRAPH_INVALID_RESPONSE',
+  /** A subgraph answered with an error that carried no code of its own. */
+  DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
+  /** No supergraph is loaded yet. */
+  SUPERGRAPH_NOT_READY: 'SUPERGRAPH_NOT_READY',
+  /** Query planning failed for a valid operation: a gateway bug, reported with the request id. */
+  QUERY_PLANNING_FAILED: 'QUERY_PLANNING_FAILED',
+  /** Anything unexpected; the message is masked and the request id points to the log line. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** The selection is nested deeper than `limits.maxDepth`. */
+  DEPTH_LIMIT_EXCEEDED: 'DEPTH_LIMIT_EXCEEDED',
+  /** Subscriptions and @defer are not served yet. */
+  OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
+} as const;
+export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
+
+declare module 'graphql' {
+  interface GraphQLErrorExtensions {
+    /** Ours come from GatewayErrorCode; forwarded subgraph codes pass through. */
+    code?: string;
+    serviceName?: string;
+    http?: { status?: number; headers?: Record<string, string> };
+  }
+}
+
+export function gatewayError(
+  code: GatewayErrorCode,
+  message: string,
+  options: GraphQLErrorOptions & { status?: number } = {},
+): GraphQLError {
+  const { status, ...rest } = options;
+  const extensions: Record<string, unknown> = { ...rest.extensions, code };
+  if (status !== undefined) extensions.http = { status };
+  return new GraphQLError(message, { ...rest, extensions });
+}
+
+/** The HTTP status an error asks for, if any. */
+export function statusOf(error: GraphQLError): number | undefined {
+  const http = error.extensions?.http as { status?: number } | undefined;
+  return http?.status;
+}
+
+/**
+ * The client-facing form of an error: message, locations, path and extensions, never the original
+ * error, a stack or the internal `http` hint.
+ */
+export function formatError(error: GraphQLError): GraphQLFormattedError {
+  const formatted: { -readonly [K in keyof GraphQLFormattedError]: GraphQLFormattedError[K] } = { message: error.message };
+  if (error.locations !== undefined) formatted.locations = error.locations;
+  if (error.path !== undefined) formatted.path = error.path;
+  const extensions = error.extensions;
+  if (extensions && Object.keys(extensions).length > 0) {
+    const { http: _http, ...visible } = extensions as Record<string, unknown>;
+    if (Object.keys(visible).length > 0) formatted.extensions = visible;
+  }
+  return formatted;
+}

@@ -1,0 +1,422 @@
+/**
+ * Response shaping: the last step of a request. Plan execution leaves a merged tree of everything the
+ * subgraphs returned, including keys and `@requires` inputs the client never asked for, in no
+ * particular order. Shaping walks the client's operation over that tree and produces the response:
+ * only the requested fields, in query order, with aliases, `@skip`/`@include`, `__typename`,
+ * abstract-type fragments, leaf value checks and null propagation for non-null fields
+ * (https://spec.graphql.org/October2021/#sec-Handling-Field-Errors).
+ *
+ * The operation is compiled once into a `SelectionShape[]` tree (cached with the plan), so a request
+ * only walks plain objects. The semantics follow @apollo/gateway's `computeResponse`, our oracle.
+ */
+import {
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  getNamedType,
+  isCompositeType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isAbstractType,
+  type DirectiveNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLOutputType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+
+type TypeShape =
+  | { readonly kind: 'nonNull'; readonly of: TypeShape; readonly printed: string }
+  | { readonly kind: 'list'; readonly of: TypeShape; readonly printed: string }
+  | { readonly kind: 'leaf'; readonly check: (value: unknown) => boolean; readonly printed: string }
+  | { readonly kind: 'composite'; readonly printed: string };
+
+/** `@skip(if:)` / `@include(if:)`: a literal or a variable name. */
+interface Condition {
+  readonly include: boolean;
+  readonly value: boolean | string;
+}
+
+export interface FieldShape {
+  readonly kind: 'field';
+  readonly responseName: string;
+  readonly special: 'typename' | 'introspection' | undefined;
+  readonly node: FieldNode;
+  readonly type: TypeShape;
+  readonly selections: readonly SelectionShape[] | undefined;
+  readonly conditions: readonly Condition[] | undefined;
+}
+
+export interface FragmentShape {
+  readonly kind: 'fragment';
+  /** Undefined for an inline fragment without type condition. */
+  readonly typeCondition: string | undefined;
+  /** Object types the condition matches. */
+  readonly possibleTypes: ReadonlySet<string> | undefined;
+  readonly selections: readonly SelectionShape[];
+  readonly conditions: readonly Condition[] | undefined;
+}
+
+export type SelectionShape = FieldShape | FragmentShape;
+
+export interface OperationShape {
+  readonly rootTypeName: string;
+  readonly selections: readonly SelectionShape[];
+  readonly hasIntrospection: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation
+
+const INT_TEXT = /^[+-]?\d+$/;
+
+/** Leaf checks as @apollo/federation-internals' isValidLeafValue applies them. */
+function leafCheck(schema: GraphQLSchema, name: string): (value: unknown) => boolean {
+  switch (name) {
+    case 'Boolean':
+      return (v) => typeof v === 'boolean';
+    case 'Int':
+      return (v) => typeof v === 'number' && Number.isFinite(v) && INT_TEXT.test(String(v));
+    case 'Float':
+      return (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'String':
+      return (v) => typeof v === 'string';
+    case 'ID':
+      return (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v) && INT_TEXT.test(String(v)));
+  }
+  const type = schema.getType(name);
+  if (isEnumType(type)) {
+    const values = new Set(type.getValues().map((v) => v.name));
+    return (v) => typeof v === 'string' && values.has(v);
+  }
+  return () => true; // custom scalars: any value
+}
+
+export function compileOperationShape(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+): OperationShape {
+  const root = schema.getRootType(operation.operation);
+  if (!root) throw new Error(`Schema has no ${operation.operation} root type`);
+  const state = { hasIntrospection: false };
+  const typeShapes = new Map<string, TypeShape>();
+
+  const typeShape = (type: GraphQLOutputType): TypeShape => {
+    const printed = String(type);
+    let shape = typeShapes.get(printed);
+    if (shape) return shape;
+    if (isNonNullType(type)) shape = { kind: 'nonNull', of: typeShape(type.ofType), printed };
+    else if (isListType(type)) shape = { kind: 'list', of: typeShape(type.ofType), printed };
+    else if (isCompositeType(type)) shape = { kind: 'composite', printed };
+    else shape = { kind: 'leaf', check: leafCheck(schema, type.name), printed };
+    typeShapes.set(printed, shape);
+    return shape;
+  };
+
+  const possibleTypes = (type: GraphQLCompositeType): ReadonlySet<string> =>
+    new Set(isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
+
+  const compileSelectionSet = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): SelectionShape[] => {
+    const out: SelectionShape[] = [];
+    for (const selection of selectionSet.selections) {
+      const conditions = compileConditions(selection.directives);
+      if (conditions === false) continue; // statically skipped
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        const responseName = selection.alias?.value ?? name;
+        if (name === '__typename') {
+          out.push({ kind: 'field', responseName, special: 'typename', node: selection, type: typeShape(schemaTypenameType), selections: undefined, conditions });
+          continue;
+        }
+        if (name === '__schema' || name === '__type') {
+          state.hasIntrospection = true;
+          out.push({ kind: 'field', responseName, special: 'introspection', node: selection, type: typeShape(schemaTypenameType), selections: undefined, conditions });
+          continue;
+        }
+        if (isAbstractType(parentType) && !('getFields' in parentType)) {
+          throw new Error(`Cannot select ${name} on union ${parentType.name}`);
+        }
+        const def = (parentType as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name];
+        if (!def) throw new Error(`Unknown field ${parentType.name}.${name}`);
+        const named = getNamedType(def.type);
+        out.push({
+          kind: 'field',
+          responseName,
+          special: undefined,
+          node: selection,
+          type: typeShape(def.type),
+          selections: selection.selectionSet && isCompositeType(named) ? compileSelectionSet(selection.selectionSet, named) : undefined,
+          conditions,
+        });
+      } else {
+        let typeConditionName: string | undefined;
+        let selSet: SelectionSetNode;
+        if (selection.kind === Kind.INLINE_FRAGMENT) {
+          typeConditionName = selection.typeCondition?.name.value;
+          selSet = selection.selectionSet;
+        } else {
+          const fragment = fragments.get(selection.name.value);
+          if (!fragment) throw new Error(`Unknown fragment ${selection.name.value}`);
+          typeConditionName = fragment.typeCondition.name.value;
+          selSet = fragment.selectionSet;
+        }
+        const conditionType = typeConditionName ? schema.getType(typeConditionName) : parentType;
+        if (!conditionType || !isCompositeType(conditionType)) throw new Error(`Unknown type ${typeConditionName}`);
+        out.push({
+          kind: 'fragment',
+          typeCondition: typeConditionName,
+          possibleTypes: typeConditionName ? possibleTypes(conditionType) : undefined,
+          selections: compileSelectionSet(selSet, conditionType),
+          conditions,
+        });
+      }
+    }
+    return out;
+  };
+
+  const schemaTypenameType = schema.getType('String') as GraphQLOutputType;
+  const selections = compileSelectionSet(operation.selectionSet, root);
+  return { rootTypeName: root.name, selections, hasIntrospection: state.hasIntrospection };
+}
+
+/** Returns undefined (always included), false (never included) or the conditions to check per request. */
+function compileConditions(directives: readonly DirectiveNode[] | undefined): Condition[] | undefined | false {
+  if (!directives || directives.length === 0) return undefined;
+  const conditions: Condition[] = [];
+  for (const d of directives) {
+    const include = d.name.value === 'include';
+    if (!include && d.name.value !== 'skip') continue;
+    const arg = d.arguments?.find((a) => a.name.value === 'if');
+    if (!arg) continue;
+    if (arg.value.kind === Kind.BOOLEAN) {
+      if (arg.value.value !== include) return false;
+    } else if (arg.value.kind === Kind.VARIABLE) {
+      conditions.push({ include, value: arg.value.name.value });
+    }
+  }
+  return conditions.length > 0 ? conditions : undefined;
+}
+
+export function conditionsPass(conditions: readonly Condition[], variables: Readonly<Record<string, unknown>>): boolean {
+  for (const c of conditions) {
+    const v = typeof c.value === 'boolean' ? c.value : variables[c.value] === true;
+    if (v !== c.include) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Application
+
+export interface ShapeResult {
+  data: Record<string, unknown> | null;
+  /** Value-completion problems (non-null violations, invalid leaf values, unknown __typename). */
+  errors: GraphQLError[];
+}
+
+interface ShapeContext {
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly kinds: TypeKinds;
+  readonly introspect: (field: FieldShape) => unknown;
+  readonly errors: GraphQLError[];
+  readonly path: Array<string | number>;
+  // Out-parameters of completeValue, read right after each call (saves an allocation per field).
+  invalid: boolean;
+  hasErrors: boolean;
+}
+
+/** For each type name in the API schema: 'object', or 'abstract' for interfaces and unions. */
+export type TypeKinds = ReadonlyMap<string, 'object' | 'abstract'>;
+
+const typeKindsCache = new WeakMap<GraphQLSchema, TypeKinds>();
+export function typeKindsOf(schema: GraphQLSchema): TypeKinds {
+  let kinds = typeKindsCache.get(schema);
+  if (!kinds) {
+    const map = new Map<string, 'object' | 'abstract'>();
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isObjectType(type)) map.set(type.name, 'object');
+      else if (isAbstractType(type)) map.set(type.name, 'abstract');
+    }
+    kinds = map;
+    typeKindsCache.set(schema, kinds);
+  }
+  return kinds;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+export function applyOperationShape(
+  shape: OperationShape,
+  input: Record<string, unknown>,
+  options: { schema: GraphQLSchema; variables: Readonly<Record<string, unknown>>; introspect: (field: FieldShape) => unknown },
+): ShapeResult {
+  const ctx: ShapeContext = {
+    variables: options.variables,
+    kinds: typeKindsOf(options.schema),
+    introspect: options.introspect,
+    errors: [],
+    path: [],
+    invalid: false,
+    hasErrors: false,
+  };
+  const data: Record<string, unknown> = Object.create(null);
+  const bubbled = applySelections(ctx, input, shape.selections, data, shape.rootTypeName);
+  return { data: bubbled ? null : data, errors: ctx.errors };
+}
+
+/** Returns true when a null must bubble up to the parent. */
+function applySelections(
+  ctx: ShapeContext,
+  input: Record<string, unknown>,
+  selections: readonly SelectionShape[],
+  output: Record<string, unknown>,
+  parentType: string,
+): boolean {
+  for (let i = 0; i < selections.length; i++) {
+    const selection = selections[i];
+    if (selection.conditions !== undefined && !conditionsPass(selection.conditions, ctx.variables)) continue;
+
+    if (selection.kind === 'field') {
+      const responseName = selection.responseName;
+      const outputValue = output[responseName];
+      if (selection.special === 'introspection') {
+        if (outputValue === undefined) output[responseName] = ctx.introspect(selection);
+        continue;
+      }
+      let inputValue = hasOwn.call(input, responseName) ? (input[responseName] ?? null) : null;
+      if (selection.special === 'typename') {
+        if (outputValue === undefined) {
+          if (inputValue === null && responseName !== '__typename') {
+            inputValue = hasOwn.call(input, '__typename') ? (input.__typename ?? null) : null;
+          }
+          // The subgraph's __typename wins when it names a type of the API schema; root types and
+          // @interfaceObject types can report names the supergraph does not use.
+          let typeName = parentType;
+          if (typeof inputValue === 'string' && ctx.kinds.has(inputValue)) typeName = inputValue;
+          if (ctx.kinds.get(typeName) !== 'object') return true;
+          output[responseName] = typeName;
+        }
+        continue;
+      }
+      ctx.path.push(responseName);
+      const updated = completeValue(ctx, outputValue, selection.type, inputValue, selection.selections, parentType);
+      output[responseName] = updated;
+      ctx.path.pop();
+      if (ctx.invalid) return true;
+    } else {
+      const typename = input.__typename;
+      let applies = true;
+      if (selection.possibleTypes !== undefined) {
+        const runtime = typeof typename === 'string' && typename ? typename : parentType;
+        applies = runtime === selection.typeCondition || selection.possibleTypes.has(runtime);
+      }
+      if (applies && applySelections(ctx, input, selection.selections, output, selection.typeCondition ?? parentType)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+function describeLast(ctx: ShapeContext, type: TypeShape, parentType: string): string {
+  const last = ctx.path[ctx.path.length - 1];
+  return typeof last === 'string' ? `field ${parentType}.${last}` : `array element of type ${type.printed} at index ${last}`;
+}
+
+function valueError(ctx: ShapeContext, message: string): void {
+  ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: 'INVALID_GRAPHQL' } }));
+}
+
+/**
+ * Computes the output value for one position. Sets ctx.invalid when the value is a null where the
+ * type is non-null (the caller must bubble it), and ctx.hasErrors when an error was already recorded
+ * for it (so bubbling records no second one).
+ */
+function completeValue(
+  ctx: ShapeContext,
+  outputValue: unknown,
+  type: TypeShape,
+  inputValue: unknown,
+  selections: readonly SelectionShape[] | undefined,
+  parentType: string,
+): unknown {
+  ctx.invalid = false;
+  ctx.hasErrors = false;
+  // Already computed: a repeated leaf, or a null (bubbling, if any, already happened then).
+  if (outputValue === null || (outputValue !== undefined && selections === undefined)) return outputValue;
+
+  switch (type.kind) {
+    case 'nonNull': {
+      const updated = completeValue(ctx, outputValue, type.of, inputValue, selections, parentType);
+      if (updated === null) {
+        if (!ctx.hasErrors) valueError(ctx, `Cannot return null for non-nullable ${describeLast(ctx, type.of, parentType)}.`);
+        ctx.invalid = true;
+        ctx.hasErrors = true;
+        return null;
+      }
+      ctx.invalid = false;
+      ctx.hasErrors = false;
+      return updated;
+    }
+    case 'list': {
+      if (inputValue === null) return null;
+      if (!Array.isArray(inputValue) || (outputValue !== undefined && (!Array.isArray(outputValue) || outputValue.length !== inputValue.length))) {
+        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+        ctx.hasErrors = true;
+        return null;
+      }
+      const list: unknown[] = outputValue === undefined ? new Array(inputValue.length) : (outputValue as unknown[]);
+      let nullify = false;
+      let hasErrors = false;
+      for (let i = 0; i < inputValue.length; i++) {
+        ctx.path.push(i);
+        list[i] = completeValue(ctx, list[i], type.of, inputValue[i] === undefined ? null : inputValue[i], selections, parentType);
+        ctx.path.pop();
+        nullify ||= ctx.invalid;
+        hasErrors ||= ctx.hasErrors;
+      }
+      ctx.invalid = false;
+      ctx.hasErrors = hasErrors;
+      return nullify ? null : list;
+    }
+    case 'composite': {
+      if (inputValue === null) return null;
+      if (typeof inputValue !== 'object' || Array.isArray(inputValue) || selections === undefined) {
+        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+        ctx.hasErrors = true;
+        return null;
+      }
+      const obj = inputValue as Record<string, unknown>;
+      const typename = obj.__typename;
+      let objType = type.printed;
+      if (typeof typename === 'string' && typename !== '') {
+        // An unknown name is typically an @inaccessible implementation: do not leak it in the message.
+        if (!ctx.kinds.has(typename)) {
+          valueError(ctx, `Invalid __typename found for object at ${describeLast(ctx, type, parentType)}.`);
+          ctx.hasErrors = true;
+          return null;
+        }
+        objType = typename;
+      }
+      const out = (outputValue ?? Object.create(null)) as Record<string, unknown>;
+      const bubbled = applySelections(ctx, obj, selections, out, objType);
+      ctx.invalid = false;
+      ctx.hasErrors = bubbled;
+      return bubbled ? null : out;
+    }
+    case 'leaf': {
+      if (inputValue === null) return null;
+      if (!type.check(inputValue)) {
+        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+        ctx.hasErrors = true;
+        return null;
+      }
+      return inputValue;
+    }
+  }
+}

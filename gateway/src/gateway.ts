@@ -1,0 +1,347 @@
+/**
+ * The request pipeline, transport aside: parse -> validate -> resolve operation and variables -> plan
+ * -> execute -> shape, with plugin hooks between the phases. The HTTP server (server/) adapts
+ * requests to `Gateway.handle`; tests and benchmarks can call it directly.
+ */
+import { randomUUID } from 'node:crypto';
+import type { QueryPlan } from '@apollo/query-planner';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  executeSync,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { LRUCache } from 'lru-cache';
+import type { GatewayConfig } from './config';
+import { createConsoleLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
+import { GatewayErrorCode, formatError, gatewayError, statusOf } from './errors/gatewayError';
+import { executePlan } from './execution/executePlan';
+import { applyOperationShape, compileOperationShape, type FieldShape, type OperationShape } from './execution/responseShape';
+import { SubgraphClient } from './execution/subgraphClient';
+import { createUndiciFetch } from './execution/subgraphHttp';
+import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
+import { planOperation } from './planning/planOperation';
+import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
+import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
+
+export interface GatewayResponse {
+  status: number;
+  body: ExecutionResultBody;
+  /** Extra response headers (e.g. `allow` on 405). */
+  headers?: Record<string, string>;
+}
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  plugins?: readonly GatewayPlugin[];
+  clock?: Clock;
+  logger?: Logger;
+  /** Subgraph transport. Default: keep-alive undici pools. */
+  fetch?: Fetch;
+}
+
+/** A validated, planned operation: everything a repeat request can reuse. */
+interface PreparedOperation {
+  readonly operation: OperationDefinitionNode;
+  readonly plan: QueryPlan;
+  readonly shape: OperationShape;
+  readonly document: DocumentNode;
+}
+
+/** One supergraph and the caches that are only valid for it; replaced whole on a schema change. */
+interface SchemaState {
+  readonly loaded: LoadedSupergraph;
+  readonly validations: LRUCache<string, readonly GraphQLError[]>;
+  readonly operations: LRUCache<string, PreparedOperation>;
+}
+
+/** Thrown inside the pipeline to end a request early with errors. */
+class RequestError extends Error {
+  constructor(
+    readonly errors: readonly GraphQLError[],
+    readonly status: number,
+  ) {
+    super(errors[0]?.message ?? 'request error');
+  }
+}
+
+export class Gateway {
+  private state: SchemaState | undefined;
+  private readonly documents: LRUCache<string, DocumentNode | GraphQLError>;
+  private readonly validationRules: readonly ValidationRule[];
+  private readonly client: SubgraphClient;
+  private readonly ownedFetch: (Fetch & { close(): Promise<void> }) | undefined;
+  /** The transport to subgraphs, also used to fetch their SDL. */
+  readonly fetch: Fetch;
+  private readonly plugins: readonly GatewayPlugin[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+
+  constructor(readonly config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createConsoleLogger(config.logLevel);
+    this.plugins = options.plugins ?? [];
+    this.documents = new LRUCache({ max: config.cache.documents });
+    this.validationRules = config.limits.maxDepth > 0 ? [...specifiedRules, MaxDepthRule(config.limits.maxDepth)] : specifiedRules;
+    let fetch = options.fetch;
+    if (!fetch) {
+      this.ownedFetch = createUndiciFetch({ connections: config.limits.subgraphConnections, timeoutMs: config.limits.subgraphTimeoutMs });
+      fetch = this.ownedFetch;
+    }
+    this.fetch = fetch;
+    this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests);
+  }
+
+  /** The supergraph being served, if any. */
+  get supergraph(): LoadedSupergraph | undefined {
+    return this.state?.loaded;
+  }
+
+  /**
+   * Swaps in a new supergraph. Requests in flight finish on the one they started with; new requests
+   * use this one. Throws (and changes nothing) if the SDL is not a valid supergraph.
+   */
+  useSupergraph(sdl: string): LoadedSupergraph {
+    const loaded = loadSupergraph(sdl);
+    this.state = {
+      loaded,
+      validations: new LRUCache({ max: this.config.cache.plans }),
+      operations: new LRUCache({ max: this.config.cache.plans }),
+    };
+    this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
+    return loaded;
+  }
+
+  async close(): Promise<void> {
+    await this.ownedFetch?.close();
+  }
+
+  async handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now() };
+    let response: GatewayResponse;
+    try {
+      response = await this.run(request, context);
+    } catch (err) {
+      response = this.errorResponse(err, context);
+    }
+    return this.finish(request, context, response);
+  }
+
+  private async run(request: GatewayRequest, context: GatewayContext): Promise<GatewayResponse> {
+    const state = this.state;
+    if (!state) {
+      throw new RequestError([gatewayError(GatewayErrorCode.SUPERGRAPH_NOT_READY, 'The gateway has no supergraph loaded yet.')], 503);
+    }
+    let rejection: GraphQLError | undefined;
+    const reject = (error: GraphQLError) => {
+      rejection ??= error;
+    };
+    const checkRejected = () => {
+      if (rejection) throw new RequestError([rejection], statusOf(rejection) ?? 400);
+    };
+
+    for (const p of this.plugins) {
+      if (p.onRequest) await p.onRequest({ request, context, reject });
+      checkRejected();
+    }
+
+    const query = request.query;
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new RequestError(
+        [gatewayError(GatewayErrorCode.BAD_REQUEST, 'GraphQL operations must contain a non-empty `query`.')],
+        400,
+      );
+    }
+
+    const document = this.parse(query);
+    for (const p of this.plugins) {
+      if (p.onParsed) await p.onParsed({ request, context, reject, document });
+      checkRejected();
+    }
+
+    let validationErrors = state.validations.get(query);
+    if (!validationErrors) {
+      validationErrors = validate(state.loaded.schema, document, this.validationRules).map((e) =>
+        e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } }),
+      );
+      state.validations.set(query, validationErrors);
+    }
+    if (validationErrors.length > 0) throw new RequestError(validationErrors, 400);
+
+    const operation = getOperationAST(document, request.operationName);
+    if (!operation) {
+      const message = request.operationName
+        ? `Unknown operation named "${request.operationName}".`
+        : 'Must provide operation name if query contains multiple operations.';
+      throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_RESOLUTION_FAILURE, message)], 400);
+    }
+    if (request.method === 'GET' && operation.operation !== OperationTypeNode.QUERY) {
+      const error = gatewayError(GatewayErrorCode.BAD_REQUEST, `Can only perform a ${operation.operation} operation from a POST request.`);
+      return { status: 405, body: { errors: [formatError(error)] }, headers: { allow: 'POST' } };
+    }
+    if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
+      throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_NOT_SUPPORTED, 'Subscriptions are not supported yet.')], 400);
+    }
+
+    const requestVariables = request.variables ?? {};
+    const coerced = getVariableValues(state.loaded.schema, operation.variableDefinitions ?? [], requestVariables as Record<string, unknown>);
+    if (coerced.errors) {
+      throw new RequestError(
+        coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GatewayErrorCode.BAD_USER_INPUT } })),
+        400,
+      );
+    }
+    const variables = coerced.coerced;
+    for (const p of this.plugins) {
+      if (p.onValidated) await p.onValidated({ request, context, reject, document, operation, operationKind: operation.operation, variables });
+      checkRejected();
+    }
+
+    const prepared = this.prepare(state, document, query, operation, request.operationName);
+    for (const p of this.plugins) {
+      if (p.onPlanned) {
+        await p.onPlanned({ request, context, reject, document, operation, operationKind: operation.operation, variables, plan: prepared.plan });
+      }
+      checkRejected();
+    }
+
+    const { loaded } = state;
+    const isQuery = operation.operation === OperationTypeNode.QUERY;
+    const execution = await executePlan({
+      plan: prepared.plan,
+      supergraphSchema: loaded.supergraphSchema,
+      requestVariables,
+      coercedVariables: variables,
+      send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, context),
+    });
+    const shaped = applyOperationShape(prepared.shape, execution.data, {
+      schema: loaded.schema,
+      variables,
+      introspect: (field) => this.introspect(loaded, prepared, field, requestVariables),
+    });
+
+    const body: ExecutionResultBody = {};
+    if (execution.errors.length > 0) {
+      body.errors = execution.errors.map(formatError);
+    }
+    body.data = shaped.data;
+    // As @apollo/gateway and Apollo Router do: value-completion problems are reported in
+    // `extensions.valueCompletion`, and only when nothing else failed (they are usually echoes of it).
+    if (execution.errors.length === 0 && shaped.errors.length > 0) {
+      body.extensions = { valueCompletion: shaped.errors.map(formatError) };
+    }
+    return { status: 200, body };
+  }
+
+  private parse(query: string): DocumentNode {
+    let cached = this.documents.get(query);
+    if (cached === undefined) {
+      try {
+        cached = parse(query, { maxTokens: 100_000 });
+      } catch (err) {
+        const e = err as GraphQLError;
+        cached = new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: GatewayErrorCode.GRAPHQL_PARSE_FAILED } });
+      }
+      this.documents.set(query, cached);
+    }
+    if (cached instanceof GraphQLError) throw new RequestError([cached], 400);
+    return cached;
+  }
+
+  private prepare(
+    state: SchemaState,
+    document: DocumentNode,
+    query: string,
+    operation: OperationDefinitionNode,
+    operationName: string | undefined,
+  ): PreparedOperation {
+    const key = (operationName ?? '') + '\u0000' + query;
+    let prepared = state.operations.get(key);
+    if (prepared) return prepared;
+    let plan: QueryPlan;
+    try {
+      plan = planOperation(state.loaded, document, operationName);
+    } catch (err) {
+      if (err instanceof GraphQLError) {
+        throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);
+      }
+      this.logger.error('query planning failed', { error: String((err as Error)?.stack ?? err) });
+      throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, 'The operation could not be planned.')], 500);
+    }
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    prepared = { operation, plan, shape: compileOperationShape(state.loaded.schema, operation, fragments), document };
+    state.operations.set(key, prepared);
+    return prepared;
+  }
+
+  /** `__schema` and `__type` are answered by the gateway from the API schema, never by a subgraph. */
+  private introspect(loaded: LoadedSupergraph, prepared: PreparedOperation, field: FieldShape, variables: Readonly<Record<string, unknown>>): unknown {
+    const document: DocumentNode = {
+      kind: Kind.DOCUMENT,
+      definitions: [
+        {
+          kind: Kind.OPERATION_DEFINITION,
+          operation: OperationTypeNode.QUERY,
+          variableDefinitions: prepared.operation.variableDefinitions,
+          selectionSet: { kind: Kind.SELECTION_SET, selections: [field.node] },
+        },
+        ...prepared.document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION),
+      ],
+    };
+    const result = executeSync({ schema: loaded.schema, document, variableValues: variables as Record<string, unknown> });
+    return result.data?.[field.responseName] ?? null;
+  }
+
+  private errorResponse(err: unknown, context: GatewayContext): GatewayResponse {
+    if (err instanceof RequestError) {
+      return { status: err.status, body: { errors: err.errors.map(formatError) } };
+    }
+    // A bug: keep the details in the log, give the client a code and the request id to quote.
+    this.logger.error('request failed unexpectedly', { requestId: context.requestId, error: String((err as Error)?.stack ?? err) });
+    const error = gatewayError(GatewayErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { extensions: { requestId: context.requestId } });
+    return { status: 500, body: { errors: [formatError(error)] } };
+  }
+
+  private async finish(request: GatewayRequest, context: GatewayContext, response: GatewayResponse): Promise<GatewayResponse> {
+    let current = response;
+    for (const p of this.plugins) {
+      if (!p.onResult) continue;
+      try {
+        await p.onResult({
+          request,
+          context,
+          status: current.status,
+          result: current.body,
+          setResult: (body, status) => {
+            current = { ...current, body, status: status ?? current.status };
+          },
+        });
+      } catch (err) {
+        current = this.errorResponse(err, context);
+      }
+    }
+    return current;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+function requestIdFrom(header: string | undefined): string {
+  return header !== undefined && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** Creates a gateway serving `supergraphSdl` (if given). */
+export function createGateway(options: GatewayOptions & { supergraphSdl?: string }): Gateway {
+  const gateway = new Gateway(options.config, options);
+  if (options.supergraphSdl !== undefined) gateway.useSupergraph(options.supergraphSdl);
+  return gateway;
+}

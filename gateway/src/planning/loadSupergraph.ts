@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner } from '@apollo/query-planner';
+import type { GraphQLSchema } from 'graphql';
+
+/**
+ * Everything derived from one supergraph SDL. The gateway swaps a whole LoadedSupergraph at once, so a
+ * request that started on one keeps its schema, planner and plan cache to the end.
+ *
+ * Vocabulary: the *supergraph schema* has every type and field plus the join directives; the *API
+ * schema* is what clients see (no `@inaccessible` elements, no federation machinery).
+ */
+export interface LoadedSupergraph {
+  readonly sdl: string;
+  /** sha256 of the SDL, hex. */
+  readonly hash: string;
+  readonly supergraph: Supergraph;
+  /** The API schema as @apollo/federation-internals models it (input to the planner). */
+  readonly apiSchema: Schema;
+  /** The API schema for graphql-js: validation, variable coercion, introspection, response shaping. */
+  readonly schema: GraphQLSchema;
+  /** The full supergraph schema for graphql-js: type checks on data sent to subgraphs (`@requires`, keys). */
+  readonly supergraphSchema: GraphQLSchema;
+  readonly planner: QueryPlanner;
+  /** Subgraph name to URL, as the supergraph's `@join__graph` says. */
+  readonly subgraphUrls: ReadonlyMap<string, string>;
+}
+
+/** Builds schemas and planner from a supergraph SDL. Throws (with the parser's message) if the SDL is not a valid supergraph. */
+export function loadSupergraph(sdl: string): LoadedSupergraph {
+  const supergraph = Supergraph.build(sdl);
+  const apiSchema = supergraph.apiSchema();
+  const subgraphUrls = new Map<string, string>();
+  for (const subgraph of supergraph.subgraphs().values()) {
+    subgraphUrls.set(subgraph.name, subgraph.url);
+  }
+  return {
+    sdl,
+    hash: createHash('sha256').update(sdl).digest('hex'),
+    supergraph,
+    apiSchema,
+    schema: apiSchema.toGraphQLJSSchema(),
+    supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+    // Default planner config, as @apollo/gateway uses it: the same operation gets the same plan in both.
+    planner: new QueryPlanner(supergraph),
+    subgraphUrls,
+  };
+}

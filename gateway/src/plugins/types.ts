@@ -1,0 +1,105 @@
+import type { QueryPlan } from '@apollo/query-planner';
+import type { DocumentNode, GraphQLError, GraphQLFormattedError, OperationDefinitionNode, OperationTypeNode } from 'graphql';
+
+/**
+ * The typed hook contract every plugin implements. Hooks run in the order the plugins are listed, in
+ * this order per request:
+ *
+ *   onRequest -> onParsed -> onValidated -> onPlanned -> onSubgraphRequest (per fetch) -> onResult
+ *
+ * A hook takes one payload object (new fields can be added without breaking anyone) and changes
+ * behaviour only through the setters on it (`reject`, `setResult`, header maps), never through its
+ * return value. A hook that wants to see a phase end returns a callback; its closure holds the
+ * per-request state, so plugins need no module-level maps keyed by request id.
+ */
+export interface GatewayPlugin {
+  readonly name: string;
+  /** Before anything is parsed. May reject the request (e.g. authentication, 401). */
+  onRequest?(event: RequestEvent): void | Promise<void>;
+  /** After the document parsed (or came from the document cache). May reject. */
+  onParsed?(event: ParsedEvent): void | Promise<void>;
+  /** After validation passed and the operation and variables were resolved. May reject. */
+  onValidated?(event: ValidatedEvent): void | Promise<void>;
+  /** After planning (or a plan cache hit), before any subgraph fetch. May reject (cost limits). */
+  onPlanned?(event: PlannedEvent): void | Promise<void>;
+  /**
+   * Before each subgraph HTTP request; may set headers. Return a callback to see it finish. Runs for
+   * every fetch node, so keep it cheap.
+   */
+  onSubgraphRequest?(event: SubgraphRequestEvent): void | SubgraphRequestEnd;
+  /** When the response is ready, whatever the outcome. May replace the result. */
+  onResult?(event: ResultEvent): void | Promise<void>;
+}
+
+/** What a client sent, transport aside. */
+export interface GatewayRequest {
+  readonly method: 'GET' | 'POST';
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly query: string | undefined;
+  readonly operationName: string | undefined;
+  readonly variables: Readonly<Record<string, unknown>> | undefined;
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * Per-request state shared by plugins. Later plugins (auth, cost, budgets) add their fields by
+ * augmenting this interface.
+ */
+export interface GatewayContext {
+  readonly requestId: string;
+  /** Milliseconds from the injected clock when the request arrived. */
+  readonly startedAt: number;
+  [key: string]: unknown;
+}
+
+export interface RejectFn {
+  /** Ends the request with this error. Its `extensions.http.status` sets the HTTP status (default 400). */
+  (error: GraphQLError): void;
+}
+
+export interface RequestEvent {
+  request: GatewayRequest;
+  context: GatewayContext;
+  reject: RejectFn;
+}
+
+export interface ParsedEvent extends RequestEvent {
+  document: DocumentNode;
+}
+
+export interface ValidatedEvent extends ParsedEvent {
+  operation: OperationDefinitionNode;
+  operationKind: OperationTypeNode;
+  /** Coerced variable values, defaults applied. */
+  variables: Readonly<Record<string, unknown>>;
+}
+
+export interface PlannedEvent extends ValidatedEvent {
+  plan: QueryPlan;
+}
+
+export interface SubgraphRequestEvent {
+  readonly subgraph: string;
+  readonly url: string;
+  /** Headers sent to the subgraph; plugins may add or change them. */
+  readonly headers: Record<string, string>;
+  readonly context: GatewayContext;
+}
+
+export type SubgraphRequestEnd = (end: { error?: unknown; status?: number }) => void;
+
+export interface ExecutionResultBody {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLFormattedError[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface ResultEvent {
+  request: GatewayRequest;
+  context: GatewayContext;
+  /** The HTTP status the response will have. */
+  readonly status: number;
+  readonly result: ExecutionResultBody;
+  setResult(result: ExecutionResultBody, status?: number): void;
+}

@@ -1,0 +1,156 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
+import { GatewayErrorCode } from '../errors/gatewayError';
+import type { Gateway, GatewayResponse } from '../gateway';
+import type { GatewayRequest } from '../plugins/types';
+import { createGraphiqlAssets, graphiqlPage } from './graphiql';
+import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
+
+export interface ServerOptions {
+  /** Serve GraphiQL to browsers at GET /graphql. */
+  graphiql: boolean;
+  /** Largest request body, bytes. */
+  bodyLimit: number;
+  /** Path of the GraphQL endpoint. Default `/graphql`. */
+  path?: string;
+}
+
+const ASSET_BASE = '/graphiql-assets';
+
+/**
+ * The HTTP adapter: GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/) on top of
+ * `Gateway.handle`, plus GraphiQL and health. No GraphQL logic lives here.
+ */
+export function createServer(gateway: Gateway, options: ServerOptions): FastifyInstance {
+  const path = options.path ?? '/graphql';
+  const app = Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true });
+  const assets = createGraphiqlAssets();
+
+  // Bodies are parsed in the route so that bad JSON gets a GraphQL error, not Fastify's.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/graphql-response+json'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, _body, done) => done(null, UNSUPPORTED));
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    let message = 'Unexpected error.';
+    if (status === 413) message = `Request body is larger than the limit of ${options.bodyLimit} bytes.`;
+    else if (status === 415) message = 'Unsupported content type: send application/json.';
+    else if (status < 500) message = 'Bad request.';
+    sendErrors(reply, status, [{ message, extensions: { code: status >= 500 ? GatewayErrorCode.INTERNAL_SERVER_ERROR : GatewayErrorCode.BAD_REQUEST } }], 'application/json');
+  });
+
+  app.post(path, async (request, reply) => {
+    const mediaType = negotiateMediaType(request.headers.accept);
+    if (!mediaType) return notAcceptable(reply);
+    if (request.body === UNSUPPORTED || request.body === undefined) {
+      return sendErrors(reply, 415, [badRequest('Unsupported content type: send application/json.')], mediaType);
+    }
+    let params: unknown;
+    try {
+      params = JSON.parse(request.body as string);
+    } catch {
+      return sendErrors(reply, 400, [badRequest('The request body is not valid JSON.')], mediaType);
+    }
+    if (Array.isArray(params)) {
+      return sendErrors(reply, 400, [badRequest('Batched requests are not supported: send one operation per request.')], mediaType);
+    }
+    if (!params || typeof params !== 'object') {
+      return sendErrors(reply, 400, [badRequest('The request body must be a JSON object.')], mediaType);
+    }
+    const p = params as Record<string, unknown>;
+    const problem = checkParams(p.query, p.operationName, p.variables, p.extensions);
+    if (problem) return sendErrors(reply, 400, [badRequest(problem)], mediaType);
+    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', p)));
+  });
+
+  app.get(path, async (request, reply) => {
+    const q = request.query as Record<string, string | string[] | undefined>;
+    if (options.graphiql && q.query === undefined && prefersHtml(request.headers.accept)) {
+      return reply.type('text/html; charset=utf-8').send(graphiqlPage(path, ASSET_BASE));
+    }
+    const mediaType = negotiateMediaType(request.headers.accept);
+    if (!mediaType) return notAcceptable(reply);
+    if ([q.query, q.operationName, q.variables, q.extensions].some(Array.isArray)) {
+      return sendErrors(reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
+    }
+    const params: Record<string, unknown> = { query: q.query, operationName: q.operationName || undefined };
+    for (const key of ['variables', 'extensions'] as const) {
+      const text = q[key] as string | undefined;
+      if (text === undefined || text === '') continue;
+      try {
+        params[key] = JSON.parse(text);
+      } catch {
+        return sendErrors(reply, 400, [badRequest(`The "${key}" query parameter is not valid JSON.`)], mediaType);
+      }
+    }
+    const problem = checkParams(params.query, params.operationName, params.variables, params.extensions);
+    if (problem) return sendErrors(reply, 400, [badRequest(problem)], mediaType);
+    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'GET', params)));
+  });
+
+  if (options.graphiql) {
+    app.get(`${ASSET_BASE}/:name`, async (request, reply) => {
+      const asset = assets((request.params as { name: string }).name);
+      if (!asset) return reply.code(404).type('text/plain').send('not found');
+      return reply.type(asset.type).header('cache-control', 'public, max-age=86400').send(asset.body);
+    });
+  }
+
+  app.get('/healthz', async (_request, reply) => {
+    const supergraph = gateway.supergraph;
+    return supergraph
+      ? reply.code(200).send({ status: 'ok', supergraph: supergraph.hash.slice(0, 12) })
+      : reply.code(503).send({ status: 'starting' });
+  });
+
+  return app;
+}
+
+const UNSUPPORTED = Symbol('unsupported content type');
+
+function badRequest(message: string): GraphQLFormattedError {
+  return { message, extensions: { code: GatewayErrorCode.BAD_REQUEST } };
+}
+
+function checkParams(query: unknown, operationName: unknown, variables: unknown, extensions: unknown): string | undefined {
+  if (query !== undefined && query !== null && typeof query !== 'string') return 'The "query" parameter must be a string.';
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return 'The "operationName" parameter must be a string.';
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return 'The "variables" parameter must be an object.';
+  if (extensions !== undefined && extensions !== null && (typeof extensions !== 'object' || Array.isArray(extensions))) return 'The "extensions" parameter must be an object.';
+  return undefined;
+}
+
+function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST', p: Record<string, unknown>): GatewayRequest {
+  return {
+    method,
+    headers: request.headers as Record<string, string | undefined>,
+    query: (p.query as string | null | undefined) ?? undefined,
+    operationName: (p.operationName as string | null | undefined) ?? undefined,
+    variables: (p.variables as Record<string, unknown> | null | undefined) ?? undefined,
+    extensions: (p.extensions as Record<string, unknown> | null | undefined) ?? undefined,
+  };
+}
+
+function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: GatewayResponse) {
+  if (response.headers) reply.headers(response.headers);
+  // With plain application/json, the spec asks for 200 whenever the response is a GraphQL response
+  // with data; errors before execution keep their 4xx (as Apollo Server does) so caches and proxies see them.
+  return reply.code(response.status).type(contentType(mediaType)).send(JSON.stringify(response.body));
+}
+
+function sendErrors(reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) {
+  return reply.code(status).type(contentType(mediaType)).send(JSON.stringify({ errors }));
+}
+
+function notAcceptable(reply: FastifyReply) {
+  return sendErrors(reply, 406, [badRequest('Not acceptable: accept application/graphql-response+json or application/json.')], 'application/json');
+}
+
+function contentType(mediaType: ResponseMediaType): string {
+  return mediaType === GRAPHQL_RESPONSE_JSON ? `${GRAPHQL_RESPONSE_JSON}; charset=utf-8` : 'application/json; charset=utf-8';
+}
+
+function prefersHtml(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('text/html');
+}

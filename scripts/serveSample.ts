@@ -1,0 +1,19 @@
+/** The gateway half of `npm start`: the CLI with the sample config, announcing readiness on stdout. */
+import { join } from 'node:path';
+import { loadConfigFile } from '../gateway/src/config';
+import { createConsoleLogger } from '../gateway/src/deps';
+import { startGateway } from '../gateway/src/server/startGateway';
+
+async function main(): Promise<void> {
+  const { config, supergraphPath } = loadConfigFile(join(__dirname, '..', '..', 'gateway', 'junction.sample.yaml'));
+  const started = await startGateway({ config, supergraphPath, logger: createConsoleLogger(config.logLevel) });
+  process.stdout.write(`gateway listening at ${started.url}\n`);
+  const stop = () => void started.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`gateway could not start: ${err.message}\n`);
+  process.exit(1);
+});

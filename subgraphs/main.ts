@@ -1,0 +1,25 @@
+/**
+ * Runs one sample subgraph in this process: `node dist/subgraphs/main.js <name> [port]`.
+ * `npm start` starts one such process per subgraph so each is a service of its own.
+ */
+import { sampleSubgraph, SAMPLE_SUBGRAPHS, startSubgraph } from './index';
+
+async function main(): Promise<void> {
+  const [name, portArg] = process.argv.slice(2);
+  if (!name) {
+    console.error(`usage: main.js <${SAMPLE_SUBGRAPHS.map((s) => s.definition.name).join('|')}> [port]`);
+    process.exit(2);
+  }
+  const def = sampleSubgraph(name);
+  const port = portArg ? Number(portArg) : SAMPLE_SUBGRAPHS.find((s) => s.definition === def)!.port;
+  const running = await startSubgraph(def, { port });
+  console.log(`subgraph ${name} ready at ${running.url}`);
+  const stop = () => void running.stop().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
