@@ -1,0 +1,61 @@
+/**
+ * Acceptance #2: every corpus operation gives the same JSON through Junction as through a plain
+ * @apollo/gateway over the same running subgraphs: data, and each error's message, path and code.
+ */
+import { CORPUS } from './corpus';
+import {
+  postGraphQL,
+  startApolloGateway,
+  startJunction,
+  startSampleSubgraphs,
+  type GraphQLResponse,
+  type SampleSubgraphs,
+} from './helpers/sampleEnvironment';
+import type { StartedGateway } from '../gateway/src/server/startGateway';
+
+let subgraphs: SampleSubgraphs;
+let junction: StartedGateway;
+let oracle: { url: string; stop(): Promise<void> };
+
+beforeAll(async () => {
+  subgraphs = await startSampleSubgraphs();
+  junction = await startJunction(subgraphs.supergraphSdl);
+  oracle = await startApolloGateway(subgraphs.supergraphSdl);
+});
+
+afterAll(async () => {
+  await junction?.stop();
+  await oracle?.stop();
+  await subgraphs?.stop();
+});
+
+type Err = NonNullable<GraphQLResponse['body']['errors']>[number];
+const comparableErrors = (errors: Err[] | undefined) =>
+  errors
+    ?.map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }))
+    // Parallel fetches finish in any order, so errors are compared as a set.
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+function comparable(res: GraphQLResponse) {
+  const valueCompletion = res.body.extensions?.valueCompletion as Err[] | undefined;
+  return {
+    status: res.status,
+    data: res.body.data,
+    errors: comparableErrors(res.body.errors),
+    valueCompletion: comparableErrors(valueCompletion),
+  };
+}
+
+it('has at least 40 operations', () => {
+  expect(CORPUS.length).toBeGreaterThanOrEqual(40);
+});
+
+describe.each(CORPUS)('$name', (op) => {
+  it('matches @apollo/gateway', async () => {
+    const request = { query: op.query, variables: op.variables, operationName: op.operationName };
+    const [ours, theirs] = await Promise.all([postGraphQL(junction.url, request), postGraphQL(oracle.url, request)]);
+    expect(comparable(ours)).toEqual(comparable(theirs));
+    // A corpus entry that silently returns nothing would make the comparison vacuous.
+    expect(ours.body.data ?? ours.body.errors).toBeTruthy();
+  });
+});
