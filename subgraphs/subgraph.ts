@@ -25,7 +25,12 @@ export interface StartSubgraphOptions {
   port?: number;
   host?: string;
   /** Called once per GraphQL request the subgraph receives; tests count subgraph traffic with it. */
-  onRequest?: (request: { query?: string; operationName?: string; variables?: Record<string, unknown> }) => void;
+  onRequest?: (request: {
+    query?: string;
+    operationName?: string;
+    variables?: Record<string, unknown>;
+    headers: Record<string, string>;
+  }) => void;
 }
 
 /** Starts one subgraph on its own HTTP server (Apollo Server 5 standalone). */
@@ -36,7 +41,9 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartSubgr
   if (onRequest) {
     plugins.push({
       async requestDidStart({ request }) {
-        onRequest({ query: request.query, operationName: request.operationName, variables: request.variables });
+        const headers: Record<string, string> = {};
+        for (const [k, v] of request.http?.headers ?? []) headers[k] = v;
+        onRequest({ query: request.query, operationName: request.operationName, variables: request.variables, headers });
       },
     });
   }

@@ -12,6 +12,8 @@ import { SAMPLE_SUBGRAPHS, startSubgraph, type RunningSubgraph } from '../../sub
 export interface SubgraphRequestLog {
   subgraph: string;
   query: string | undefined;
+  variables: Record<string, unknown> | undefined;
+  headers: Record<string, string>;
 }
 
 export interface SampleSubgraphs {
@@ -29,7 +31,7 @@ export async function startSampleSubgraphs(): Promise<SampleSubgraphs> {
   const requests: SubgraphRequestLog[] = [];
   const subgraphs = await Promise.all(
     SAMPLE_SUBGRAPHS.map(({ definition }) =>
-      startSubgraph(definition, { port: 0, onRequest: (req) => requests.push({ subgraph: definition.name, query: req.query }) }),
+      startSubgraph(definition, { port: 0, onRequest: (req) => requests.push({ subgraph: definition.name, query: req.query, variables: req.variables, headers: req.headers }) }),
     ),
   );
   const outcome = composeSupergraph(

@@ -1,0 +1,34 @@
+import { composeSupergraph, formatCompositionErrors } from '../composeSupergraph';
+
+const header = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\n';
+
+it('composes valid subgraphs', () => {
+  const outcome = composeSupergraph([
+    { name: 'a', url: 'http://a/graphql', sdl: header + 'type Query { a: T } type T @key(fields: "id") { id: ID! x: Int }' },
+    { name: 'b', url: 'http://b/graphql', sdl: header + 'type T @key(fields: "id") { id: ID! y: Int }' },
+  ]);
+  expect(outcome.ok).toBe(true);
+  if (outcome.ok) expect(outcome.supergraphSdl).toContain('@join__graph(name: "b", url: "http://b/graphql")');
+});
+
+it('reports every error with its code and the subgraphs involved', () => {
+  const outcome = composeSupergraph([
+    { name: 'a', url: 'http://a/graphql', sdl: header + 'type Query { a: T } type T @key(fields: "id") { id: ID! f: String }' },
+    { name: 'b', url: 'http://b/graphql', sdl: header + 'type Query { b: T } type T @key(fields: "id") { id: ID! f: Int }' },
+  ]);
+  expect(outcome.ok).toBe(false);
+  if (outcome.ok) return;
+  expect(outcome.errors.map((e) => [e.code, e.subgraphs])).toEqual(
+    expect.arrayContaining([
+      ['FIELD_TYPE_MISMATCH', ['a', 'b']],
+      ['INVALID_FIELD_SHARING', ['a', 'b']],
+    ]),
+  );
+  const text = formatCompositionErrors(outcome.errors);
+  expect(text).toContain('[FIELD_TYPE_MISMATCH] (subgraphs: a, b) Type of field "T.f" is incompatible');
+});
+
+it('reports SDL that does not parse, naming the subgraph', () => {
+  const outcome = composeSupergraph([{ name: 'a', url: 'http://a/graphql', sdl: 'type Query {' }]);
+  expect(outcome).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'INVALID_GRAPHQL', subgraphs: ['a'] })] });
+});

@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfigFile, resolveConfig } from '..';
+
+const base = { supergraph: 'supergraph.graphql' };
+
+function configError(input: unknown): ConfigError {
+  try {
+    resolveConfig(input);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+it('fills in documented defaults and freezes the result', () => {
+  const config = resolveConfig(base);
+  expect(config.listen).toEqual({ host: '0.0.0.0', port: 4000 });
+  expect(config.limits).toEqual({ maxBodyBytes: 1_048_576, subgraphTimeoutMs: 30_000, maxDepth: 0, subgraphConnections: 128 });
+  expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
+  expect(config.graphiql).toBe(true);
+  expect(Object.isFrozen(config.limits)).toBe(true);
+});
+
+it.each([
+  [{ ...base, listen: { port: 'eighty' } }, 'listen.port'],
+  [{ ...base, listen: { port: 70000 } }, 'listen.port'],
+  [{ ...base, limits: { maxBodyBytes: -1 } }, 'limits.maxBodyBytes'],
+  [{ ...base, limits: { maxDepht: 3 } }, 'limits.maxDepht'],
+  [{ ...base, colour: 'blue' }, 'colour'],
+  [{ subgraphs: [{ name: 'a', url: 'ftp://x' }] }, 'subgraphs.0.url'],
+  [{ subgraphs: [{ name: '1bad', url: 'http://x/graphql' }] }, 'subgraphs.0.name'],
+  [{ subgraphs: [{ name: 'a', url: 'http://a/graphql' }, { name: 'a', url: 'http://b/graphql' }] }, 'subgraphs.1.name'],
+  [{}, 'supergraph'],
+  [{ ...base, subgraphs: [{ name: 'a', url: 'http://a/graphql' }] }, 'supergraph'],
+  [{ ...base, logLevel: 'loud' }, 'logLevel'],
+])('%j is rejected naming %s', (input, path) => {
+  const err = configError(input);
+  expect(err.path).toBe(path);
+  expect(err.message).toContain(`"${path}"`);
+});
+
+describe('loadConfigFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'junction-config-'));
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('reads YAML and resolves the supergraph path against the file', () => {
+    const file = write('a.yaml', 'supergraph: ./sg.graphql\nlisten:\n  port: 4100\n');
+    const { config, supergraphPath } = loadConfigFile(file, {});
+    expect(config.listen.port).toBe(4100);
+    expect(supergraphPath).toBe(join(dir, 'sg.graphql'));
+  });
+
+  it('reads JSON', () => {
+    const file = write('b.json', JSON.stringify({ subgraphs: [{ name: 'accounts', url: 'http://127.0.0.1:4001/graphql' }] }));
+    expect(loadConfigFile(file, {}).config.subgraphs).toHaveLength(1);
+  });
+
+  it('lets JUNCTION_PORT or PORT override the port, and rejects a bad one', () => {
+    const file = write('c.yaml', 'supergraph: sg.graphql\n');
+    expect(loadConfigFile(file, { JUNCTION_PORT: '4555' }).config.listen.port).toBe(4555);
+    expect(loadConfigFile(file, { PORT: '4666' }).config.listen.port).toBe(4666);
+    expect(() => loadConfigFile(file, { PORT: 'x' })).toThrow(/listen\.port/);
+  });
+
+  it('explains unreadable and unparsable files', () => {
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read config file/);
+    expect(() => loadConfigFile(write('d.yaml', 'listen: [unclosed'), {})).toThrow(/not valid YAML or JSON/);
+  });
+});

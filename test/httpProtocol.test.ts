@@ -1,0 +1,155 @@
+/**
+ * GraphQL over HTTP and bad input (acceptance #4), in process with Fastify's inject(): none of these
+ * requests reaches a subgraph. After every bad request the gateway still answers a good one.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { resolveConfig } from '../gateway/src/config';
+import { silentLogger } from '../gateway/src/deps';
+import { Gateway } from '../gateway/src/gateway';
+import { createServer } from '../gateway/src/server/createServer';
+
+const supergraphSdl = readFileSync(join(__dirname, '..', 'supergraph.graphql'), 'utf8');
+const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', limits: { maxBodyBytes: 4096, maxDepth: 6 } });
+let gateway: Gateway;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  gateway = new Gateway(config, { logger: silentLogger });
+  gateway.useSupergraph(supergraphSdl);
+  app = createServer(gateway, { graphiql: true, bodyLimit: config.limits.maxBodyBytes });
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  await gateway.close();
+});
+
+const post = (payload: string | object, headers: Record<string, string> = {}) =>
+  app.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+const codes = (body: string) => (JSON.parse(body).errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code);
+
+afterEach(async () => {
+  // The gateway keeps serving whatever the previous request was.
+  const res = await post({ query: '{ __typename }' });
+  expect(res.statusCode).toBe(200);
+  expect(JSON.parse(res.body)).toEqual({ data: { __typename: 'Query' } });
+});
+
+it.each([
+  ['malformed JSON', '{"query": "{ me { id } "', 400, 'BAD_REQUEST'],
+  ['a JSON array (batch)', '[{"query": "{ __typename }"}]', 400, 'BAD_REQUEST'],
+  ['a JSON string', '"{ __typename }"', 400, 'BAD_REQUEST'],
+  ['missing query', '{"variables": {}}', 400, 'BAD_REQUEST'],
+  ['empty query', '{"query": "   "}', 400, 'BAD_REQUEST'],
+  ['query of the wrong type', '{"query": 42}', 400, 'BAD_REQUEST'],
+  ['variables that are not an object', '{"query": "{ __typename }", "variables": [1]}', 400, 'BAD_REQUEST'],
+  ['syntax error', '{"query": "{ me { id "}', 400, 'GRAPHQL_PARSE_FAILED'],
+  ['unknown field', '{"query": "{ me { nope } }"}', 400, 'GRAPHQL_VALIDATION_FAILED'],
+  ['unknown operation name', '{"query": "query A { me { id } }", "operationName": "B"}', 400, 'OPERATION_RESOLUTION_FAILURE'],
+  ['several operations, no name', '{"query": "query A { me { id } } query B { me { id } }"}', 400, 'OPERATION_RESOLUTION_FAILURE'],
+  ['wrong variable type', '{"query": "query($n: Int) { topProducts(first: $n) { upc } }", "variables": {"n": "five"}}', 400, 'BAD_USER_INPUT'],
+  ['missing required variable', '{"query": "query($id: ID!) { user(id: $id) { id } }"}', 400, 'BAD_USER_INPUT'],
+  ['too deep', '{"query": "{ me { reviews { author { reviews { author { reviews { id } } } } } } }"}', 400, 'DEPTH_LIMIT_EXCEEDED'],
+  ['subscription (no subscriptions yet)', '{"query": "subscription { x }"}', 400, 'OPERATION_NOT_SUPPORTED'],
+])('%s -> %s %s', async (_name, payload, status, code) => {
+  const res = await post(payload);
+  expect(res.statusCode).toBe(status);
+  expect(codes(res.body)).toContain(code);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+});
+
+it('reports syntax errors with their location', async () => {
+  const res = await post({ query: '{ me { id ' });
+  expect(JSON.parse(res.body).errors[0]).toMatchObject({ message: expect.stringMatching(/^Syntax Error/), locations: [{ line: 1, column: 11 }] });
+});
+
+it('refuses bodies over the limit with 413', async () => {
+  const res = await post({ query: `{ __typename } # ${'x'.repeat(5000)}` });
+  expect(res.statusCode).toBe(413);
+  expect(codes(res.body)).toEqual(['BAD_REQUEST']);
+});
+
+it('refuses other content types with 415', async () => {
+  const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'text/plain' }, payload: '{ __typename }' });
+  expect(res.statusCode).toBe(415);
+  expect(codes(res.body)).toEqual(['BAD_REQUEST']);
+});
+
+describe('content negotiation', () => {
+  it('answers application/graphql-response+json when accepted', async () => {
+    const res = await post({ query: '{ __typename }' }, { accept: 'application/graphql-response+json, application/json;q=0.9' });
+    expect(res.headers['content-type']).toBe('application/graphql-response+json; charset=utf-8');
+  });
+  it('answers application/json without an Accept header', async () => {
+    const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: '{"query":"{ __typename }"}' });
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+  it('uses 400 for request errors under application/graphql-response+json', async () => {
+    const res = await post({ query: '{' }, { accept: 'application/graphql-response+json' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/graphql-response\+json/);
+  });
+  it('406 when neither JSON type is acceptable', async () => {
+    const res = await post({ query: '{ __typename }' }, { accept: 'text/xml' });
+    expect(res.statusCode).toBe(406);
+  });
+});
+
+describe('GET', () => {
+  const get = (qs: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: `/graphql?${qs}`, headers });
+  it('runs queries', async () => {
+    const res = await get(`query=${encodeURIComponent('query Q($n: String!) { __type(name: $n) { name } }')}&variables=${encodeURIComponent('{"n":"User"}')}`);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ data: { __type: { name: 'User' } } });
+  });
+  it('refuses mutations with 405 and Allow: POST', async () => {
+    const res = await get(`query=${encodeURIComponent('mutation { login(username: "@ada") { id } }')}`);
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+  });
+  it('400 for variables that are not JSON', async () => {
+    const res = await get(`query=${encodeURIComponent('{ __typename }')}&variables=%7Bnope`);
+    expect(res.statusCode).toBe(400);
+    expect(codes(res.body)).toEqual(['BAD_REQUEST']);
+  });
+});
+
+describe('GraphiQL', () => {
+  it('serves the page to browsers, with every asset from the gateway itself', async () => {
+    const page = await app.inject({ method: 'GET', url: '/graphql', headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets).toHaveLength(4);
+    for (const asset of assets) {
+      expect(asset.startsWith('/')).toBe(true); // nothing from a CDN: the machine may be offline
+      const res = await app.inject({ method: 'GET', url: asset });
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload.length).toBeGreaterThan(1000);
+    }
+  });
+});
+
+describe('health', () => {
+  it('is 200 once a supergraph is loaded', async () => {
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+  });
+  it('is 503, and GraphQL requests too, before one is loaded', async () => {
+    const empty = new Gateway(config, { logger: silentLogger });
+    const server = createServer(empty, { graphiql: false, bodyLimit: 4096 });
+    expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(503);
+    const res = await server.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: '{"query":"{ __typename }"}' });
+    expect(res.statusCode).toBe(503);
+    expect(codes(res.body)).toEqual(['SUPERGRAPH_NOT_READY']);
+    await server.close();
+    await empty.close();
+  });
+});

@@ -1,0 +1,123 @@
+/** The typed request pipeline: hooks fire in order, can reject, set subgraph headers and replace results. */
+import { GraphQLError } from 'graphql';
+import type { GatewayPlugin } from '../gateway/src/plugins/types';
+import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
+import type { StartedGateway } from '../gateway/src/server/startGateway';
+
+let subgraphs: SampleSubgraphs;
+beforeAll(async () => {
+  subgraphs = await startSampleSubgraphs();
+});
+afterAll(async () => {
+  await subgraphs?.stop();
+});
+
+async function withJunction(plugins: GatewayPlugin[], fn: (j: StartedGateway) => Promise<void>) {
+  const junction = await startJunction(subgraphs.supergraphSdl, { plugins });
+  try {
+    await fn(junction);
+  } finally {
+    await junction.stop();
+  }
+}
+
+it('runs the hooks in pipeline order, with the plan and a subgraph fetch per fetch node', async () => {
+  const seen: string[] = [];
+  const recorder: GatewayPlugin = {
+    name: 'recorder',
+    onRequest: ({ context }) => void seen.push(`request ${typeof context.requestId}`),
+    onParsed: ({ document }) => void seen.push(`parsed ${document.definitions.length}`),
+    onValidated: ({ operationKind, variables }) => void seen.push(`validated ${operationKind} n=${variables.n}`),
+    onPlanned: ({ plan }) => void seen.push(`planned ${plan.node?.kind}`),
+    onSubgraphRequest: ({ subgraph }) => {
+      seen.push(`fetch ${subgraph}`);
+      return ({ status }) => void seen.push(`fetched ${subgraph} ${status}`);
+    },
+    onResult: ({ status, result }) => void seen.push(`result ${status} ${Object.keys(result).join(',')}`),
+  };
+  await withJunction([recorder], async (j) => {
+    await postGraphQL(j.url, { query: 'query($n: Int) { topProducts(first: $n) { upc inStock } }', variables: { n: 1 } });
+  });
+  expect(seen).toEqual([
+    'request string',
+    'parsed 1',
+    'validated query n=1',
+    'planned Sequence',
+    'fetch products',
+    'fetched products 200',
+    'fetch inventory',
+    'fetched inventory 200',
+    'result 200 data',
+  ]);
+});
+
+it('lets onRequest reject with a status, before anything is parsed or fetched', async () => {
+  const reached: string[] = [];
+  const gate: GatewayPlugin = {
+    name: 'gate',
+    onRequest: ({ request, reject }) => {
+      if (request.headers['x-api-key'] !== 'letmein') {
+        reject(new GraphQLError('No key.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } }));
+      }
+    },
+    onParsed: () => void reached.push('parsed'),
+  };
+  await withJunction([gate], async (j) => {
+    subgraphs.requests.length = 0;
+    const denied = await postGraphQL(j.url, { query: '{ me { id } }' });
+    expect(denied.status).toBe(401);
+    expect(denied.body).toEqual({ errors: [{ message: 'No key.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(reached).toEqual([]);
+    expect(subgraphs.requests).toEqual([]);
+    const allowed = await postGraphQL(j.url, { query: '{ me { id } }' }, { 'x-api-key': 'letmein' });
+    expect(allowed.body).toEqual({ data: { me: { id: '1' } } });
+  });
+});
+
+it('lets onSubgraphRequest set headers the subgraph receives', async () => {
+  const tagger: GatewayPlugin = {
+    name: 'tagger',
+    onSubgraphRequest: ({ headers, context, subgraph }) => {
+      headers['x-request-id'] = context.requestId;
+      headers['x-for'] = subgraph;
+    },
+  };
+  await withJunction([tagger], async (j) => {
+    subgraphs.requests.length = 0;
+    await postGraphQL(j.url, { query: '{ me { id } }' }, { 'x-request-id': 'req-42' });
+    expect(subgraphs.requests.map((r) => [r.headers['x-request-id'], r.headers['x-for']])).toEqual([['req-42', 'accounts']]);
+  });
+});
+
+it('lets onPlanned reject and onResult replace the result', async () => {
+  const plugins: GatewayPlugin[] = [
+    {
+      name: 'no-inventory',
+      onPlanned: ({ plan, reject }) => {
+        if (JSON.stringify(plan).includes('"serviceName":"inventory"')) reject(new GraphQLError('Inventory is closed.', { extensions: { code: 'CLOSED' } }));
+      },
+    },
+    { name: 'stamp', onResult: ({ result, setResult }) => setResult({ ...result, extensions: { stamped: true } }) },
+  ];
+  await withJunction(plugins, async (j) => {
+    const closed = await postGraphQL(j.url, { query: '{ topProducts { inStock } }' });
+    expect(closed.status).toBe(400);
+    expect(closed.body).toEqual({ errors: [{ message: 'Inventory is closed.', extensions: { code: 'CLOSED' } }], extensions: { stamped: true } });
+    const open = await postGraphQL(j.url, { query: '{ topProducts(first: 1) { upc } }' });
+    expect(open.body).toEqual({ data: { topProducts: [{ upc: '1' }] }, extensions: { stamped: true } });
+  });
+});
+
+it('masks a plugin that throws something unexpected', async () => {
+  const buggy: GatewayPlugin = {
+    name: 'buggy',
+    onValidated: () => {
+      throw new Error('secret internal detail at /srv/app.js:12');
+    },
+  };
+  await withJunction([buggy], async (j) => {
+    const res = await postGraphQL(j.url, { query: '{ me { id } }' });
+    expect(res.status).toBe(500);
+    expect(res.body.errors).toEqual([{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } }]);
+  });
+});
