@@ -89,22 +89,28 @@ if [[ -n "$SUITE" ]]; then
 else
   args=(test --reporter dot --write results.txt)
 fi
+# Before each suite the audit pipes `lsof -i tcp:4000 | grep LISTEN | awk | xargs kill`;
+# with nothing listening, kill prints its usage to stderr: drop that noise.
+noise='^(xargs - |Usage:$| kill \[options\]|Options:$| <pid> | -<signal>| +specify the <signal>| -[qlLhV], |For more details see kill)'
 cd "$AUDIT"
 setsid npm start -- "${args[@]}" --cwd "./gateways/$GATEWAY" --run-script ./run.sh \
-  --graphql "$graphql" --healthcheck "$health" &
+  --graphql "$graphql" --healthcheck "$health" 2> >(grep --line-buffered -Ev "$noise" >&2) &
 pgid=$!
-cleanup() { kill -TERM -- "-$pgid" 2>/dev/null || true; }
+cleanup() {
+  kill -TERM -- "-$pgid" 2>/dev/null || return 0
+  for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$pgid" 2>/dev/null || return 0; sleep 0.5; done
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 status=0
 wait "$pgid" || status=$?
-sleep 1
 cleanup
 
 # 4. Score and the failing tests (the TAP logs hold the query and the diff).
 logs="$AUDIT/gateways/$GATEWAY/logs"
 echo
 if [[ -z "$SUITE" ]]; then
-  sed -n '/^---$/,$p' "$AUDIT/gateways/$GATEWAY/results.txt"
+  sed -n '/^---$/,$p' "$AUDIT/gateways/$GATEWAY/results.txt"; echo
 fi
 echo "Failing tests (details in $logs/<suite>-tests.log):"
 grep -h '^ *not ok .*_[0-9]*$' "$logs"/*-tests.log 2>/dev/null | sed 's/^ *not ok [0-9]* - /  /' || echo "  none"

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: Junction against @apollo/gateway on the same four sample subgraphs (each its own
+ * process), with The Guild's gateways-benchmark query, 50 connections, autocannon in this process
+ * alternating between the gateways round by round so both see the same machine state.
+ *
+ * Env: BENCH_DURATION (s per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 50),
+ * BENCH_WARMUP (s, default 3).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { print } from 'graphql';
+import { composeSupergraph } from '../../gateway/src/composition/composeSupergraph';
+import { SAMPLE_SUBGRAPHS } from '../../subgraphs';
+import { BENCHMARK_QUERY } from '../../test/corpus';
+
+const root = join(__dirname, '..', '..', '..');
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+const children: ChildProcess[] = [];
+
+function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk;
+      const match = ready.exec(out);
+      if (match) resolve({ child, match });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${out}`)));
+  });
+}
+
+/** Peak resident set size of a process (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  runs: autocannon.Result[];
+}
+
+function load(url: string, seconds: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        method: 'POST',
+        connections,
+        duration: seconds,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: BENCHMARK_QUERY, operationName: 'TestQuery' }),
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+async function post(url: string): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: BENCHMARK_QUERY }) });
+  return res.json();
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const subgraphs = await Promise.all(
+    SAMPLE_SUBGRAPHS.map(async ({ definition }) => {
+      const { match } = await start([join(root, 'dist', 'subgraphs', 'main.js'), definition.name, '0'], /ready at (\S+)/);
+      return { name: definition.name, url: match[1], sdl: print(definition.typeDefs) };
+    }),
+  );
+  const outcome = composeSupergraph(subgraphs);
+  if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
+  const dir = mkdtempSync(join(tmpdir(), 'junction-bench-'));
+  const supergraphFile = join(dir, 'supergraph.graphql');
+  writeFileSync(supergraphFile, outcome.supergraphSdl);
+  const noDedupConfig = join(dir, 'nodedup.yaml');
+  writeFileSync(noDedupConfig, `supergraph: ${supergraphFile}\nlisten: { host: 127.0.0.1, port: 0 }\nlogLevel: info\ndeduplicateSubgraphRequests: false\n`);
+
+  const bin = join(root, 'bin', 'junction.js');
+  const listening = /"msg":"junction listening","url":"([^"]+)"/;
+  const junction = await start([bin, '--supergraph', supergraphFile, '--port', '0', '--host', '127.0.0.1'], listening);
+  const junctionNoDedup = await start([bin, '--config', noDedupConfig], listening);
+  const apollo = await start([join(root, 'dist', 'bench', 'e2e', 'apolloGateway.js'), supergraphFile, '0'], /listening (\S+)/);
+
+  const targets: Target[] = [
+    { name: '@apollo/gateway', url: apollo.match[1], pid: apollo.child.pid!, runs: [] },
+    { name: 'Junction', url: junction.match[1], pid: junction.child.pid!, runs: [] },
+    { name: 'Junction (no in-flight dedup)', url: junctionNoDedup.match[1], pid: junctionNoDedup.child.pid!, runs: [] },
+  ];
+
+  // Same answer from every gateway, or the comparison means nothing.
+  const reference = JSON.stringify(await post(targets[0].url));
+  for (const t of targets.slice(1)) {
+    if (JSON.stringify(await post(t.url)) !== reference) throw new Error(`${t.name} answers the benchmark query differently from @apollo/gateway`);
+  }
+  console.log(`response: ${reference.length} bytes, identical across gateways`);
+  console.log(`load: ${connections} connections, ${rounds} rounds x ${duration}s per gateway (after ${warmup}s warm-up), alternating\n`);
+
+  for (const t of targets) await load(t.url, warmup);
+  for (let round = 1; round <= rounds; round++) {
+    for (const t of targets) {
+      const r = await load(t.url, duration);
+      t.runs.push(r);
+      console.log(`round ${round} ${t.name.padEnd(30)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`);
+    }
+  }
+
+  console.log('\nmedian of rounds:');
+  const rows = targets.map((t) => ({
+    gateway: t.name,
+    'req/s': median(t.runs.map((r) => r.requests.average)),
+    'p50 ms': median(t.runs.map((r) => r.latency.p50)),
+    'p99 ms': median(t.runs.map((r) => r.latency.p99)),
+    'peak RSS MiB': Number(peakRssMiB(t.pid).toFixed(1)),
+    failures: t.runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
+  }));
+  console.table(rows);
+  const base = rows[0]['req/s'];
+  for (const row of rows.slice(1)) {
+    console.log(`${row.gateway}: ${(row['req/s'] / base).toFixed(2)}x the requests/s of @apollo/gateway, p99 ${row['p99 ms']} ms vs ${rows[0]['p99 ms']} ms`);
+  }
+}
+
+function stopAll(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.removeAllListeners('exit');
+    stopAll();
+  });
