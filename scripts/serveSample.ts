@@ -1,12 +1,12 @@
 /** The gateway half of `npm start`: the CLI with the sample config, announcing readiness on stdout. */
 import { join } from 'node:path';
 import { loadConfigFile } from '../gateway/src/config';
-import { createConsoleLogger } from '../gateway/src/deps';
+import { createLogger } from '../gateway/src/deps';
 import { startGateway } from '../gateway/src/server/startGateway';
 
 async function main(): Promise<void> {
   const { config, supergraphPath } = loadConfigFile(join(__dirname, '..', '..', 'gateway', 'junction.sample.yaml'));
-  const started = await startGateway({ config, supergraphPath, logger: createConsoleLogger(config.logLevel) });
+  const started = await startGateway({ config, supergraphPath, logger: createLogger(config.logLevel) });
   process.stdout.write(`gateway listening at ${started.url}\n`);
   const stop = () => void started.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);

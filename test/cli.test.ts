@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findLogLine } from './helpers/logLines';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
 const BIN = join(__dirname, '..', 'bin', 'junction.js');
@@ -35,8 +36,8 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Cli {
 
 async function listeningUrl(cli: Cli): Promise<string> {
   for (let i = 0; i < 200; i++) {
-    const m = /"msg":"junction listening","url":"([^"]+)"/.exec(cli.stderr());
-    if (m) return m[1];
+    const line = findLogLine(cli.stderr(), 'junction listening');
+    if (line) return String(line.url);
     if (cli.child.exitCode !== null) throw new Error(`junction exited: ${cli.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }

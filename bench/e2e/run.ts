@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   writeFileSync(noDedupConfig, `supergraph: ${supergraphFile}\nlisten: { host: 127.0.0.1, port: 0 }\nlogLevel: info\ndeduplicateSubgraphRequests: false\n`);
 
   const bin = join(root, 'bin', 'junction.js');
-  const listening = /"msg":"junction listening","url":"([^"]+)"/;
+  const listening = /"url":"([^"]+)","msg":"junction listening"/;
   const junction = await start([bin, '--supergraph', supergraphFile, '--port', '0', '--host', '127.0.0.1'], listening);
   const junctionNoDedup = await start([bin, '--config', noDedupConfig], listening);
   const apollo = await start([join(root, 'dist', 'bench', 'e2e', 'apolloGateway.js'), supergraphFile, '0'], /listening (\S+)/);

@@ -1,3 +1,5 @@
+import pino from 'pino';
+
 /**
  * The world the gateway talks to, injected so that tests can control it. Production modules take
  * these from `createGateway(config, deps)` and never reach for `Date.now()` or `console` themselves.
@@ -41,17 +43,26 @@ export interface Deps {
 
 export const systemClock: Clock = { now: () => performance.now() };
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LEVELS)[number] | 'silent';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-/** JSON lines on stderr, filtered by level. */
-export function createConsoleLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const min = level === 'silent' ? LEVELS.length : LEVELS.indexOf(level);
-  const log = (lvl: (typeof LEVELS)[number]) => (message: string, fields?: Record<string, unknown>) => {
-    if (LEVELS.indexOf(lvl) < min) return;
-    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), msg: message, ...fields }) + '\n');
+/** JSON lines on stderr through pino: `{"level":"info","time":"…",…fields,"msg":"…"}`. */
+export function createLogger(level: LogLevel = 'info', destination: pino.DestinationStream = pino.destination(2)): Logger {
+  const log = pino(
+    {
+      level,
+      base: undefined,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
+    info: (message, fields) => log.info(fields ?? {}, message),
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    error: (message, fields) => log.error(fields ?? {}, message),
   };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -22,14 +22,14 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from './config';
-import { createConsoleLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
+import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
 import { GatewayErrorCode, formatError, gatewayError, statusOf } from './errors/gatewayError';
 import { executePlan } from './execution/executePlan';
 import { applyOperationShape, compileOperationShape, type FieldShape, type OperationShape } from './execution/responseShape';
 import { SubgraphClient } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
-import { planOperation } from './planning/planOperation';
+import { planOperation, UnplannableOperationError } from './planning/planOperation';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
 import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
 
@@ -88,9 +88,9 @@ export class Gateway {
 
   constructor(readonly config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}) {
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? createConsoleLogger(config.logLevel);
+    this.logger = options.logger ?? createLogger(config.logLevel);
     this.plugins = options.plugins ?? [];
-    this.documents = new LRUCache({ max: config.cache.documents });
+    this.documents = boundedCache(config.cache.documents);
     this.validationRules = config.limits.maxDepth > 0 ? [...specifiedRules, MaxDepthRule(config.limits.maxDepth)] : specifiedRules;
     let fetch = options.fetch;
     if (!fetch) {
@@ -114,8 +114,8 @@ export class Gateway {
     const loaded = loadSupergraph(sdl);
     this.state = {
       loaded,
-      validations: new LRUCache({ max: this.config.cache.plans }),
-      operations: new LRUCache({ max: this.config.cache.plans }),
+      validations: boundedCache(this.config.cache.plans),
+      operations: boundedCache(this.config.cache.plans),
     };
     this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
     return loaded;
@@ -274,6 +274,9 @@ export class Gateway {
       if (err instanceof GraphQLError) {
         throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);
       }
+      if (err instanceof UnplannableOperationError) {
+        throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, err.message, { extensions: { field: err.field } })], 500);
+      }
       this.logger.error('query planning failed', { error: String((err as Error)?.stack ?? err) });
       throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, 'The operation could not be planned.')], 500);
     }
@@ -332,6 +335,14 @@ export class Gateway {
     }
     return current;
   }
+}
+
+/**
+ * Caches are keyed by query text, which clients choose: besides the entry count, bound the total key
+ * size (in characters) so that a stream of large distinct queries cannot grow them without limit.
+ */
+function boundedCache<V extends {}>(max: number): LRUCache<string, V> {
+  return new LRUCache<string, V>({ max, maxSize: 32 * 1024 * 1024, sizeCalculation: (_value, key) => key.length + 1 });
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

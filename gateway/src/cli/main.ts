@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfigFile, resolveConfig, applyEnvOverrides, type GatewayConfig } from '../config';
-import { createConsoleLogger } from '../deps';
+import { createLogger } from '../deps';
 import { startGateway } from '../server/startGateway';
 
 const USAGE = `Usage:
@@ -55,7 +55,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw err;
   }
 
-  const logger = createConsoleLogger(config.logLevel);
+  const logger = createLogger(config.logLevel);
   try {
     const started = await startGateway({ config, supergraphPath, logger });
     logger.info('junction listening', { url: started.url });

@@ -23,7 +23,7 @@ export const GatewayErrorCode = {
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   /** No supergraph is loaded yet. */
   SUPERGRAPH_NOT_READY: 'SUPERGRAPH_NOT_READY',
-  /** Query planning failed for a valid operation: a gateway bug, reported with the request id. */
+  /** A valid operation the supergraph cannot serve (no subgraph reaches a field), or a planner failure. */
   QUERY_PLANNING_FAILED: 'QUERY_PLANNING_FAILED',
   /** Anything unexpected; the message is masked and the request id points to the log line. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
