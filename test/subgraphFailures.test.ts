@@ -102,3 +102,36 @@ describe('a subgraph that answers something other than GraphQL', () => {
     expect(JSON.stringify(res.body)).not.toContain('10.0.0.7');
   });
 });
+
+describe('a subgraph that hangs', () => {
+  let junction: StartedGateway;
+  let hanging: Server;
+
+  beforeAll(async () => {
+    hanging = createServer(() => {
+      // never answers
+    });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`;
+    junction = await startJunction(subgraphs.supergraphSdl.replace(subgraphs.url('inventory'), url), {
+      config: { limits: { subgraphTimeoutMs: 300 } },
+    });
+  });
+  afterAll(async () => {
+    await junction?.stop();
+    hanging.closeAllConnections();
+    await new Promise((r) => hanging.close(r));
+  });
+
+  it('times out after limits.subgraphTimeoutMs with partial data', async () => {
+    const started = performance.now();
+    const res = await postGraphQL(junction.url, { query: '{ topProducts(first: 1) { name inStock } }' });
+    const elapsed = performance.now() - started;
+    expect(res.body.data).toEqual({ topProducts: [{ name: 'Table 1', inStock: null }] });
+    expect(res.body.errors).toEqual([
+      { message: 'Subgraph "inventory" is unavailable.', extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'inventory', reason: 'timeout' } },
+    ]);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2000);
+  });
+});

@@ -126,7 +126,8 @@ function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST', p: Re
     method,
     headers: request.headers as Record<string, string | undefined>,
     query: (p.query as string | null | undefined) ?? undefined,
-    operationName: (p.operationName as string | null | undefined) ?? undefined,
+    // Some clients send "" for "no operation name".
+    operationName: (p.operationName as string | null | undefined) || undefined,
     variables: (p.variables as Record<string, unknown> | null | undefined) ?? undefined,
     extensions: (p.extensions as Record<string, unknown> | null | undefined) ?? undefined,
   };

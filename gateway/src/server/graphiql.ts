@@ -49,7 +49,7 @@ export function graphiqlPage(endpoint: string, assetBase: string): string {
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, {
       fetcher,
-      defaultQuery: '{\\n  topProducts {\\n    name\\n    price\\n    inStock\\n    reviews {\\n      body\\n      author {\\n        username\\n      }\\n    }\\n  }\\n}\\n',
+      defaultQuery: '{\\n  topProducts(first: 2) {\\n    name\\n    price\\n    inStock\\n    shippingEstimate\\n    reviews {\\n      body\\n      author {\\n        username\\n        name\\n      }\\n    }\\n  }\\n}\\n',
     }),
   );
 </script>
