@@ -2,16 +2,18 @@
  * Runs one sample subgraph in this process: `node dist/subgraphs/main.js <name> [port]`.
  * `npm start` starts one such process per subgraph so each is a service of its own.
  */
-import { sampleSubgraph, SAMPLE_SUBGRAPHS, startSubgraph } from './index';
+import { shippingSubgraph } from './extras/shipping';
+import { sampleSubgraph, SAMPLE_SUBGRAPHS, startSubgraph, type SubgraphDefinition } from './index';
 
 async function main(): Promise<void> {
   const [name, portArg] = process.argv.slice(2);
   if (!name) {
-    console.error(`usage: main.js <${SAMPLE_SUBGRAPHS.map((s) => s.definition.name).join('|')}> [port]`);
+    console.error(`usage: main.js <${SAMPLE_SUBGRAPHS.map((s) => s.definition.name).join('|')}|shipping> [port]`);
     process.exit(2);
   }
-  const def = sampleSubgraph(name);
-  const port = portArg ? Number(portArg) : SAMPLE_SUBGRAPHS.find((s) => s.definition === def)!.port;
+  // `shipping` is the extra subgraph of the README's registration example (port 4005).
+  const def: SubgraphDefinition = name === 'shipping' ? shippingSubgraph('v1') : sampleSubgraph(name);
+  const port = portArg ? Number(portArg) : (SAMPLE_SUBGRAPHS.find((s) => s.definition === def)?.port ?? 4005);
   const running = await startSubgraph(def, { port });
   console.log(`subgraph ${name} ready at ${running.url}`);
   const stop = () => void running.stop().then(() => process.exit(0));

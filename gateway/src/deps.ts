@@ -27,6 +27,11 @@ export interface HttpRequest {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
+  /**
+   * The request may be sent twice (a query, an SDL fetch; never a mutation). The transport then
+   * retries once when a kept-alive connection turns out to have been closed by the other side.
+   */
+  idempotent?: boolean;
 }
 
 /** How the gateway reaches subgraphs (and fetches their SDL). */

@@ -112,13 +112,18 @@ export class Gateway {
    */
   useSupergraph(sdl: string): LoadedSupergraph {
     const loaded = loadSupergraph(sdl);
+    this.useLoadedSupergraph(loaded);
+    return loaded;
+  }
+
+  /** As `useSupergraph`, for a supergraph already loaded (the registry loads one to diff it first). */
+  useLoadedSupergraph(loaded: LoadedSupergraph): void {
     this.state = {
       loaded,
       validations: boundedCache(this.config.cache.plans),
       operations: boundedCache(this.config.cache.plans),
     };
     this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
-    return loaded;
   }
 
   async close(): Promise<void> {

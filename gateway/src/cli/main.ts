@@ -38,9 +38,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   let config: GatewayConfig;
   let supergraphPath: string | undefined;
+  let registryPath: string | undefined;
   try {
     if (args.config) {
-      ({ config, supergraphPath } = loadConfigFile(args.config, env));
+      ({ config, supergraphPath, registryPath } = loadConfigFile(args.config, env));
       if (args.port !== undefined || args.host !== undefined) {
         config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
       }
@@ -57,7 +58,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const logger = createLogger(config.logLevel);
   try {
-    const started = await startGateway({ config, supergraphPath, logger });
+    const started = await startGateway({ config, supergraphPath, registryPath, logger });
     logger.info('junction listening', { url: started.url });
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });

@@ -47,12 +47,53 @@ const CacheSchema = z
   })
   .strict();
 
+const RegistrySchema = z
+  .object({
+    /**
+     * Where registered subgraphs are kept. `file` (default): a local JSON file, for one process.
+     * `redis`: shared by every replica pointing at the same Redis.
+     */
+    store: z.enum(['file', 'redis']).default('file'),
+    /** File store path, relative to the config file. Default `.junction/registry.json`. */
+    file: z.string().min(1).default('.junction/registry.json'),
+    /** Redis URL for the redis store. Env `JUNCTION_REDIS_URL` overrides it. */
+    redisUrl: z.string().min(1).optional(),
+    /** Prefix of the Redis keys and channel. Default `junction:`. Replicas sharing a registry share it. */
+    redisPrefix: z.string().default('junction:'),
+    /** Re-fetch every subgraph's SDL this often (ms) and recompose on change; 0 turns polling off. Default 30 000. */
+    pollIntervalMs: z.number().int().min(0).default(30_000),
+    /**
+     * Compare the served supergraph with the store this often (ms), in case a change notification was
+     * missed. Default 1000; 0 turns it off.
+     */
+    reconcileIntervalMs: z.number().int().min(0).default(1_000),
+    /**
+     * Hosts that registered subgraph URLs may name: host names or addresses, `*.example.com`, or `*`.
+     * Default: loopback only. Keeps the admin API from making the gateway call arbitrary hosts.
+     */
+    allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
+  })
+  .strict();
+
+const AdminSchema = z
+  .object({
+    /**
+     * Bearer token for the admin API; the API is off without one. Prefer env `JUNCTION_ADMIN_TOKEN`,
+     * which overrides this. At least 16 characters.
+     */
+    token: z.string().min(16, 'expected at least 16 characters').optional(),
+  })
+  .strict();
+
 export const GatewayConfigSchema = z
   .object({
     listen: ListenSchema.default(ListenSchema.parse({})),
     /** Path of a composed supergraph SDL file (relative to the config file). Give this or `subgraphs`. */
     supergraph: z.string().min(1).optional(),
-    /** Subgraphs to fetch SDL from (`{ _service { sdl } }`) and compose at startup. Give this or `supergraph`. */
+    /**
+     * Subgraphs to fetch SDL from (`{ _service { sdl } }`) and compose. Give this or `supergraph`.
+     * They seed the registry the first time it is empty; after that the registry is the truth.
+     */
     subgraphs: z
       .array(
         z
@@ -62,8 +103,11 @@ export const GatewayConfigSchema = z
           })
           .strict(),
       )
-      .min(1)
       .optional(),
+    /** The subgraph registry (used with `subgraphs`). */
+    registry: RegistrySchema.default(RegistrySchema.parse({})),
+    /** The admin API (used with `subgraphs`). */
+    admin: AdminSchema.default(AdminSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     cache: CacheSchema.default(CacheSchema.parse({})),
     /** Serve GraphiQL at GET /graphql to browsers. Default true. */
@@ -80,6 +124,9 @@ export const GatewayConfigSchema = z
   .superRefine((cfg, ctx) => {
     if ((cfg.supergraph === undefined) === (cfg.subgraphs === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['supergraph'], message: 'give exactly one of "supergraph" (a file) or "subgraphs" (a list)' });
+    }
+    if (cfg.registry.store === 'redis' && !cfg.registry.redisUrl) {
+      ctx.addIssue({ code: 'custom', path: ['registry', 'redisUrl'], message: 'required when registry.store is "redis"' });
     }
     const names = new Set<string>();
     for (const [i, s] of (cfg.subgraphs ?? []).entries()) {

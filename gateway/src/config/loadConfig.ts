@@ -8,6 +8,8 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** Absolute path of the supergraph file, when the config names one. */
   supergraphPath?: string;
+  /** Absolute path of the file registry store. */
+  registryPath: string;
 }
 
 /**
@@ -29,23 +31,35 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError('', `${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   const config = resolveConfig(applyEnvOverrides(raw, env));
+  const base = dirname(resolve(file));
   return {
     config,
-    supergraphPath: config.supergraph === undefined ? undefined : resolvePath(dirname(resolve(file)), config.supergraph),
+    supergraphPath: config.supergraph === undefined ? undefined : resolvePath(base, config.supergraph),
+    registryPath: resolvePath(base, config.registry.file),
   };
 }
 
-/** `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`. */
+/**
+ * Env overrides: `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`,
+ * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl`.
+ */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
-  const portText = env.JUNCTION_PORT ?? env.PORT;
-  if (portText === undefined || portText === '') return raw;
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('listen.port', `env ${env.JUNCTION_PORT !== undefined ? 'JUNCTION_PORT' : 'PORT'}="${portText}" is not a port number`);
+  let obj: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
+  const section = (key: string): Record<string, unknown> => {
+    const v = obj[key];
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  };
+  const portText = env.JUNCTION_PORT || env.PORT;
+  if (portText) {
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ConfigError('listen.port', `env ${env.JUNCTION_PORT ? 'JUNCTION_PORT' : 'PORT'}="${portText}" is not a port number`);
+    }
+    obj = { ...obj, listen: { ...section('listen'), port } };
   }
-  const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  const listen = obj.listen && typeof obj.listen === 'object' ? (obj.listen as Record<string, unknown>) : {};
-  return { ...obj, listen: { ...listen, port } };
+  if (env.JUNCTION_ADMIN_TOKEN) obj = { ...obj, admin: { ...section('admin'), token: env.JUNCTION_ADMIN_TOKEN } };
+  if (env.JUNCTION_REDIS_URL) obj = { ...obj, registry: { ...section('registry'), redisUrl: env.JUNCTION_REDIS_URL } };
+  return obj;
 }
 
 function resolvePath(base: string, p: string): string {

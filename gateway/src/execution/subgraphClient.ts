@@ -66,13 +66,13 @@ export class SubgraphClient {
   }
 
   private request(url: string, headers: Record<string, string>, body: string, isQuery: boolean): Promise<RawResponse> {
-    if (!this.deduplicate || !isQuery) return this.send1(url, headers, body);
+    if (!this.deduplicate || !isQuery) return this.send1(url, headers, body, isQuery);
     // Identical in-flight queries to the same subgraph share one HTTP request. The *text* is shared and
     // each caller parses its own copy: execution mutates what it parses, so objects must not be shared.
     const key = url + '\n' + headerKey(headers) + '\n' + body;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.send1(url, headers, body);
+      pending = this.send1(url, headers, body, true);
       this.inFlight.set(key, pending);
       const clear = () => this.inFlight.delete(key);
       pending.then(clear, clear);
@@ -80,8 +80,8 @@ export class SubgraphClient {
     return pending;
   }
 
-  private async send1(url: string, headers: Record<string, string>, body: string): Promise<RawResponse> {
-    const res = await this.fetch(url, { method: 'POST', headers, body });
+  private async send1(url: string, headers: Record<string, string>, body: string, idempotent: boolean): Promise<RawResponse> {
+    const res = await this.fetch(url, { method: 'POST', headers, body, idempotent });
     return { status: res.status, text: await res.text() };
   }
 }

@@ -1,6 +1,8 @@
 import { Agent } from 'undici';
 import type { Fetch, HttpRequest, HttpResponse } from '../deps';
 
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 export interface HttpClientOptions {
   /** Connections kept per origin. */
   connections: number;
@@ -32,9 +34,19 @@ export function createUndiciFetch(options: HttpClientOptions): Fetch & { close()
     }
     return t;
   };
-  const fetch = async (url: string, req: HttpRequest): Promise<HttpResponse> => {
+  const send = (url: string, req: HttpRequest) => {
     const { origin, path } = target(url);
-    const res = await agent.request({ origin, path, method: req.method, headers: req.headers, body: req.body });
+    return agent.request({ origin, path, method: req.method, headers: req.headers, body: req.body });
+  };
+  const fetch = async (url: string, req: HttpRequest): Promise<HttpResponse> => {
+    let res;
+    try {
+      res = await send(url, req);
+    } catch (err) {
+      // A subgraph that restarted leaves pooled sockets that fail on first use: one retry on a fresh one.
+      if (!req.idempotent || !STALE_CONNECTION.has((err as { code?: string }).code ?? '')) throw err;
+      res = await send(url, req);
+    }
     return {
       status: res.statusCode,
       headers: res.headers as Record<string, string | string[] | undefined>,

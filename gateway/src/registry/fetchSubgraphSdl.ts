@@ -1,41 +1,79 @@
+import { buildClientSchema, getIntrospectionQuery, printSchema, type IntrospectionQuery } from 'graphql';
 import type { Fetch } from '../deps';
 
 /** Why a subgraph's SDL could not be had; says nothing that would help probe the network. */
 export class SubgraphSdlError extends Error {
   constructor(
     readonly subgraph: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`Could not fetch the SDL of subgraph "${subgraph}": ${reason}`);
     this.name = 'SubgraphSdlError';
   }
 }
 
-/** Asks a federation subgraph for its SDL with `{ _service { sdl } }`. */
-export async function fetchSubgraphSdl(fetch: Fetch, name: string, url: string): Promise<string> {
+export interface FetchedSdl {
+  sdl: string;
+  /** False when the service is plain GraphQL and the SDL was built from introspection. */
+  federated: boolean;
+}
+
+/**
+ * A plain GraphQL service joins as a Federation 2 subgraph without keys: its root fields are
+ * served, its types are its own. Only `@link` is added.
+ */
+const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [])\n\n';
+
+/**
+ * Asks a subgraph for its SDL with `{ _service { sdl } }`. A service that answers GraphQL but has no
+ * `_service` field is introspected instead and joins as a plain subgraph.
+ */
+export async function fetchSubgraphSdl(fetch: Fetch, name: string, url: string): Promise<FetchedSdl> {
+  const body = await post(fetch, name, url, 'query __JunctionSubgraphSdl { _service { sdl } }');
+  const sdl = (body.data as { _service?: { sdl?: unknown } } | undefined)?._service?.sdl;
+  if (typeof sdl === 'string') return { sdl, federated: true };
+  if (!Array.isArray(body.errors) || body.errors.length === 0) {
+    throw new SubgraphSdlError(name, 'no _service.sdl in the response');
+  }
+
+  const introspection = await post(fetch, name, url, getIntrospectionQuery());
+  if (!introspection.data || typeof introspection.data !== 'object' || !('__schema' in introspection.data)) {
+    const first = (introspection.errors?.[0] as { message?: unknown } | undefined)?.message;
+    throw new SubgraphSdlError(name, `it has neither _service nor introspection${typeof first === 'string' ? ` (it answered: ${first})` : ''}`);
+  }
+  let printed: string;
+  try {
+    printed = printSchema(buildClientSchema(introspection.data as unknown as IntrospectionQuery));
+  } catch (err) {
+    throw new SubgraphSdlError(name, `its introspection result is not a valid schema: ${(err as Error).message}`);
+  }
+  return { sdl: FEDERATION_LINK + printed, federated: false };
+}
+
+async function post(fetch: Fetch, name: string, url: string, query: string): Promise<{ data?: unknown; errors?: unknown[] }> {
   let status: number;
   let text: string;
   try {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ query: 'query __JunctionSubgraphSdl { _service { sdl } }' }),
+      body: JSON.stringify({ query }),
+      idempotent: true,
     });
     status = res.status;
     text = await res.text();
   } catch (err) {
-    throw new SubgraphSdlError(name, `request failed (${(err as { code?: string }).code ?? (err as Error).message})`);
+    const code = (err as { code?: string }).code;
+    throw new SubgraphSdlError(name, code === 'ECONNREFUSED' ? 'connection refused' : code ? `request failed (${code})` : 'request failed');
   }
-  let body: { data?: { _service?: { sdl?: unknown } }; errors?: Array<{ message?: string }> };
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new SubgraphSdlError(name, `HTTP ${status}, not a JSON response`);
+    throw new SubgraphSdlError(name, `HTTP ${status}, not a GraphQL response`);
   }
-  const sdl = body?.data?._service?.sdl;
-  if (typeof sdl !== 'string') {
-    const first = body?.errors?.[0]?.message;
-    throw new SubgraphSdlError(name, first ? `the subgraph answered: ${first}` : 'no _service.sdl in the response');
+  if (!body || typeof body !== 'object' || Array.isArray(body) || (!('data' in body) && !('errors' in body))) {
+    throw new SubgraphSdlError(name, `HTTP ${status}, not a GraphQL response`);
   }
-  return sdl;
+  return body as { data?: unknown; errors?: unknown[] };
 }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
+import { registerAdminRoutes, type AdminOptions } from '../admin/adminRoutes';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway, GatewayResponse } from '../gateway';
 import type { GatewayRequest } from '../plugins/types';
@@ -13,6 +14,8 @@ export interface ServerOptions {
   bodyLimit: number;
   /** Path of the GraphQL endpoint. Default `/graphql`. */
   path?: string;
+  /** The admin API; not served when absent. */
+  admin?: AdminOptions;
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -96,6 +99,8 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       return reply.type(asset.type).header('cache-control', 'public, max-age=86400').send(asset.body);
     });
   }
+
+  if (options.admin) registerAdminRoutes(app, gateway, options.admin);
 
   app.get('/healthz', async (_request, reply) => {
     const supergraph = gateway.supergraph;

@@ -1,15 +1,22 @@
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { formatCompositionErrors } from '../composition/composeSupergraph';
 import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { Gateway } from '../gateway';
 import type { GatewayPlugin } from '../plugins/types';
-import { loadInitialSupergraph } from '../registry/loadInitialSupergraph';
+import { openRegistryStore } from '../registry/openRegistryStore';
+import { readSupergraphFile, SupergraphSourceError } from '../registry/readSupergraphFile';
+import { RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
+import type { RegistryStore } from '../registry/types';
 import { createServer } from './createServer';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
   /** Absolute path of the supergraph file when `config.supergraph` is set. */
   supergraphPath?: string;
+  /** Absolute path of the file registry store. Default: `config.registry.file` from the working directory. */
+  registryPath?: string;
   /** Serve this SDL instead of reading a file or composing subgraphs. */
   supergraphSdl?: string;
   plugins?: readonly GatewayPlugin[];
@@ -21,24 +28,52 @@ export interface StartGatewayOptions {
 export interface StartedGateway {
   readonly gateway: Gateway;
   readonly server: FastifyInstance;
+  /** Present when the gateway composes from `subgraphs` (and so has a registry). */
+  readonly registry: SubgraphRegistry | undefined;
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
 }
 
-/** Loads the supergraph the config names, then listens. Rejects (and leaves nothing running) if either fails. */
+/**
+ * Loads the supergraph the config names (a file, or the registry seeded with `subgraphs`), then
+ * listens. Rejects, and leaves nothing running, if either fails.
+ */
 export async function startGateway(options: StartGatewayOptions): Promise<StartedGateway> {
   const { config } = options;
   const gateway = new Gateway(config, options);
   let server: FastifyInstance | undefined;
+  let store: RegistryStore | undefined;
+  let registry: SubgraphRegistry | undefined;
   try {
-    const sdl = options.supergraphSdl ?? (await loadInitialSupergraph(config, options.supergraphPath, gateway.fetch));
-    gateway.useSupergraph(sdl);
-    server = createServer(gateway, { graphiql: config.graphiql, bodyLimit: config.limits.maxBodyBytes });
+    if (options.supergraphSdl !== undefined) {
+      gateway.useSupergraph(options.supergraphSdl);
+    } else if (options.supergraphPath !== undefined || config.supergraph !== undefined) {
+      gateway.useSupergraph(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!)));
+    } else {
+      store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
+      registry = new SubgraphRegistry({ store, gateway, fetch: gateway.fetch, logger: gateway.logger, config: config.registry });
+      try {
+        await registry.start(config.subgraphs ?? []);
+      } catch (err) {
+        if (err instanceof RegistryError && err.status === 422) {
+          throw new SupergraphSourceError(`Composition failed:\n${formatCompositionErrors(err.errors.map((e) => ({ subgraphs: [], ...e })))}`);
+        }
+        if (err instanceof RegistryError) throw new SupergraphSourceError(err.message);
+        throw err;
+      }
+    }
+    server = createServer(gateway, {
+      graphiql: config.graphiql,
+      bodyLimit: config.limits.maxBodyBytes,
+      admin: registry && config.admin.token ? { token: config.admin.token, registry } : undefined,
+    });
     await server.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
     await server?.close();
+    await registry?.stop();
+    await store?.close();
     await gateway.close();
     throw err;
   }
@@ -49,10 +84,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   return {
     gateway,
     server: started,
+    registry,
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     async stop() {
       await started.close();
+      await registry?.stop();
+      await store?.close();
       await gateway.close();
     },
   };

@@ -1,0 +1,97 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Gateway } from '../gateway';
+import { RegistryError, type SubgraphRegistry } from '../registry/subgraphRegistry';
+
+export interface AdminOptions {
+  /** The bearer token every admin request must carry. */
+  token: string;
+  registry: SubgraphRegistry;
+}
+
+type AdminError = { code: string; message: string; subgraphs?: string[] };
+
+/**
+ * The admin API: list, register/update and remove subgraphs, read the supergraph. Every route wants
+ * `Authorization: Bearer <token>`; a wrong or missing token gets 401 and changes nothing.
+ */
+export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, options: AdminOptions): void {
+  const expected = createHash('sha256').update(options.token).digest();
+  const authorized = (request: FastifyRequest): boolean => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+    if (!match) return false;
+    // Compare digests: constant time, and no length leak.
+    return timingSafeEqual(createHash('sha256').update(match[1]).digest(), expected);
+  };
+  const { registry } = options;
+
+  app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (request, reply) => {
+        if (!authorized(request)) {
+          reply.header('www-authenticate', 'Bearer realm="junction-admin"');
+          return send(reply, 401, { errors: [{ code: 'UNAUTHENTICATED', message: 'A valid admin token is required: Authorization: Bearer <token>.' }] });
+        }
+      });
+
+      admin.get('/subgraphs', async (_request, reply) => send(reply, 200, { subgraphs: await registry.list() }));
+
+      admin.post('/subgraphs', async (request, reply) => {
+        const body = parseJson(request.body);
+        if (!body || typeof body !== 'object' || Array.isArray(body)) {
+          return send(reply, 400, { errors: [{ code: 'BAD_REQUEST', message: 'Send a JSON object: { "name": "...", "url": "...", "allowBreaking"?: true }.' }] });
+        }
+        const { name, url, allowBreaking } = body as Record<string, unknown>;
+        if (allowBreaking !== undefined && typeof allowBreaking !== 'boolean') {
+          return send(reply, 400, { errors: [{ code: 'BAD_REQUEST', message: '"allowBreaking" must be a boolean.' }] });
+        }
+        return withRegistryErrors(reply, async () => {
+          const result = await registry.register(name as string, url as string, allowBreaking === true);
+          return send(reply, result.created ? 201 : 200, { subgraph: result.subgraph, supergraphHash: result.supergraphHash, changes: result.changes });
+        });
+      });
+
+      admin.delete('/subgraphs/:name', async (request, reply) => {
+        const { name } = request.params as { name: string };
+        return withRegistryErrors(reply, async () => {
+          const result = await registry.remove(name);
+          return send(reply, 200, { removed: name, supergraphHash: result.supergraphHash, changes: result.changes });
+        });
+      });
+
+      admin.get('/supergraph', async (_request, reply) => {
+        const supergraph = gateway.supergraph;
+        if (!supergraph) return send(reply, 503, { errors: [{ code: 'SUPERGRAPH_NOT_READY', message: 'No supergraph is loaded yet.' }] });
+        return reply.code(200).type('text/plain; charset=utf-8').header('etag', `"${supergraph.hash}"`).send(supergraph.sdl);
+      });
+    },
+    { prefix: '/admin' },
+  );
+}
+
+function parseJson(body: unknown): unknown {
+  if (typeof body !== 'string') return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+async function withRegistryErrors(reply: FastifyReply, fn: () => Promise<FastifyReply>): Promise<FastifyReply> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RegistryError) {
+      const body: { errors: AdminError[]; changes?: unknown } = { errors: err.errors };
+      if (err.changes) body.changes = err.changes;
+      return send(reply, err.status, body);
+    }
+    throw err;
+  }
+}
+
+function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+}

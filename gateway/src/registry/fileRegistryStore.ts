@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from '../deps';
+import { parseRecord } from './parseRecord';
+import type { RegistryStore, SubgraphRecord } from './types';
+
+interface FileShape {
+  version: 1;
+  subgraphs: SubgraphRecord[];
+}
+
+/**
+ * The embedded store: one JSON file, rewritten whole on every change (temp file + rename, so a crash
+ * leaves either the old file or the new one, never half of one). For a single gateway process.
+ */
+export class FileRegistryStore implements RegistryStore {
+  private records = new Map<string, SubgraphRecord>();
+  private readonly listeners = new Set<() => void>();
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(file: string, logger: Logger): Promise<FileRegistryStore> {
+    const store = new FileRegistryStore(file, logger);
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new Error(`registry file ${this.file} is not valid JSON; fix or remove it`);
+    }
+    const list = (parsed as Partial<FileShape>)?.subgraphs;
+    if (!Array.isArray(list)) throw new Error(`registry file ${this.file} has no "subgraphs" list`);
+    for (const raw of list) {
+      const record = parseRecord(raw);
+      if (record) this.records.set(record.name, record);
+      else this.logger.warn('skipping a malformed registry record', { file: this.file });
+    }
+  }
+
+  async list(): Promise<SubgraphRecord[]> {
+    return [...this.records.values()];
+  }
+
+  async put(record: SubgraphRecord): Promise<void> {
+    const next = new Map(this.records);
+    next.set(record.name, record);
+    await this.persist(next);
+  }
+
+  async remove(name: string): Promise<boolean> {
+    if (!this.records.has(name)) return false;
+    const next = new Map(this.records);
+    next.delete(name);
+    await this.persist(next);
+    return true;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    this.listeners.clear();
+  }
+
+  private persist(next: Map<string, SubgraphRecord>): Promise<void> {
+    // One write at a time, in call order; the in-memory view changes only once the file has.
+    const write = this.writes.then(async () => {
+      const body: FileShape = { version: 1, subgraphs: [...next.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+      await mkdir(dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        await writeFile(tmp, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+        await rename(tmp, this.file);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        throw err;
+      }
+      this.records = next;
+    });
+    this.writes = write.catch(() => undefined);
+    return write.then(() => {
+      for (const listener of this.listeners) listener();
+    });
+  }
+}

@@ -1,0 +1,324 @@
+import { createHash } from 'node:crypto';
+import { composeSupergraph, type CompositionErrorInfo } from '../composition/composeSupergraph';
+import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
+import type { Fetch, Logger } from '../deps';
+import type { Gateway } from '../gateway';
+import { loadSupergraph, type LoadedSupergraph } from '../planning/loadSupergraph';
+import { fetchSubgraphSdl, SubgraphSdlError, type FetchedSdl } from './fetchSubgraphSdl';
+import { diffSchemas, type SchemaChanges } from './schemaChanges';
+import type { RegistryStore, SubgraphRecord } from './types';
+import { isAllowedHost } from './urlAllowlist';
+
+/** A registry operation that failed: the admin API sends `status` and `body` as they are. */
+export class RegistryError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: Array<{ code: string; message: string; subgraphs?: string[] }>,
+    readonly changes?: SchemaChanges,
+  ) {
+    super(errors.map((e) => e.message).join('; '));
+    this.name = 'RegistryError';
+  }
+}
+
+export interface SubgraphSummary {
+  name: string;
+  url: string;
+  sdlHash: string;
+  updatedAt: string;
+  healthy: boolean;
+}
+
+export interface RegistrationResult {
+  created: boolean;
+  subgraph: SubgraphSummary;
+  supergraphHash: string;
+  changes: SchemaChanges;
+}
+
+/** Timers, injectable so tests can drive polling and reconciling by hand. */
+export interface Timers {
+  setInterval(fn: () => void, ms: number): { unref?(): void };
+  clearInterval(handle: unknown): void;
+}
+
+export interface SubgraphRegistryOptions {
+  store: RegistryStore;
+  gateway: Gateway;
+  fetch: Fetch;
+  logger: Logger;
+  config: GatewayConfig['registry'];
+  now?: () => Date;
+  timers?: Timers;
+}
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+const summary = (r: SubgraphRecord): SubgraphSummary => ({ name: r.name, url: r.url, sdlHash: r.sdlHash, updatedAt: r.updatedAt, healthy: r.healthy });
+
+/**
+ * Keeps the gateway's supergraph equal to the composition of the store's records. Registration,
+ * update and removal compose the candidate set first and change nothing when it fails. Every change
+ * to the store (from this process or, with Redis, any other) triggers a sync; a periodic reconcile
+ * catches missed notifications, and polling re-fetches SDLs.
+ */
+export class SubgraphRegistry {
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Fingerprint (names, URLs, SDL hashes) of the records behind the served supergraph. */
+  private servedFingerprint: string | undefined;
+  private readonly handles: unknown[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private readonly now: () => Date;
+  private readonly timers: Timers;
+
+  constructor(private readonly options: SubgraphRegistryOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.timers = options.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+  }
+
+  /**
+   * Seeds an empty store with `seed`, serves the composition of the store, and starts listening for
+   * changes, reconciling and polling. Throws when the store's subgraphs do not compose at startup.
+   */
+  async start(seed: ReadonlyArray<{ name: string; url: string }>): Promise<void> {
+    const { store, config, logger } = this.options;
+    if ((await store.list()).length === 0 && seed.length > 0) {
+      const fetched = await Promise.all(seed.map((s) => this.fetchSdl(s.name, s.url)));
+      for (const [i, s] of seed.entries()) await store.put(this.newRecord(s.name, s.url, fetched[i]));
+      logger.info('registry seeded from config', { subgraphs: seed.map((s) => s.name) });
+    } else {
+      // Stored SDLs may be older than the running subgraphs: refresh them before serving.
+      await this.poll();
+    }
+    const records = await store.list();
+    if (records.length > 0) {
+      const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+      if (!outcome.ok) throw new RegistryError(422, outcome.errors);
+      this.serve(loadSupergraph(outcome.supergraphSdl), records);
+    }
+    this.unsubscribe = store.onChange(() => void this.sync());
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      if (ms <= 0) return;
+      const handle = this.timers.setInterval(() => void fn().catch((err) => logger.warn('registry background task failed', { reason: String(err?.message ?? err) })), ms);
+      handle.unref?.();
+      this.handles.push(handle);
+    };
+    every(config.reconcileIntervalMs, () => this.sync());
+    every(config.pollIntervalMs, () => this.poll());
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    for (const h of this.handles) this.timers.clearInterval(h);
+    await this.queue.catch(() => undefined);
+    await this.syncing;
+  }
+
+  async list(): Promise<SubgraphSummary[]> {
+    return (await this.options.store.list()).map(summary).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Registers a new subgraph or updates an existing one. Throws RegistryError; nothing changes then. */
+  register(name: string, url: string, allowBreaking = false): Promise<RegistrationResult> {
+    this.checkName(name);
+    const parsed = this.checkUrl(url);
+    return this.exclusive(async () => {
+      const fetched = await this.fetchSdl(name, parsed.toString());
+      const records = await this.options.store.list();
+      const existing = records.find((r) => r.name === name);
+      const record = this.newRecord(name, parsed.toString(), fetched, existing);
+      const candidate = [...records.filter((r) => r.name !== name), record];
+      const loaded = this.compose(candidate, fetched.federated ? [] : [name]);
+      const changes = this.changesFrom(loaded);
+      if (existing && changes.breaking.length > 0 && !allowBreaking) {
+        throw new RegistryError(
+          409,
+          changes.breaking.map((c) => ({ code: 'BREAKING_CHANGE', message: c.description, subgraphs: [name] })),
+          changes,
+        );
+      }
+      await this.options.store.put(record);
+      this.serve(loaded, candidate);
+      this.options.logger.info(existing ? 'subgraph updated' : 'subgraph registered', { subgraph: name, supergraph: loaded.hash.slice(0, 12) });
+      return { created: !existing, subgraph: summary(record), supergraphHash: loaded.hash, changes };
+    });
+  }
+
+  /** Removes a subgraph; refused (422) when the others do not compose without it. */
+  remove(name: string): Promise<{ supergraphHash: string; changes: SchemaChanges }> {
+    return this.exclusive(async () => {
+      const records = await this.options.store.list();
+      if (!records.some((r) => r.name === name)) {
+        throw new RegistryError(404, [{ code: 'SUBGRAPH_NOT_FOUND', message: `No subgraph named "${name}" is registered.` }]);
+      }
+      const rest = records.filter((r) => r.name !== name);
+      const loaded = this.compose(rest, []);
+      const changes = this.changesFrom(loaded);
+      await this.options.store.remove(name);
+      this.serve(loaded, rest);
+      this.options.logger.info('subgraph removed', { subgraph: name, supergraph: loaded.hash.slice(0, 12) });
+      return { supergraphHash: loaded.hash, changes };
+    });
+  }
+
+  /** Serves the composition of the store's records if they changed since the last time. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.syncAgain = false;
+          const records = await this.options.store.list();
+          if (fingerprint(records) === this.servedFingerprint || records.length === 0) continue;
+          const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+          if (!outcome.ok) {
+            // Another replica's change may not compose with this one's: keep serving the last good supergraph.
+            this.options.logger.error('registry does not compose; keeping the current supergraph', { errors: outcome.errors });
+            this.servedFingerprint = fingerprint(records);
+            continue;
+          }
+          if (outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl) {
+            this.serve(loadSupergraph(outcome.supergraphSdl), records);
+            this.options.logger.info('supergraph updated from the registry', { subgraphs: records.map((r) => r.name) });
+          } else {
+            this.servedFingerprint = fingerprint(records);
+          }
+        } while (this.syncAgain);
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  /** Re-fetches every SDL; a changed one is stored (if it composes), an unreachable subgraph keeps its last good SDL. */
+  poll(): Promise<void> {
+    return this.exclusive(async () => {
+      const records = await this.options.store.list();
+      const results = await Promise.all(
+        records.map(async (r) => {
+          try {
+            return { record: r, fetched: await this.fetchSdl(r.name, r.url) };
+          } catch {
+            return { record: r, fetched: undefined };
+          }
+        }),
+      );
+      for (const { record, fetched } of results) {
+        if (!fetched) {
+          if (record.healthy) await this.options.store.put({ ...record, healthy: false });
+          this.options.logger.warn('subgraph SDL unreachable; keeping the last good one', { subgraph: record.name });
+          continue;
+        }
+        const sdlHash = hash(fetched.sdl);
+        if (sdlHash === record.sdlHash) {
+          if (!record.healthy) await this.options.store.put({ ...record, healthy: true, fetchedAt: this.now().toISOString() });
+          continue;
+        }
+        const updated = this.newRecord(record.name, record.url, fetched, record);
+        const current = await this.options.store.list();
+        const candidate = [...current.filter((r) => r.name !== record.name), updated];
+        const outcome = composeSupergraph(candidate.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+        if (!outcome.ok) {
+          this.options.logger.error('a polled SDL change does not compose; keeping the last good SDL', { subgraph: record.name, errors: outcome.errors });
+          continue;
+        }
+        await this.options.store.put(updated);
+        this.serve(loadSupergraph(outcome.supergraphSdl), candidate);
+        this.options.logger.info('subgraph SDL changed', { subgraph: record.name });
+      }
+    });
+  }
+
+  private serve(loaded: LoadedSupergraph, records: readonly SubgraphRecord[]): void {
+    this.options.gateway.useLoadedSupergraph(loaded);
+    this.servedFingerprint = fingerprint(records);
+  }
+
+  private compose(records: readonly SubgraphRecord[], plainServices: string[]): LoadedSupergraph {
+    if (records.length === 0) {
+      throw new RegistryError(422, [{ code: 'NO_SUBGRAPHS', message: 'The gateway needs at least one subgraph.' }]);
+    }
+    const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
+    return loadSupergraph(outcome.supergraphSdl);
+  }
+
+  private changesFrom(loaded: LoadedSupergraph): SchemaChanges {
+    const current = this.options.gateway.supergraph;
+    return current ? diffSchemas(current.schema, loaded.schema) : { breaking: [], dangerous: [], safe: [] };
+  }
+
+  private newRecord(name: string, url: string, fetched: FetchedSdl, previous?: SubgraphRecord): SubgraphRecord {
+    const now = this.now().toISOString();
+    const sdlHash = hash(fetched.sdl);
+    const unchanged = previous && previous.sdlHash === sdlHash && previous.url === url;
+    return { name, url, sdl: fetched.sdl, sdlHash, updatedAt: unchanged ? previous.updatedAt : now, fetchedAt: now, healthy: true, federated: fetched.federated };
+  }
+
+  private async fetchSdl(name: string, url: string): Promise<FetchedSdl> {
+    try {
+      return await fetchSubgraphSdl(this.options.fetch, name, url);
+    } catch (err) {
+      if (err instanceof SubgraphSdlError) {
+        throw new RegistryError(502, [{ code: 'SUBGRAPH_UNREACHABLE', message: err.message, subgraphs: [name] }]);
+      }
+      throw err;
+    }
+  }
+
+  private checkName(name: unknown): asserts name is string {
+    if (typeof name !== 'string' || !SUBGRAPH_NAME.test(name)) {
+      throw new RegistryError(400, [
+        { code: 'INVALID_SUBGRAPH_NAME', message: 'A subgraph name is 1-64 letters, digits, "_" or "-", starting with a letter or "_".' },
+      ]);
+    }
+  }
+
+  private checkUrl(url: unknown): URL {
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof url === 'string' ? new URL(url) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
+      throw new RegistryError(400, [{ code: 'INVALID_SUBGRAPH_URL', message: 'The URL must be an absolute http(s) URL without credentials.' }]);
+    }
+    if (!isAllowedHost(parsed, this.options.config.allowedHosts)) {
+      throw new RegistryError(400, [
+        { code: 'URL_NOT_ALLOWED', message: `The host "${parsed.hostname}" is not in registry.allowedHosts.` },
+      ]);
+    }
+    return parsed;
+  }
+
+  /** Registry mutations run one at a time in this process. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function fingerprint(records: readonly SubgraphRecord[]): string {
+  return records
+    .map((r) => `${r.name} ${r.url} ${r.sdlHash}`)
+    .sort()
+    .join('\n');
+}
+
+function withPlainServiceHint(error: CompositionErrorInfo, plainServices: string[]): CompositionErrorInfo {
+  const plain = error.subgraphs.filter((s) => plainServices.includes(s));
+  if (plain.length === 0) return error;
+  return {
+    ...error,
+    message:
+      `${error.message} (${plain.join(', ')} is a plain GraphQL service without federation support: ` +
+      'a type it shares with the graph must be renamed in it, or marked @shareable (or given a @key) in the subgraphs that own it.)',
+  };
+}

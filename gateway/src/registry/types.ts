@@ -1,0 +1,33 @@
+/**
+ * Vocabulary: the *registry* is the set of subgraphs the gateway composes, by name. A *record* is
+ * one subgraph's entry: its URL, the last SDL fetched from it, and its health. A *store* keeps the
+ * records (a local file, or Redis when several replicas share them).
+ */
+export interface SubgraphRecord {
+  name: string;
+  url: string;
+  /** The federation SDL (or, for a plain GraphQL service, SDL built from introspection). */
+  sdl: string;
+  /** sha256 of `sdl`, hex. */
+  sdlHash: string;
+  /** When the URL or SDL last changed (ISO 8601). */
+  updatedAt: string;
+  /** When the SDL was last fetched successfully (ISO 8601). */
+  fetchedAt: string;
+  /** False while the last attempt to fetch the SDL failed; the last good SDL is kept. */
+  healthy: boolean;
+  /** False when the service has no `_service { sdl }` and its SDL came from introspection. */
+  federated: boolean;
+}
+
+export interface RegistryStore {
+  /** Every record, in no particular order. */
+  list(): Promise<SubgraphRecord[]>;
+  /** Adds or replaces a record, then notifies every listener (in every process sharing the store). */
+  put(record: SubgraphRecord): Promise<void>;
+  /** Removes a record; false when there was none. Notifies like `put`. */
+  remove(name: string): Promise<boolean>;
+  /** Calls `listener` after changes, possibly made by another process. Returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  close(): Promise<void>;
+}
