@@ -1,6 +1,7 @@
 /**
  * Issue #3: subgraphs registered, updated and removed at runtime through the admin API (file store).
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
@@ -255,5 +256,57 @@ describe('polling', () => {
     shipping = await startSubgraph(shippingSubgraph('v2'), { port: shipping.port });
     await junction.registry!.poll();
     expect((await admin(junction.url, 'GET', '/subgraphs')).body.subgraphs.find((s: { name: string }) => s.name === 'shipping').healthy).toBe(true);
+  });
+});
+
+describe('junction subgraph add / list / remove', () => {
+  const registryFile = join(tempDir('junction-cli-registry-'), 'registry.json');
+  let junction: StartedGateway;
+  let shipping: RunningSubgraph;
+
+  beforeAll(async () => {
+    junction = await startRegistryJunction(subgraphs, { registryFile });
+    shipping = await startSubgraph(shippingSubgraph('v1'));
+  });
+  afterAll(async () => {
+    await junction?.stop();
+    await shipping?.stop();
+  });
+
+  const cli = (args: string[], token = ADMIN_TOKEN) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'junction.js'), 'subgraph', ...args], {
+        env: { ...process.env, JUNCTION_ADMIN_TOKEN: token, JUNCTION_GATEWAY_URL: junction.url.replace('/graphql', '') },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  it('adds, lists and removes through the admin API', async () => {
+    const added = await cli(['add', 'shipping', shipping.url]);
+    expect(added).toMatchObject({ status: 0, stdout: expect.stringContaining(`registered shipping at ${shipping.url}`) });
+    expect(added.stdout).toContain('safe: Product.carbonFootprint was added.');
+    expect((await postGraphQL(junction.url, { query: '{ shippingZones }' })).body).toEqual({ data: { shippingZones: ['EU', 'US', 'APAC'] } });
+
+    const listed = await cli(['list']);
+    expect(listed.status).toBe(0);
+    expect(listed.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['accounts', 'inventory', 'products', 'reviews', 'shipping']);
+
+    const removed = await cli(['remove', 'shipping']);
+    expect(removed).toMatchObject({ status: 0, stdout: expect.stringContaining('removed shipping') });
+    expect(removed.stdout).toContain('breaking: Query.shippingZones was removed.');
+  });
+
+  it('prints the gateway\'s reasons and exits 1 when refused, 2 on bad usage', async () => {
+    const refused = await cli(['add', 'pricing', conflicting.url]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/Refused \(HTTP 422\)[\s\S]*\[FIELD_TYPE_MISMATCH\] \(subgraphs: pricing, products\)/);
+    const unauthorized = await cli(['list'], 'not-the-token-at-all');
+    expect(unauthorized.status).toBe(1);
+    expect(unauthorized.stderr).toContain('[UNAUTHENTICATED]');
+    expect((await cli(['add', 'only-a-name'])).status).toBe(2);
   });
 });

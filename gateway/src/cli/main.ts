@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfigFile, resolveConfig, applyEnvOverrides, type GatewayConfig } from '../config';
 import { createLogger } from '../deps';
 import { startGateway } from '../server/startGateway';
+import { subgraphCommand } from './subgraphCommand';
 
 const USAGE = `Usage:
   junction --config FILE                 serve with a YAML or JSON config file
   junction --supergraph FILE [--port N]  serve a composed supergraph file, no other setup
+  junction subgraph add|list|remove …    manage a running gateway's subgraphs (junction subgraph --help)
 Options:
   --host HOST      interface to bind (default 0.0.0.0)
   --port N         port (default 4000; env JUNCTION_PORT or PORT also set it)
@@ -14,6 +16,13 @@ Options:
 
 /** The `junction` command. Returns when the server is listening; exits the process on fatal errors. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (argv[0] === 'subgraph') {
+    const status = await subgraphCommand(argv.slice(1), env, {
+      out: (t) => process.stdout.write(t + '\n'),
+      err: (t) => process.stderr.write(t + '\n'),
+    });
+    process.exit(status);
+  }
   let args;
   try {
     args = parseArgs({

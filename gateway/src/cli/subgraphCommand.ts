@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util';
+import type { Fetch } from '../deps';
+import { createUndiciFetch } from '../execution/subgraphHttp';
+
+export const SUBGRAPH_USAGE = `Usage:
+  junction subgraph add NAME URL [--allow-breaking]   register a subgraph, or update its URL/SDL
+  junction subgraph list                               the registered subgraphs
+  junction subgraph remove NAME                        unregister a subgraph
+Options:
+  --gateway URL    the gateway (default env JUNCTION_GATEWAY_URL, else http://localhost:4000)
+  --token TOKEN    the admin token (default env JUNCTION_ADMIN_TOKEN)`;
+
+interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * `junction subgraph …`: a client of the admin API. Returns the exit status: 0 done, 1 refused by
+ * the gateway (the reasons are printed), 2 bad usage.
+ */
+export async function subgraphCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: Output,
+  fetch: Fetch = createUndiciFetch({ connections: 1, timeoutMs: 60_000 }),
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { gateway: { type: 'string' }, token: { type: 'string' }, 'allow-breaking': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${SUBGRAPH_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [action, ...rest] = positionals;
+  if (values.help || !action) {
+    io.out(SUBGRAPH_USAGE);
+    return values.help ? 0 : 2;
+  }
+  const base = (values.gateway ?? env.JUNCTION_GATEWAY_URL ?? 'http://localhost:4000').replace(/\/+$/, '').replace(/\/graphql$/, '');
+  const token = values.token ?? env.JUNCTION_ADMIN_TOKEN;
+  if (!token) {
+    io.err('No admin token: set JUNCTION_ADMIN_TOKEN or pass --token.');
+    return 2;
+  }
+
+  let method: 'GET' | 'POST' | 'DELETE' = 'GET';
+  const path = '/admin/subgraphs';
+  let body: string | undefined;
+  if (action === 'add' && rest.length === 2) {
+    method = 'POST';
+    body = JSON.stringify({ name: rest[0], url: rest[1], allowBreaking: values['allow-breaking'] === true });
+  } else if (action === 'remove' && rest.length === 1) {
+    return send(fetch, 'DELETE', `${base}/admin/subgraphs/${encodeURIComponent(rest[0])}`, token, undefined, io, (r) => `removed ${rest[0]}\n${changesText(r.changes)}`);
+  } else if (!(action === 'list' && rest.length === 0)) {
+    io.err(SUBGRAPH_USAGE);
+    return 2;
+  }
+  return send(fetch, method, base + path, token, body, io, (r, status) =>
+    action === 'list'
+      ? listText(r.subgraphs)
+      : `${status === 201 ? 'registered' : 'updated'} ${r.subgraph.name} at ${r.subgraph.url} (supergraph ${String(r.supergraphHash).slice(0, 12)})\n${changesText(r.changes)}`,
+  );
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+async function send(
+  fetch: Fetch,
+  method: string,
+  url: string,
+  token: string,
+  body: string | undefined,
+  io: Output,
+  describe: (response: Json, status: number) => string,
+): Promise<number> {
+  let status: number;
+  let text: string;
+  try {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url, { method: method as 'GET' | 'POST' | 'DELETE', headers, body });
+    status = res.status;
+    text = await res.text();
+  } catch (err) {
+    io.err(`Cannot reach the gateway at ${new URL(url).origin}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    return 1;
+  }
+  let response: Json;
+  try {
+    response = JSON.parse(text);
+  } catch {
+    io.err(`The gateway answered HTTP ${status} without JSON${status === 404 ? ' (is its admin API on? it needs JUNCTION_ADMIN_TOKEN)' : ''}.`);
+    return 1;
+  }
+  if (status >= 400) {
+    io.err(`Refused (HTTP ${status}):`);
+    for (const e of response.errors ?? []) {
+      io.err(`  - [${e.code}]${e.subgraphs?.length ? ` (subgraphs: ${e.subgraphs.join(', ')})` : ''} ${e.message}`);
+    }
+    return 1;
+  }
+  io.out(describe(response, status).trimEnd());
+  return 0;
+}
+
+function listText(subgraphs: Json[]): string {
+  if (subgraphs.length === 0) return 'no subgraphs registered';
+  return subgraphs.map((s) => `${s.name.padEnd(16)} ${s.healthy ? 'healthy  ' : 'UNHEALTHY'} ${s.url}  sdl ${String(s.sdlHash).slice(0, 12)}  updated ${s.updatedAt}`).join('\n');
+}
+
+function changesText(changes: Json): string {
+  if (!changes) return '';
+  const lines: string[] = [];
+  for (const kind of ['breaking', 'dangerous', 'safe'] as const) {
+    for (const c of changes[kind] ?? []) lines.push(`  ${kind}: ${c.description}`);
+  }
+  return lines.length ? lines.join('\n') : '  no schema changes';
+}
