@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   // `shipping` is the extra subgraph of the README's registration example (port 4005).
   const def: SubgraphDefinition = name === 'shipping' ? shippingSubgraph('v1') : sampleSubgraph(name);
   const port = portArg ? Number(portArg) : (SAMPLE_SUBGRAPHS.find((s) => s.definition === def)?.port ?? 4005);
-  const running = await startSubgraph(def, { port });
+  // Loopback unless told otherwise: in a container the subgraph must listen on every interface.
+  const running = await startSubgraph(def, { port, host: process.env.SUBGRAPH_HOST || '127.0.0.1' });
   console.log(`subgraph ${name} ready at ${running.url}`);
   const stop = () => void running.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -1,0 +1,46 @@
+/**
+ * The shipped configs and docker-compose.yml, read against the code (no Docker engine runs here):
+ * every config validates, every command names a script the build produces, every file exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfigFile } from '../gateway/src/config';
+import { SAMPLE_SUBGRAPHS } from '../subgraphs';
+
+const root = join(__dirname, '..');
+
+it('the sample config (npm start) validates', () => {
+  const { config } = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {});
+  expect(config.subgraphs?.map((s) => s.name)).toEqual(['accounts', 'inventory', 'products', 'reviews']);
+  expect(config.subgraphs?.map((s) => s.url)).toEqual(SAMPLE_SUBGRAPHS.map((s) => `http://localhost:${s.port}/graphql`));
+});
+
+it('the docker config validates and names the compose services', () => {
+  const { config } = loadConfigFile(join(root, 'gateway', 'junction.docker.yaml'), { JUNCTION_REDIS_URL: 'redis://redis:6379' });
+  expect(config.registry.store).toBe('redis');
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+  for (const s of config.subgraphs ?? []) {
+    const host = new URL(s.url).hostname;
+    expect(compose.services[host]).toBeDefined();
+    expect(config.registry.allowedHosts).toContain(host);
+    // The service runs that subgraph on the port the config calls.
+    expect(compose.services[host].command).toEqual(['node', 'dist/subgraphs/main.js', s.name, new URL(s.url).port]);
+  }
+});
+
+it('docker-compose.yml runs scripts and configs that exist', () => {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+  const gateways = Object.entries(compose.services as Record<string, { command?: string[]; environment?: Record<string, string> }>).filter(([name]) =>
+    name.startsWith('gateway'),
+  );
+  expect(gateways).toHaveLength(2);
+  for (const [, service] of gateways) {
+    expect(service.command).toEqual(['node', 'bin/junction.js', '--config', 'gateway/junction.docker.yaml']);
+    expect(service.environment?.JUNCTION_REDIS_URL).toBe('redis://redis:6379');
+  }
+  expect(existsSync(join(root, 'bin', 'junction.js'))).toBe(true);
+  expect(existsSync(join(root, 'subgraphs', 'main.ts'))).toBe(true);
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  for (const [, path] of dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)) expect(existsSync(join(root, path))).toBe(true);
+});
