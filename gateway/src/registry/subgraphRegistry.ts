@@ -195,41 +195,45 @@ export class SubgraphRegistry {
     return this.syncing;
   }
 
-  /** Re-fetches every SDL; a changed one is stored (if it composes), an unreachable subgraph keeps its last good SDL. */
-  poll(): Promise<void> {
-    return this.exclusive(async () => {
-      const records = await this.options.store.list();
-      const results = await Promise.all(
-        records.map(async (r) => {
-          try {
-            return { record: r, fetched: await this.fetchSdl(r.name, r.url) };
-          } catch {
-            return { record: r, fetched: undefined };
-          }
-        }),
-      );
-      for (const { record, fetched } of results) {
+  /**
+   * Re-fetches every SDL; a changed one is stored (if it composes), an unreachable subgraph keeps its
+   * last good SDL. The fetches run outside the registry lock, so a slow subgraph does not hold up
+   * registrations.
+   */
+  async poll(): Promise<void> {
+    const polled = await Promise.all(
+      (await this.options.store.list()).map(async (r) => {
+        try {
+          return { name: r.name, url: r.url, fetched: await this.fetchSdl(r.name, r.url) };
+        } catch {
+          return { name: r.name, url: r.url, fetched: undefined };
+        }
+      }),
+    );
+    await this.exclusive(async () => {
+      for (const { name, url, fetched } of polled) {
+        const current = await this.options.store.list();
+        const record = current.find((r) => r.name === name);
+        if (!record || record.url !== url) continue; // removed or moved meanwhile
         if (!fetched) {
           if (record.healthy) await this.options.store.put({ ...record, healthy: false });
-          this.options.logger.warn('subgraph SDL unreachable; keeping the last good one', { subgraph: record.name });
+          this.options.logger.warn('subgraph SDL unreachable; keeping the last good one', { subgraph: name });
           continue;
         }
-        const sdlHash = hash(fetched.sdl);
-        if (sdlHash === record.sdlHash) {
+        if (hash(fetched.sdl) === record.sdlHash) {
           if (!record.healthy) await this.options.store.put({ ...record, healthy: true, fetchedAt: this.now().toISOString() });
           continue;
         }
-        const updated = this.newRecord(record.name, record.url, fetched, record);
-        const current = await this.options.store.list();
-        const candidate = [...current.filter((r) => r.name !== record.name), updated];
+        const updated = this.newRecord(name, url, fetched, record);
+        const candidate = [...current.filter((r) => r.name !== name), updated];
         const outcome = composeSupergraph(candidate.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
         if (!outcome.ok) {
-          this.options.logger.error('a polled SDL change does not compose; keeping the last good SDL', { subgraph: record.name, errors: outcome.errors });
+          this.options.logger.error('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: outcome.errors });
           continue;
         }
         await this.options.store.put(updated);
         this.serve(loadSupergraph(outcome.supergraphSdl), candidate);
-        this.options.logger.info('subgraph SDL changed', { subgraph: record.name });
+        this.options.logger.info('subgraph SDL changed', { subgraph: name });
       }
     });
   }
