@@ -5,8 +5,8 @@ import { createLogger } from '../gateway/src/deps';
 import { startGateway } from '../gateway/src/server/startGateway';
 
 async function main(): Promise<void> {
-  const { config, supergraphPath, registryPath } = loadConfigFile(join(__dirname, '..', '..', 'gateway', 'junction.sample.yaml'));
-  const started = await startGateway({ config, supergraphPath, registryPath, logger: createLogger(config.logLevel) });
+  const { config, supergraphPath, registryPath, policyModulePath } = loadConfigFile(join(__dirname, '..', '..', 'gateway', 'junction.sample.yaml'));
+  const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, logger: createLogger(config.logLevel) });
   process.stdout.write(`gateway listening at ${started.url}\n`);
   const stop = () => void started.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);

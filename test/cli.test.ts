@@ -68,8 +68,8 @@ it('composes from a config file that lists subgraph URLs', async () => {
   const cli = runCli(['--config', file]);
   try {
     const url = await listeningUrl(cli);
-    const res = await postGraphQL(url, { query: '{ me { username reviews { product { upc inStock } } } }' });
-    expect(res.body.data?.me).toMatchObject({ username: '@ada' });
+    const res = await postGraphQL(url, { query: '{ user(id: "1") { username reviews { product { upc inStock } } } }' });
+    expect(res.body.data?.user).toMatchObject({ username: '@ada' });
   } finally {
     cli.child.kill('SIGTERM');
   }

@@ -56,7 +56,7 @@ it('lets onRequest reject with a status, before anything is parsed or fetched', 
   const gate: GatewayPlugin = {
     name: 'gate',
     onRequest: ({ request, reject }) => {
-      if (request.headers['x-api-key'] !== 'letmein') {
+      if (request.headers['x-test-pass'] !== 'letmein') {
         reject(new GraphQLError('No key.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } }));
       }
     },
@@ -64,13 +64,13 @@ it('lets onRequest reject with a status, before anything is parsed or fetched', 
   };
   await withJunction([gate], async (j) => {
     subgraphs.requests.length = 0;
-    const denied = await postGraphQL(j.url, { query: '{ me { id } }' });
+    const denied = await postGraphQL(j.url, { query: '{ user(id: "1") { id } }' });
     expect(denied.status).toBe(401);
     expect(denied.body).toEqual({ errors: [{ message: 'No key.', extensions: { code: 'UNAUTHENTICATED' } }] });
     expect(reached).toEqual([]);
     expect(subgraphs.requests).toEqual([]);
-    const allowed = await postGraphQL(j.url, { query: '{ me { id } }' }, { 'x-api-key': 'letmein' });
-    expect(allowed.body).toEqual({ data: { me: { id: '1' } } });
+    const allowed = await postGraphQL(j.url, { query: '{ user(id: "1") { id } }' }, { 'x-test-pass': 'letmein' });
+    expect(allowed.body).toEqual({ data: { user: { id: '1' } } });
   });
 });
 
@@ -84,7 +84,7 @@ it('lets onSubgraphRequest set headers the subgraph receives', async () => {
   };
   await withJunction([tagger], async (j) => {
     subgraphs.requests.length = 0;
-    await postGraphQL(j.url, { query: '{ me { id } }' }, { 'x-request-id': 'req-42' });
+    await postGraphQL(j.url, { query: '{ user(id: "1") { id } }' }, { 'x-request-id': 'req-42' });
     expect(subgraphs.requests.map((r) => [r.headers['x-request-id'], r.headers['x-for']])).toEqual([['req-42', 'accounts']]);
   });
 });
@@ -116,7 +116,7 @@ it('masks a plugin that throws something unexpected', async () => {
     },
   };
   await withJunction([buggy], async (j) => {
-    const res = await postGraphQL(j.url, { query: '{ me { id } }' });
+    const res = await postGraphQL(j.url, { query: '{ user(id: "1") { id } }' });
     expect(res.status).toBe(500);
     expect(res.body.errors).toEqual([{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } }]);
   });

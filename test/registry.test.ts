@@ -29,13 +29,13 @@ afterAll(async () => {
   await Promise.all([subgraphs?.stop(), shippingV1?.stop(), shippingV2?.stop(), shippingBreaking?.stop(), conflicting?.stop()]);
 });
 
-const JOINED = '{ topProducts(first: 2) { name carbonFootprint } me { name loyaltyPoints } }';
+const JOINED = '{ topProducts(first: 2) { name carbonFootprint } user(id: "1") { name loyaltyPoints } }';
 const JOINED_DATA = {
   topProducts: [
     { name: 'Table 1', carbonFootprint: 107 },
     { name: 'Couch 1', carbonFootprint: 114 },
   ],
-  me: { name: 'Ada Lovelace', loyaltyPoints: 250 },
+  user: { name: 'Ada Lovelace', loyaltyPoints: 250 },
 };
 
 /** What must not change when a registry request is refused. */
@@ -194,8 +194,8 @@ describe('registration with the file store', () => {
     try {
       const res = await admin(junction.url, 'POST', '/subgraphs', { name: 'weather', url: plain.url });
       expect(res.status).toBe(201);
-      const served = await postGraphQL(junction.url, { query: '{ weather(city: "Oslo") { city celsius } me { name } }' });
-      expect(served.body).toEqual({ data: { weather: { city: 'Oslo', celsius: 6 }, me: { name: 'Ada Lovelace' } } });
+      const served = await postGraphQL(junction.url, { query: '{ weather(city: "Oslo") { city celsius } user(id: "1") { name } }' });
+      expect(served.body).toEqual({ data: { weather: { city: 'Oslo', celsius: 6 }, user: { name: 'Ada Lovelace' } } });
       expect((await admin(junction.url, 'DELETE', '/subgraphs/weather')).status).toBe(200);
     } finally {
       await plain.stop();

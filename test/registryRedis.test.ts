@@ -98,7 +98,7 @@ describeWithRedis('two replicas sharing a Redis registry', () => {
     expect(res.status).toBe(201);
     const elapsed = await within(2000, () => shippingServed(b.url));
     expect(elapsed).toBeLessThan(2000);
-    expect((await postGraphQL(b.url, { query: '{ me { loyaltyPoints } }' })).body).toEqual({ data: { me: { loyaltyPoints: 250 } } });
+    expect((await postGraphQL(b.url, { query: '{ user(id: "1") { loyaltyPoints } }' })).body).toEqual({ data: { user: { loyaltyPoints: 250 } } });
     expect((await admin(b.url, 'GET', '/subgraphs')).body.subgraphs.map((s: { name: string }) => s.name)).toContain('shipping');
   });
 

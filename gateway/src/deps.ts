@@ -8,6 +8,8 @@ import pino from 'pino';
 export interface Clock {
   /** Milliseconds, monotonic enough for durations. */
   now(): number;
+  /** Milliseconds since the Unix epoch: wall time, for token expiry. */
+  epochMs(): number;
 }
 
 export interface Logger {
@@ -46,7 +48,7 @@ export interface Deps {
   fetch?: Fetch;
 }
 
-export const systemClock: Clock = { now: () => performance.now() };
+export const systemClock: Clock = { now: () => performance.now(), epochMs: () => Date.now() };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

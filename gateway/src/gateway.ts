@@ -23,15 +23,16 @@ import { getVariableValues } from 'graphql/execution/values';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from './config';
 import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
-import { GatewayErrorCode, formatError, gatewayError, statusOf } from './errors/gatewayError';
+import { GatewayErrorCode, formatError, gatewayError, headersOf, statusOf } from './errors/gatewayError';
 import { executePlan } from './execution/executePlan';
 import { applyOperationShape, compileOperationShape, type FieldShape, type OperationShape } from './execution/responseShape';
 import { SubgraphClient } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { planOperation, UnplannableOperationError } from './planning/planOperation';
+import { builtInPlugins } from './plugins/builtInPlugins';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
-import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
+import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, RejectFn } from './plugins/types';
 
 export interface GatewayResponse {
   status: number;
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Subgraph transport. Default: keep-alive undici pools. */
   fetch?: Fetch;
+  /** Absolute path of `authorization.policyModule`. */
+  policyModulePath?: string;
 }
 
 /** A validated, planned operation: everything a repeat request can reuse. */
@@ -69,6 +72,7 @@ class RequestError extends Error {
   constructor(
     readonly errors: readonly GraphQLError[],
     readonly status: number,
+    readonly headers?: Record<string, string>,
   ) {
     super(errors[0]?.message ?? 'request error');
   }
@@ -89,7 +93,6 @@ export class Gateway {
   constructor(readonly config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.plugins = options.plugins ?? [];
     this.documents = boundedCache(config.cache.documents);
     this.validationRules = config.limits.maxDepth > 0 ? [...specifiedRules, MaxDepthRule(config.limits.maxDepth)] : specifiedRules;
     let fetch = options.fetch;
@@ -98,6 +101,10 @@ export class Gateway {
       fetch = this.ownedFetch;
     }
     this.fetch = fetch;
+    this.plugins = [
+      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath }),
+      ...(options.plugins ?? []),
+    ];
     this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests);
   }
 
@@ -146,12 +153,12 @@ export class Gateway {
     if (!state) {
       throw new RequestError([gatewayError(GatewayErrorCode.SUPERGRAPH_NOT_READY, 'The gateway has no supergraph loaded yet.')], 503);
     }
-    let rejection: GraphQLError | undefined;
-    const reject = (error: GraphQLError) => {
-      rejection ??= error;
+    let rejection: readonly GraphQLError[] | undefined;
+    const reject: RejectFn = (error) => {
+      rejection ??= Array.isArray(error) ? error : [error as GraphQLError];
     };
     const checkRejected = () => {
-      if (rejection) throw new RequestError([rejection], statusOf(rejection) ?? 400);
+      if (rejection && rejection.length > 0) throw new RequestError(rejection, statusOf(rejection[0]) ?? 400, headersOf(rejection[0]));
     };
 
     for (const p of this.plugins) {
@@ -206,15 +213,21 @@ export class Gateway {
       );
     }
     const variables = coerced.coerced;
+    let replacement: { document: DocumentNode; cacheKey: string; errors: readonly GraphQLError[] } | undefined;
+    const replaceOperation = (r: typeof replacement) => {
+      replacement = r;
+    };
     for (const p of this.plugins) {
-      if (p.onValidated) await p.onValidated({ request, context, reject, document, operation, operationKind: operation.operation, variables });
+      if (p.onValidated) {
+        await p.onValidated({ request, context, reject, document, operation, operationKind: operation.operation, variables, supergraph: state.loaded, replaceOperation });
+      }
       checkRejected();
     }
 
-    const prepared = this.prepare(state, document, query, operation, request.operationName);
+    const prepared = this.prepare(state, document, query, operation, request.operationName, replacement);
     for (const p of this.plugins) {
       if (p.onPlanned) {
-        await p.onPlanned({ request, context, reject, document, operation, operationKind: operation.operation, variables, plan: prepared.plan });
+        await p.onPlanned({ request, context, reject, document, operation, operationKind: operation.operation, variables, supergraph: state.loaded, plan: prepared.plan });
       }
       checkRejected();
     }
@@ -226,7 +239,7 @@ export class Gateway {
       supergraphSchema: loaded.supergraphSchema,
       requestVariables,
       coercedVariables: variables,
-      send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, context),
+      send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, request, context),
     });
     const shaped = applyOperationShape(prepared.shape, execution.data, {
       schema: loaded.schema,
@@ -235,13 +248,14 @@ export class Gateway {
     });
 
     const body: ExecutionResultBody = {};
-    if (execution.errors.length > 0) {
-      body.errors = execution.errors.map(formatError);
+    const errors = replacement ? [...replacement.errors, ...execution.errors] : execution.errors;
+    if (errors.length > 0) {
+      body.errors = errors.map(formatError);
     }
     body.data = shaped.data;
     // As @apollo/gateway and Apollo Router do: value-completion problems are reported in
     // `extensions.valueCompletion`, and only when nothing else failed (they are usually echoes of it).
-    if (execution.errors.length === 0 && shaped.errors.length > 0) {
+    if (errors.length === 0 && shaped.errors.length > 0) {
       body.extensions = { valueCompletion: shaped.errors.map(formatError) };
     }
     return { status: 200, body };
@@ -262,19 +276,25 @@ export class Gateway {
     return cached;
   }
 
+  /**
+   * The plan and response shape of an operation, cached. A plugin may have replaced the document to
+   * plan (authorization removes what the caller may not see): the plan comes from the replacement,
+   * cached under its key, while the shape is always the client's operation.
+   */
   private prepare(
     state: SchemaState,
     document: DocumentNode,
     query: string,
     operation: OperationDefinitionNode,
     operationName: string | undefined,
+    replacement: { document: DocumentNode; cacheKey: string } | undefined,
   ): PreparedOperation {
-    const key = (operationName ?? '') + '\u0000' + query;
+    const key = (operationName ?? '') + '\u0000' + (replacement ? replacement.cacheKey : '') + '\u0000' + query;
     let prepared = state.operations.get(key);
     if (prepared) return prepared;
     let plan: QueryPlan;
     try {
-      plan = planOperation(state.loaded, document, operationName);
+      plan = planOperation(state.loaded, replacement?.document ?? document, operationName);
     } catch (err) {
       if (err instanceof GraphQLError) {
         throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);
@@ -312,7 +332,7 @@ export class Gateway {
 
   private errorResponse(err: unknown, context: GatewayContext): GatewayResponse {
     if (err instanceof RequestError) {
-      return { status: err.status, body: { errors: err.errors.map(formatError) } };
+      return { status: err.status, body: { errors: err.errors.map(formatError) }, headers: err.headers };
     }
     // A bug: keep the details in the log, give the client a code and the request id to quote.
     this.logger.error('request failed unexpectedly', { requestId: context.requestId, error: String((err as Error)?.stack ?? err) });

@@ -3,11 +3,12 @@ import { USERS, type UserRecord } from '../data';
 import type { SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
 
   type Query {
-    "The signed-in user. Until authentication lands, the sample's first user."
-    me: User
+    "The signed-in user: the one the token names (the sample's first user for API keys and other tokens)."
+    me: User @authenticated
     user(id: ID!): User
     users(role: Role): [User]
   }
@@ -24,7 +25,8 @@ export const typeDefs = parse(/* GraphQL */ `
     username: String @shareable
     birthday: Int
     role: Role!
-    email: String
+    "Needs the read:email scope."
+    email: String @requiresScopes(scopes: [["read:email"]])
     address: Address
     "Fails for user 3: a nullable field whose error leaves the rest of the user intact."
     riskScore: Float

@@ -4,7 +4,7 @@ import type { SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires"])
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@policy"])
 
   type Product @key(fields: "upc") {
     upc: String!
@@ -16,6 +16,8 @@ export const typeDefs = parse(/* GraphQL */ `
     "Non-null, and fails for every seventh product: the error nulls the whole product."
     warehouseCode: String!
     delivery(zip: String!): DeliveryEstimate
+    "What the shop paid: only for callers that the internal policy admits."
+    supplierCost: Int @policy(policies: [["internal"]])
   }
 
   type DeliveryEstimate {
@@ -44,6 +46,7 @@ export const resolvers = {
       }
       return `WH-${(Number(p.upc) % 3) + 1}`;
     },
+    supplierCost: (p: ProductRef) => 40 + Number(p.upc) * 3,
     delivery: (p: ProductRef, { zip }: { zip: string }) => ({
       estimatedDays: 1 + ((Number(p.upc) + zip.length) % 5),
       express: zip.startsWith('1'),

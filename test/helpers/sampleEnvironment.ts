@@ -6,6 +6,7 @@ import { composeSupergraph } from '../../gateway/src/composition/composeSupergra
 import { resolveConfig, type GatewayConfigInput } from '../../gateway/src/config';
 import { silentLogger } from '../../gateway/src/deps';
 import type { GatewayPlugin } from '../../gateway/src/plugins/types';
+import { stripSecurityFeatures } from './stripSecurityFeatures';
 import { startGateway, type StartedGateway } from '../../gateway/src/server/startGateway';
 import { SAMPLE_SUBGRAPHS, startSubgraph, type RunningSubgraph } from '../../subgraphs';
 
@@ -58,10 +59,13 @@ export async function startJunction(
   return startGateway({ config, supergraphSdl, plugins: options.plugins, logger: silentLogger });
 }
 
-/** The oracle: a plain @apollo/gateway inside Apollo Server on a free port. */
+/**
+ * The oracle: a plain @apollo/gateway inside Apollo Server on a free port, serving the supergraph
+ * without its authorization directives (which it refuses to load).
+ */
 export async function startApolloGateway(supergraphSdl: string): Promise<{ url: string; stop(): Promise<void> }> {
   const server = new ApolloServer({
-    gateway: new ApolloGateway({ supergraphSdl, logger: quietLogger }),
+    gateway: new ApolloGateway({ supergraphSdl: stripSecurityFeatures(supergraphSdl), logger: quietLogger }),
     includeStacktraceInErrorResponses: false,
     logger: quietLogger,
   });

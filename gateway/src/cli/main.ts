@@ -48,9 +48,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let config: GatewayConfig;
   let supergraphPath: string | undefined;
   let registryPath: string | undefined;
+  let policyModulePath: string | undefined;
   try {
     if (args.config) {
-      ({ config, supergraphPath, registryPath } = loadConfigFile(args.config, env));
+      ({ config, supergraphPath, registryPath, policyModulePath } = loadConfigFile(args.config, env));
       if (args.port !== undefined || args.host !== undefined) {
         config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
       }
@@ -67,7 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const logger = createLogger(config.logLevel);
   try {
-    const started = await startGateway({ config, supergraphPath, registryPath, logger });
+    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, logger });
     logger.info('junction listening', { url: started.url });
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });

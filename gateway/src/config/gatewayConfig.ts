@@ -85,6 +85,110 @@ const AdminSchema = z
   })
   .strict();
 
+const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
+
+const IssuerSchema = z
+  .object({
+    /** The `iss` a token must carry to be checked against this issuer. */
+    issuer: z.string().min(1),
+    /** Where the issuer publishes its keys (JWKS). Give one of jwksUrl, publicKey, secret. */
+    jwksUrl: httpUrl.optional(),
+    /** A static public key, PEM (SPKI). */
+    publicKey: z.string().min(1).optional(),
+    /** A static HMAC secret (HS256/384/512), 32 characters or more. */
+    secret: z.string().min(32, 'expected at least 32 characters').optional(),
+    /** Accepted `aud` value(s). Without it, tokens for any audience of this issuer pass: set it. */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Accepted algorithms. Default: the asymmetric ones for keys, the HS ones for a secret (never both). */
+    algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).min(1).optional(),
+    /** Leeway for `exp`/`nbf`/`iat`, seconds. Default 5. */
+    clockToleranceSec: z.number().min(0).max(300).default(5),
+    /** The claim naming the client. Default `sub`. */
+    clientIdClaim: z.string().min(1).default('sub'),
+    /** The claim holding scopes, a dot path; a space-separated string or an array. Default `scope`. */
+    scopesClaim: z.string().min(1).default('scope'),
+  })
+  .strict()
+  .superRefine((issuer, ctx) => {
+    const sources = [issuer.jwksUrl, issuer.publicKey, issuer.secret].filter((v) => v !== undefined).length;
+    if (sources !== 1) ctx.addIssue({ code: 'custom', path: ['jwksUrl'], message: 'give exactly one of jwksUrl, publicKey or secret' });
+    const allowed: readonly string[] = issuer.secret !== undefined ? HMAC_ALGS : ASYMMETRIC_ALGS;
+    for (const [i, alg] of (issuer.algorithms ?? []).entries()) {
+      if (!allowed.includes(alg)) ctx.addIssue({ code: 'custom', path: ['algorithms', i], message: `${alg} does not fit this issuer's key type` });
+    }
+  });
+
+const ForwardRuleSchema = z
+  .object({
+    /** Pass the client's Authorization header through. Default false. */
+    authorization: z.boolean().default(false),
+    /** Headers to set from claims: header name -> claim path, e.g. `x-user-id: sub`. */
+    headersFromClaims: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), z.string().min(1)).default({}),
+  })
+  .strict();
+
+const AuthSchema = z
+  .object({
+    /** Serve requests without credentials (as anonymous). Default true. Invalid credentials are always refused. */
+    allowAnonymous: z.boolean().default(true),
+    jwt: z
+      .object({
+        issuers: z.array(IssuerSchema).default([]),
+        /** Refetch a JWKS older than this, ms. Default 600 000. */
+        jwksMaxAgeMs: z.number().int().min(1000).default(600_000),
+        /** Least time between refetches on an unknown `kid`, ms. Default 30 000. */
+        jwksCooldownMs: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .default({ issuers: [], jwksMaxAgeMs: 600_000, jwksCooldownMs: 30_000 }),
+    apiKeys: z
+      .object({
+        /** Request header carrying the key. Default `x-api-key`. */
+        header: z.string().regex(/^[A-Za-z0-9-]+$/).default('x-api-key'),
+        /** Keys as SHA-256 hashes (hex), never in clear. */
+        keys: z
+          .array(
+            z
+              .object({
+                sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits'),
+                clientId: z.string().min(1),
+                scopes: z.array(z.string().min(1)).default([]),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ header: 'x-api-key', keys: [] }),
+    /** What reaches subgraphs. API keys are never forwarded. */
+    forwarding: z
+      .object({
+        default: ForwardRuleSchema.default({ authorization: false, headersFromClaims: {} }),
+        /** Per subgraph name, replacing `default`. */
+        subgraphs: z.record(z.string(), ForwardRuleSchema).default({}),
+      })
+      .strict()
+      .default({ default: { authorization: false, headersFromClaims: {} }, subgraphs: {} }),
+  })
+  .strict();
+
+const AuthorizationSchema = z
+  .object({
+    /**
+     * `filter` (default): unauthorized fields are removed before planning and answered null with an
+     * error each. `reject`: the whole operation is refused (403) when anything would be removed.
+     */
+    mode: z.enum(['filter', 'reject']).default('filter'),
+    /**
+     * Module (path relative to the config file) exporting `(policyName, identity, request) =>
+     * boolean | Promise<boolean>` (as `module.exports`, `default` or `evaluatePolicy`): decides `@policy`.
+     * Without it every policy is denied.
+     */
+    policyModule: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const GatewayConfigSchema = z
   .object({
     listen: ListenSchema.default(ListenSchema.parse({})),
@@ -108,6 +212,10 @@ export const GatewayConfigSchema = z
     registry: RegistrySchema.default(RegistrySchema.parse({})),
     /** The admin API (used with `subgraphs`). */
     admin: AdminSchema.default(AdminSchema.parse({})),
+    /** Authentication: JWTs, API keys, anonymous access, forwarding to subgraphs. */
+    auth: AuthSchema.default(AuthSchema.parse({})),
+    /** Authorization from the supergraph's @authenticated, @requiresScopes and @policy. */
+    authorization: AuthorizationSchema.default(AuthorizationSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     cache: CacheSchema.default(CacheSchema.parse({})),
     /** Serve GraphiQL at GET /graphql to browsers. Default true. */

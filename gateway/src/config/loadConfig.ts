@@ -10,6 +10,8 @@ export interface LoadedConfig {
   supergraphPath?: string;
   /** Absolute path of the file registry store. */
   registryPath: string;
+  /** Absolute path of `authorization.policyModule`, when set. */
+  policyModulePath?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     config,
     supergraphPath: config.supergraph === undefined ? undefined : resolvePath(base, config.supergraph),
     registryPath: resolvePath(base, config.registry.file),
+    policyModulePath: config.authorization.policyModule === undefined ? undefined : resolvePath(base, config.authorization.policyModule),
   };
 }
 

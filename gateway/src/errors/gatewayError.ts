@@ -29,6 +29,10 @@ export const GatewayErrorCode = {
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** The selection is nested deeper than `limits.maxDepth`. */
   DEPTH_LIMIT_EXCEEDED: 'DEPTH_LIMIT_EXCEEDED',
+  /** Credentials are missing (and required) or invalid: bad token, unknown API key. HTTP 401. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The caller lacks what @authenticated, @requiresScopes or @policy require for a field or type. */
+  UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
 } as const;
@@ -46,12 +50,17 @@ declare module 'graphql' {
 export function gatewayError(
   code: GatewayErrorCode,
   message: string,
-  options: GraphQLErrorOptions & { status?: number } = {},
+  options: GraphQLErrorOptions & { status?: number; headers?: Record<string, string> } = {},
 ): GraphQLError {
-  const { status, ...rest } = options;
+  const { status, headers, ...rest } = options;
   const extensions: Record<string, unknown> = { ...rest.extensions, code };
-  if (status !== undefined) extensions.http = { status };
+  if (status !== undefined || headers !== undefined) extensions.http = { status, headers };
   return new GraphQLError(message, { ...rest, extensions });
+}
+
+/** Response headers an error asks for (e.g. WWW-Authenticate). */
+export function headersOf(error: GraphQLError): Record<string, string> | undefined {
+  return (error.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers;
 }
 
 /** The HTTP status an error asks for, if any. */

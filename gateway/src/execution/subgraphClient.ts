@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Fetch, Logger } from '../deps';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
-import type { GatewayContext, GatewayPlugin, SubgraphRequestEnd } from '../plugins/types';
+import type { GatewayContext, GatewayPlugin, GatewayRequest, SubgraphRequestEnd } from '../plugins/types';
 
 /** What a subgraph answered, parsed. */
 export interface SubgraphResponse {
@@ -37,6 +37,7 @@ export class SubgraphClient {
     url: string | undefined,
     body: string,
     isQuery: boolean,
+    request: GatewayRequest,
     context: GatewayContext,
   ): Promise<SubgraphResponse> {
     if (url === undefined) {
@@ -47,7 +48,7 @@ export class SubgraphClient {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     let ends: SubgraphRequestEnd[] | undefined;
     for (const hook of this.hooks) {
-      const end = hook({ subgraph, url, headers, context });
+      const end = hook({ subgraph, url, headers, request, context });
       if (end) (ends ??= []).push(end);
     }
 

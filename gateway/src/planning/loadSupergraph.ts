@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Supergraph, type Schema } from '@apollo/federation-internals';
+import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 
@@ -26,9 +26,21 @@ export interface LoadedSupergraph {
   readonly subgraphUrls: ReadonlyMap<string, string>;
 }
 
+/**
+ * Linked features the gateway can serve. A supergraph linking a SECURITY or EXECUTION feature outside
+ * this set is refused: serving it would silently ignore what the feature asks (e.g. access rules).
+ * The authorization plugin enforces the three security features.
+ */
+export const SUPPORTED_SUPERGRAPH_FEATURES: ReadonlySet<string> = new Set([
+  ...DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES,
+  'https://specs.apollo.dev/authenticated/v0.1',
+  'https://specs.apollo.dev/requiresScopes/v0.1',
+  'https://specs.apollo.dev/policy/v0.1',
+]);
+
 /** Builds schemas and planner from a supergraph SDL. Throws (with the parser's message) if the SDL is not a valid supergraph. */
 export function loadSupergraph(sdl: string): LoadedSupergraph {
-  const supergraph = Supergraph.build(sdl);
+  const supergraph = Supergraph.build(sdl, { supportedFeatures: SUPPORTED_SUPERGRAPH_FEATURES as Set<string> });
   const apiSchema = supergraph.apiSchema();
   const subgraphUrls = new Map<string, string>();
   for (const subgraph of supergraph.subgraphs().values()) {

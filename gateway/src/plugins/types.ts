@@ -1,4 +1,5 @@
 import type { QueryPlan } from '@apollo/query-planner';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import type { DocumentNode, GraphQLError, GraphQLFormattedError, OperationDefinitionNode, OperationTypeNode } from 'graphql';
 
 /**
@@ -54,8 +55,11 @@ export interface GatewayContext {
 }
 
 export interface RejectFn {
-  /** Ends the request with this error. Its `extensions.http.status` sets the HTTP status (default 400). */
-  (error: GraphQLError): void;
+  /**
+   * Ends the request with these errors. The first one's `extensions.http.status` sets the HTTP
+   * status (default 400), its `extensions.http.headers` response headers.
+   */
+  (error: GraphQLError | readonly GraphQLError[]): void;
 }
 
 export interface RequestEvent {
@@ -68,19 +72,33 @@ export interface ParsedEvent extends RequestEvent {
   document: DocumentNode;
 }
 
-export interface ValidatedEvent extends ParsedEvent {
+/** A resolved operation: what every hook after validation sees. */
+export interface OperationEvent extends ParsedEvent {
   operation: OperationDefinitionNode;
   operationKind: OperationTypeNode;
   /** Coerced variable values, defaults applied. */
   variables: Readonly<Record<string, unknown>>;
+  /** The supergraph this request runs on (it stays the same to the end of the request). */
+  supergraph: LoadedSupergraph;
 }
 
-export interface PlannedEvent extends ValidatedEvent {
+export interface ValidatedEvent extends OperationEvent {
+  /**
+   * Plans `document` instead of the client's (the response is still shaped to the client's
+   * operation, so what the replacement drops comes back null), adds `errors` to the response, and
+   * caches the plan under `cacheKey` beside the operation text: the key must say what differs.
+   */
+  replaceOperation(replacement: { document: DocumentNode; cacheKey: string; errors: readonly GraphQLError[] }): void;
+}
+
+export interface PlannedEvent extends OperationEvent {
   plan: QueryPlan;
 }
 
 export interface SubgraphRequestEvent {
   readonly subgraph: string;
+  /** The client request this fetch serves. */
+  readonly request: GatewayRequest;
   readonly url: string;
   /** Headers sent to the subgraph; plugins may add or change them. */
   readonly headers: Record<string, string>;

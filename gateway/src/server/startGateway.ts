@@ -17,6 +17,8 @@ export interface StartGatewayOptions {
   supergraphPath?: string;
   /** Absolute path of the file registry store. Default: `config.registry.file` from the working directory. */
   registryPath?: string;
+  /** Absolute path of `authorization.policyModule`. Default: resolved from the working directory. */
+  policyModulePath?: string;
   /** Serve this SDL instead of reading a file or composing subgraphs. */
   supergraphSdl?: string;
   plugins?: readonly GatewayPlugin[];
@@ -42,7 +44,8 @@ export interface StartedGateway {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<StartedGateway> {
   const { config } = options;
-  const gateway = new Gateway(config, options);
+  const policyModulePath = options.policyModulePath ?? (config.authorization.policyModule ? resolve(config.authorization.policyModule) : undefined);
+  const gateway = new Gateway(config, { ...options, policyModulePath });
   let server: FastifyInstance | undefined;
   let store: RegistryStore | undefined;
   let registry: SubgraphRegistry | undefined;

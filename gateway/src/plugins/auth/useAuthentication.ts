@@ -1,0 +1,143 @@
+import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { GraphQLError } from 'graphql';
+import type { GatewayConfig } from '../../config';
+import type { Clock, Fetch, Logger } from '../../deps';
+import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
+import type { GatewayPlugin, GatewayRequest } from '../types';
+import { ANONYMOUS, claimAt, scopesFrom, type Identity } from './identity';
+import { JwksCache } from './jwksCache';
+
+type AuthConfig = GatewayConfig['auth'];
+type IssuerConfig = AuthConfig['jwt']['issuers'][number];
+
+interface Issuer {
+  config: IssuerConfig;
+  key: KeyObject | Uint8Array | JWTVerifyGetKey;
+  algorithms: string[];
+}
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const HMAC = ['HS256', 'HS384', 'HS512'];
+
+/**
+ * Authentication: resolves the caller once per request into `context.identity`, from a JWT bearer
+ * token (verified with jose against the configured issuers), an API key (kept as SHA-256 hashes,
+ * compared in constant time), or nothing (anonymous, when allowed). Credentials that are present but
+ * wrong are refused with 401 and `WWW-Authenticate`, never treated as anonymous.
+ *
+ * It also sets the headers each subgraph receives: the client's Authorization header and headers
+ * from claims, per subgraph, as configured. API keys are never forwarded.
+ */
+export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; clock: Clock; logger: Logger }): GatewayPlugin {
+  const issuers = new Map<string, Issuer>();
+  for (const c of config.jwt.issuers) {
+    let key: Issuer['key'];
+    if (c.jwksUrl) {
+      const cache = new JwksCache(c.jwksUrl, deps.fetch, deps.clock, deps.logger, { maxAgeMs: config.jwt.jwksMaxAgeMs, cooldownMs: config.jwt.jwksCooldownMs });
+      key = (header) => cache.getKey(header);
+    } else if (c.publicKey) {
+      key = createPublicKey(c.publicKey);
+    } else {
+      key = new TextEncoder().encode(c.secret);
+    }
+    issuers.set(c.issuer, { config: c, key, algorithms: c.algorithms ?? (c.secret ? HMAC : ASYMMETRIC) });
+  }
+  const apiKeys = config.apiKeys.keys.map((k) => ({ digest: Buffer.from(k.sha256.toLowerCase(), 'hex'), clientId: k.clientId, scopes: k.scopes }));
+  const apiKeyHeader = config.apiKeys.header.toLowerCase();
+
+  const unauthenticated = (reason: string, tokenError?: 'invalid_token' | 'invalid_request'): GraphQLError => {
+    const challenge = tokenError ? `Bearer realm="junction", error="${tokenError}"` : 'Bearer realm="junction"';
+    return gatewayError(GatewayErrorCode.UNAUTHENTICATED, tokenError ? 'Invalid credentials.' : 'Authentication required.', {
+      extensions: { reason },
+      status: 401,
+      headers: { 'www-authenticate': challenge },
+    });
+  };
+
+  async function verifyJwt(token: string): Promise<Identity> {
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw unauthenticated('the bearer token is not a JWT', 'invalid_token');
+    }
+    const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
+    if (!issuer) throw unauthenticated('the token is from an unknown issuer', 'invalid_token');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, issuer.key as JWTVerifyGetKey, {
+        issuer: issuer.config.issuer,
+        audience: issuer.config.audience,
+        algorithms: issuer.algorithms,
+        clockTolerance: issuer.config.clockToleranceSec,
+        currentDate: new Date(deps.clock.epochMs()),
+      }));
+    } catch (err) {
+      throw unauthenticated(describeJoseError(err), 'invalid_token');
+    }
+    const clientId = claimAt(payload, issuer.config.clientIdClaim);
+    return Object.freeze({
+      clientId: typeof clientId === 'string' || typeof clientId === 'number' ? String(clientId) : undefined,
+      scopes: Object.freeze(scopesFrom(claimAt(payload, issuer.config.scopesClaim))),
+      claims: Object.freeze({ ...payload }),
+      via: 'jwt' as const,
+    });
+  }
+
+  function checkApiKey(key: string): Identity {
+    const digest = createHash('sha256').update(key).digest();
+    let found: (typeof apiKeys)[number] | undefined;
+    // Compare against every key, in constant time each, so timing says nothing about which matched.
+    for (const k of apiKeys) if (timingSafeEqual(k.digest, digest)) found = k;
+    if (!found) throw unauthenticated('unknown API key', 'invalid_token');
+    return Object.freeze({ clientId: found.clientId, scopes: Object.freeze([...found.scopes]), claims: Object.freeze({}), via: 'apiKey' as const });
+  }
+
+  async function identify(request: GatewayRequest): Promise<Identity> {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
+      if (!match) throw unauthenticated('the Authorization header is not "Bearer <token>"', 'invalid_request');
+      return verifyJwt(match[1]);
+    }
+    const apiKey = request.headers[apiKeyHeader];
+    if (apiKey !== undefined) return checkApiKey(apiKey);
+    if (!config.allowAnonymous) throw unauthenticated('no credentials');
+    return ANONYMOUS;
+  }
+
+  return {
+    name: 'authentication',
+    async onRequest({ request, context, reject }) {
+      try {
+        context.identity = await identify(request);
+      } catch (err) {
+        if (err && typeof err === 'object' && 'extensions' in err) reject(err as GraphQLError);
+        else throw err;
+      }
+    },
+    onSubgraphRequest({ subgraph, headers, request, context }) {
+      const rule = config.forwarding.subgraphs[subgraph] ?? config.forwarding.default;
+      if (rule.authorization && request.headers.authorization !== undefined) headers.authorization = request.headers.authorization;
+      const identity = context.identity;
+      if (!identity) return;
+      for (const [header, path] of Object.entries(rule.headersFromClaims)) {
+        const value = claimAt(identity.claims, path);
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') headers[header.toLowerCase()] = String(value);
+        else if (Array.isArray(value)) headers[header.toLowerCase()] = value.filter((v) => typeof v === 'string').join(' ');
+      }
+    },
+  };
+}
+
+/** Why verification failed, in words safe to return: no key material, no internals. */
+function describeJoseError(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `the token's "${err.claim}" claim is not accepted`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this issuer does not allow';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'the token is signed with an unknown key';
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'the token is malformed';
+  return 'the token could not be verified';
+}

@@ -1,0 +1,116 @@
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import type { GatewayConfig } from '../../config';
+import type { Logger } from '../../deps';
+import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
+import { ANONYMOUS, type Identity } from '../auth/identity';
+import type { GatewayPlugin, GatewayRequest } from '../types';
+import { authorizationMetadata, type Requirement } from './authorizationMetadata';
+import { filterOperation, type Missing } from './filterOperation';
+
+/** Decides a `@policy` name for a caller; registered through `authorization.policyModule`. */
+export type PolicyEvaluator = (policy: string, identity: Identity, request: GatewayRequest) => boolean | Promise<boolean>;
+
+/** Per document and supergraph: does the operation meet any requirement at all, and which policies? */
+interface Analysis {
+  protected: boolean;
+  policies: string[];
+}
+
+/**
+ * Authorization from the supergraph's `@authenticated`, `@requiresScopes` and `@policy`, after
+ * validation and before planning: unauthorized selections are removed from the operation that gets
+ * planned (so no subgraph is asked for them) and answered null with an `UNAUTHORIZED_FIELD_OR_TYPE`
+ * error each; or, in `reject` mode, the operation is refused with 403. The plan cache is keyed by
+ * what was removed, so one caller's filtered plan never serves another.
+ */
+export function useAuthorization(
+  config: GatewayConfig['authorization'],
+  deps: { logger: Logger; evaluatePolicy?: PolicyEvaluator },
+): GatewayPlugin {
+  const analyses = new WeakMap<DocumentNode, WeakMap<GraphQLSchema, Map<string, Analysis>>>();
+
+  const analyse = (schema: GraphQLSchema, supergraphSchema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Analysis => {
+    let bySchema = analyses.get(document);
+    if (!bySchema) analyses.set(document, (bySchema = new WeakMap()));
+    let byOperation = bySchema.get(schema);
+    if (!byOperation) bySchema.set(schema, (byOperation = new Map()));
+    const key = operation.name?.value ?? '';
+    let analysis = byOperation.get(key);
+    if (!analysis) {
+      const policies = new Set<string>();
+      let touched = false;
+      filterOperation(schema, authorizationMetadata(supergraphSchema), document, operation, (req) => {
+        touched = true;
+        for (const alternatives of req.policies) for (const all of alternatives) for (const p of all) policies.add(p);
+        return undefined;
+      });
+      analysis = { protected: touched, policies: [...policies] };
+      byOperation.set(key, analysis);
+    }
+    return analysis;
+  };
+
+  return {
+    name: 'authorization',
+    async onValidated({ request, context, document, operation, supergraph, reject, replaceOperation }) {
+      const metadata = authorizationMetadata(supergraph.supergraphSchema);
+      if (!metadata.active) return;
+      const analysis = analyse(supergraph.schema, supergraph.supergraphSchema, document, operation);
+      if (!analysis.protected) return;
+
+      const identity = context.identity ?? ANONYMOUS;
+      const granted = new Set<string>();
+      await Promise.all(
+        analysis.policies.map(async (policy) => {
+          if (!deps.evaluatePolicy) return;
+          try {
+            if ((await deps.evaluatePolicy(policy, identity, request)) === true) granted.add(policy);
+          } catch (err) {
+            // A failing policy denies: fail closed, and say why in the log.
+            deps.logger.error('policy evaluation failed', { policy, requestId: context.requestId, reason: String((err as Error)?.message ?? err) });
+          }
+        }),
+      );
+
+      const { document: filtered, removals } = filterOperation(supergraph.schema, metadata, document, operation, (req) => checkRequirement(req, identity, granted));
+      if (removals.length === 0) return;
+      const errors = removals.map((r) =>
+        gatewayError(GatewayErrorCode.UNAUTHORIZED_FIELD_OR_TYPE, 'Unauthorized field or type', {
+          path: r.path,
+          extensions: missingExtensions(r.missing),
+          status: config.mode === 'reject' ? 403 : undefined,
+        }),
+      );
+      if (config.mode === 'reject') {
+        reject(errors);
+        return;
+      }
+      replaceOperation({ document: filtered, cacheKey: JSON.stringify(removals.map((r) => r.path)), errors });
+    },
+  };
+}
+
+/** Undefined when the caller meets the requirement; otherwise what is missing. */
+export function checkRequirement(req: Requirement, identity: Identity, grantedPolicies: ReadonlySet<string>): Missing | undefined {
+  let missing: Missing | undefined;
+  if (req.authenticated && identity.via === 'anonymous') missing = { authenticated: true };
+  for (const alternatives of req.scopes) {
+    if (!alternatives.some((all) => all.every((s) => identity.scopes.includes(s)))) {
+      missing = { ...missing, requiresScopes: [...(missing?.requiresScopes ?? []), ...alternatives.map((a) => [...a])] };
+    }
+  }
+  for (const alternatives of req.policies) {
+    if (!alternatives.some((all) => all.every((p) => grantedPolicies.has(p)))) {
+      missing = { ...missing, policies: [...(missing?.policies ?? []), ...alternatives.map((a) => [...a])] };
+    }
+  }
+  return missing;
+}
+
+function missingExtensions(missing: Missing): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (missing.authenticated) out.authenticated = true;
+  if (missing.requiresScopes) out.requiresScopes = missing.requiresScopes;
+  if (missing.policies) out.policies = missing.policies;
+  return { missing: out };
+}

@@ -1,0 +1,26 @@
+import type { GatewayConfig } from '../config';
+import type { Clock, Fetch, Logger } from '../deps';
+import { useAuthentication } from './auth/useAuthentication';
+import { useAuthorization, type PolicyEvaluator } from './authorization/useAuthorization';
+import type { GatewayPlugin } from './types';
+
+/** The plugins every gateway runs, configured from its config; user plugins run after them. */
+export function builtInPlugins(
+  config: GatewayConfig,
+  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string },
+): GatewayPlugin[] {
+  return [
+    useAuthentication(config.auth, deps),
+    useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
+  ];
+}
+
+/** Loads `authorization.policyModule`: its export, `default` or `evaluatePolicy` must be a function. */
+export function loadPolicyModule(path: string): PolicyEvaluator {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(path) as unknown;
+  const candidates = [mod, (mod as { default?: unknown })?.default, (mod as { evaluatePolicy?: unknown })?.evaluatePolicy];
+  const fn = candidates.find((c) => typeof c === 'function');
+  if (!fn) throw new Error(`policy module ${path} exports no function (module.exports, default or evaluatePolicy)`);
+  return fn as PolicyEvaluator;
+}
