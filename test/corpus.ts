@@ -74,3 +74,8 @@ export const CORPUS: CorpusOperation[] = [
   { name: 'shareable value type (Address)', query: '{ users { address { city country } } }' },
   { name: 'repeated selections merged by fragments', query: '{ me { id ... on User { id name } ... on User { reviews { id } } reviews { stars } } }' },
 ];
+
+CORPUS.push(
+  { name: '@requiresScopes field (User.email), scope granted', query: '{ users { id email } }' },
+  { name: '@policy field (Product.supplierCost), policy granted', query: '{ topProducts(first: 3) { upc supplierCost } }' },
+);

@@ -12,15 +12,27 @@ import {
   type SampleSubgraphs,
 } from './helpers/sampleEnvironment';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
+import { join } from 'node:path';
+import { createSigningKey, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens';
 
 let subgraphs: SampleSubgraphs;
 let junction: StartedGateway;
 let oracle: { url: string; stop(): Promise<void> };
+/** A client every @authenticated, @requiresScopes and @policy of the sample admits. */
+let authorization: string;
 
 beforeAll(async () => {
   subgraphs = await startSampleSubgraphs();
-  junction = await startJunction(subgraphs.supergraphSdl);
+  const key = await createSigningKey('differential');
+  junction = await startJunction(subgraphs.supergraphSdl, {
+    config: {
+      auth: { jwt: { issuers: [{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, publicKey: key.publicPem }] } },
+      authorization: { policyModule: 'unused' },
+    },
+    policyModulePath: join(__dirname, '..', 'gateway', 'policies.sample.js'),
+  });
   oracle = await startApolloGateway(subgraphs.supergraphSdl);
+  authorization = `Bearer ${await signToken(key, { sub: '1', scope: 'read:email internal:read' })}`;
 });
 
 afterAll(async () => {
@@ -53,7 +65,7 @@ it('has at least 40 operations', () => {
 describe.each(CORPUS)('$name', (op) => {
   it('matches @apollo/gateway', async () => {
     const request = { query: op.query, variables: op.variables, operationName: op.operationName };
-    const [ours, theirs] = await Promise.all([postGraphQL(junction.url, request), postGraphQL(oracle.url, request)]);
+    const [ours, theirs] = await Promise.all([postGraphQL(junction.url, request, { authorization }), postGraphQL(oracle.url, request)]);
     expect(comparable(ours)).toEqual(comparable(theirs));
     // A corpus entry that silently returns nothing would make the comparison vacuous.
     expect(ours.body.data ?? ours.body.errors).toBeTruthy();

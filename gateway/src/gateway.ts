@@ -32,7 +32,7 @@ import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph
 import { planOperation, UnplannableOperationError } from './planning/planOperation';
 import { builtInPlugins } from './plugins/builtInPlugins';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
-import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, RejectFn } from './plugins/types';
+import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, RejectFn } from './plugins/types';
 
 export interface GatewayResponse {
   status: number;
@@ -213,8 +213,8 @@ export class Gateway {
       );
     }
     const variables = coerced.coerced;
-    let replacement: { document: DocumentNode; cacheKey: string; errors: readonly GraphQLError[] } | undefined;
-    const replaceOperation = (r: typeof replacement) => {
+    let replacement: OperationReplacement | undefined;
+    const replaceOperation = (r: OperationReplacement) => {
       replacement = r;
     };
     for (const p of this.plugins) {
@@ -287,7 +287,7 @@ export class Gateway {
     query: string,
     operation: OperationDefinitionNode,
     operationName: string | undefined,
-    replacement: { document: DocumentNode; cacheKey: string } | undefined,
+    replacement: OperationReplacement | undefined,
   ): PreparedOperation {
     const key = (operationName ?? '') + '\u0000' + (replacement ? replacement.cacheKey : '') + '\u0000' + query;
     let prepared = state.operations.get(key);
@@ -305,9 +305,12 @@ export class Gateway {
       this.logger.error('query planning failed', { error: String((err as Error)?.stack ?? err) });
       throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, 'The operation could not be planned.')], 500);
     }
+    const responseDocument = replacement?.responseDocument ?? document;
+    const responseOperation = responseDocument === document ? operation : getOperationAST(responseDocument, operationName);
+    if (!responseOperation) throw new Error('the replaced response document lost its operation');
     const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    prepared = { operation, plan, shape: compileOperationShape(state.loaded.schema, operation, fragments), document };
+    for (const def of responseDocument.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    prepared = { operation, plan, shape: compileOperationShape(state.loaded.schema, responseOperation, fragments), document };
     state.operations.set(key, prepared);
     return prepared;
   }

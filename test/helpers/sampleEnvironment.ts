@@ -53,10 +53,10 @@ export async function startSampleSubgraphs(): Promise<SampleSubgraphs> {
 /** Junction on a free port over the given supergraph. */
 export async function startJunction(
   supergraphSdl: string,
-  options: { config?: Omit<GatewayConfigInput, 'supergraph' | 'subgraphs'>; plugins?: GatewayPlugin[] } = {},
+  options: { config?: Omit<GatewayConfigInput, 'supergraph' | 'subgraphs'>; plugins?: GatewayPlugin[]; policyModulePath?: string } = {},
 ): Promise<StartedGateway> {
   const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', ...options.config, listen: { host: '127.0.0.1', port: 0 } });
-  return startGateway({ config, supergraphSdl, plugins: options.plugins, logger: silentLogger });
+  return startGateway({ config, supergraphSdl, plugins: options.plugins, logger: silentLogger, policyModulePath: options.policyModulePath });
 }
 
 /**

@@ -35,6 +35,12 @@ type TypeShape =
   | { readonly kind: 'leaf'; readonly check: (value: unknown) => boolean; readonly printed: string }
   | { readonly kind: 'composite'; readonly printed: string };
 
+/**
+ * Authorization marks the fields it removed with this directive in the document the response is
+ * shaped to (see plugins/authorization): they are answered null whatever the data holds.
+ */
+export const UNAUTHORIZED_MARKER = 'junction__unauthorized';
+
 /** `@skip(if:)` / `@include(if:)`: a literal or a variable name. */
 interface Condition {
   readonly include: boolean;
@@ -44,7 +50,8 @@ interface Condition {
 export interface FieldShape {
   readonly kind: 'field';
   readonly responseName: string;
-  readonly special: 'typename' | 'introspection' | undefined;
+  /** `unauthorized`: answered null whatever the data holds (authorization removed it). */
+  readonly special: 'typename' | 'introspection' | 'unauthorized' | undefined;
   readonly node: FieldNode;
   readonly type: TypeShape;
   readonly selections: readonly SelectionShape[] | undefined;
@@ -147,7 +154,7 @@ export function compileOperationShape(
         out.push({
           kind: 'field',
           responseName,
-          special: undefined,
+          special: selection.directives?.some((d) => d.name.value === UNAUTHORIZED_MARKER) ? 'unauthorized' : undefined,
           node: selection,
           type: typeShape(def.type),
           selections: selection.selectionSet && isCompositeType(named) ? compileSelectionSet(selection.selectionSet, named) : undefined,
@@ -288,7 +295,7 @@ function applySelections(
         if (outputValue === undefined) output[responseName] = ctx.introspect(selection);
         continue;
       }
-      let inputValue = hasOwn.call(input, responseName) ? (input[responseName] ?? null) : null;
+      let inputValue = selection.special !== 'unauthorized' && hasOwn.call(input, responseName) ? (input[responseName] ?? null) : null;
       if (selection.special === 'typename') {
         if (outputValue === undefined) {
           if (inputValue === null && responseName !== '__typename') {

@@ -72,6 +72,13 @@ export interface ParsedEvent extends RequestEvent {
   document: DocumentNode;
 }
 
+export interface OperationReplacement {
+  document: DocumentNode;
+  responseDocument?: DocumentNode;
+  cacheKey: string;
+  errors: readonly GraphQLError[];
+}
+
 /** A resolved operation: what every hook after validation sees. */
 export interface OperationEvent extends ParsedEvent {
   operation: OperationDefinitionNode;
@@ -84,11 +91,12 @@ export interface OperationEvent extends ParsedEvent {
 
 export interface ValidatedEvent extends OperationEvent {
   /**
-   * Plans `document` instead of the client's (the response is still shaped to the client's
-   * operation, so what the replacement drops comes back null), adds `errors` to the response, and
-   * caches the plan under `cacheKey` beside the operation text: the key must say what differs.
+   * Plans `document` instead of the client's and shapes the response to `responseDocument` (default:
+   * the client's document, so what the replacement drops comes back null), adds `errors` to the
+   * response, and caches plan and shape under `cacheKey` beside the operation text: the key must say
+   * what differs.
    */
-  replaceOperation(replacement: { document: DocumentNode; cacheKey: string; errors: readonly GraphQLError[] }): void;
+  replaceOperation(replacement: OperationReplacement): void;
 }
 
 export interface PlannedEvent extends OperationEvent {

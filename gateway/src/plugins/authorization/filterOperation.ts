@@ -30,6 +30,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { UNAUTHORIZED_MARKER } from '../../execution/responseShape';
 import type { AuthorizationMetadata, Requirement } from './authorizationMetadata';
 
 /** What a caller lacked for one removed selection. */
@@ -50,10 +51,26 @@ export type CheckRequirement = (requirement: Requirement) => Missing | undefined
 export interface FilterResult {
   /** The document to plan: the original when nothing was removed. */
   document: DocumentNode;
+  /**
+   * The document to shape the response with: removed fields stay, marked with
+   * `@junction__unauthorized` (answered null whatever the subgraphs returned, e.g. a protected
+   * @key field fetched for a join); removed fragments are gone.
+   */
+  responseDocument: DocumentNode;
   removals: Removal[];
 }
 
+
 const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
+const MARKER = { kind: Kind.DIRECTIVE, name: { kind: Kind.NAME, value: UNAUTHORIZED_MARKER } } as const;
+
+interface Filtered {
+  /** Selections to plan. */
+  plan: SelectionNode[];
+  /** Selections to shape the response with. */
+  response: SelectionNode[];
+  changed: boolean;
+}
 
 export function filterOperation(
   schema: GraphQLSchema,
@@ -76,84 +93,78 @@ export function filterOperation(
     }
   };
 
-  const requirementsOf = (parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): Requirement[] => {
-    const reqs: Requirement[] = [];
-    const add = (r: Requirement | undefined) => r && reqs.push(r);
-    add(metadata.fieldRequirement(parent.name, field.name));
-    add(metadata.typeRequirement(getNamedType(field.type).name));
-    if (isInterfaceType(parent)) {
-      for (const impl of schema.getPossibleTypes(parent)) add(metadata.fieldRequirement(impl.name, field.name));
-    }
-    return reqs;
-  };
-
-  const checkAll = (reqs: Requirement[]): Missing | undefined => {
+  const checkAll = (reqs: Array<Requirement | undefined>): Missing | undefined => {
     let missing: Missing | undefined;
     for (const r of reqs) {
-      const m = check(r);
+      const m = r && check(r);
       if (m) missing = mergeMissing(missing, m);
     }
     return missing;
+  };
+
+  /** What a field needs: its own requirement (and, through an interface, each implementation's) and its return type's. */
+  const fieldRequirements = (parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): Array<Requirement | undefined> => {
+    const reqs = [metadata.fieldRequirement(parent.name, field.name)];
+    const named = getNamedType(field.type);
+    // An abstract return type is decided with its selection set (see below): composition copies the
+    // requirements of implementations onto the interface, and type-specific fragments may avoid them.
+    if (!isAbstractType(named)) reqs.push(metadata.typeRequirement(named.name));
+    if (isInterfaceType(parent)) for (const impl of schema.getPossibleTypes(parent)) reqs.push(metadata.fieldRequirement(impl.name, field.name));
+    return reqs;
   };
 
   /** Selections that apply whatever the concrete type: anything but type-specific fragments and __typename. */
   const hasSharedSelections = (set: SelectionSetNode): boolean =>
     set.selections.some((sel) => {
       if (sel.kind === Kind.FIELD) return sel.name.value !== '__typename';
-      const typeName = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : fragments.get(sel.name.value)?.typeCondition.name.value;
-      const selectionSet = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : fragments.get(sel.name.value)?.selectionSet;
-      const type = typeName ? schema.getType(typeName) : undefined;
-      if (typeName && isObjectType(type)) return false;
+      const def = sel.kind === Kind.FRAGMENT_SPREAD ? fragments.get(sel.name.value) : undefined;
+      const typeName = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : def?.typeCondition.name.value;
+      const selectionSet = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : def?.selectionSet;
+      if (typeName && isObjectType(schema.getType(typeName))) return false;
       return selectionSet ? hasSharedSelections(selectionSet) : false;
     });
 
-  const filterSet = (set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): { selections: SelectionNode[]; changed: boolean } => {
+  const filterSet = (set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered => {
     let changed = false;
-    const out: SelectionNode[] = [];
+    const plan: SelectionNode[] = [];
+    const response: SelectionNode[] = [];
+    const keep = (sel: SelectionNode) => {
+      plan.push(sel);
+      response.push(sel);
+    };
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         const name = sel.name.value;
-        if (name.startsWith('__') || isAbstractType(parent) && !isInterfaceType(parent)) {
-          out.push(sel);
-          continue;
-        }
-        const field = (parent as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields()[name];
+        const field = name.startsWith('__') || !('getFields' in parent) ? undefined : parent.getFields()[name];
         if (!field) {
-          out.push(sel);
+          keep(sel);
           continue;
         }
         const fieldPath = [...path, sel.alias?.value ?? name];
-        const missing = checkAll(requirementsOf(parent, field));
+        const named = getNamedType(field.type);
+        let missing = checkAll(fieldRequirements(parent, field));
+        if (!missing && sel.selectionSet && isAbstractType(named) && hasSharedSelections(sel.selectionSet)) {
+          // Selected as the abstract type itself: every possible type must be allowed.
+          missing = checkAll([metadata.typeRequirement(named.name), ...schema.getPossibleTypes(named).map((t) => metadata.typeRequirement(t.name))]);
+        }
         if (missing) {
           remove(fieldPath, missing);
           changed = true;
+          response.push({ ...sel, directives: [...(sel.directives ?? []), MARKER] });
           continue;
         }
         if (!sel.selectionSet) {
-          out.push(sel);
+          keep(sel);
           continue;
         }
-        const named = getNamedType(field.type) as GraphQLCompositeType;
-        if (isAbstractType(named)) {
-          let protectedMissing: Missing | undefined;
-          for (const t of schema.getPossibleTypes(named)) {
-            const req = metadata.typeRequirement(t.name);
-            const m = req && check(req);
-            if (m) protectedMissing = mergeMissing(protectedMissing, m);
-          }
-          if (protectedMissing && hasSharedSelections(sel.selectionSet)) {
-            remove(fieldPath, protectedMissing);
-            changed = true;
-            continue;
-          }
-        }
-        const sub = filterSet(sel.selectionSet, named, [...fieldPath, ...listMarkers(field.type)]);
+        const sub = filterSet(sel.selectionSet, named as GraphQLCompositeType, [...fieldPath, ...listMarkers(field.type)]);
         if (!sub.changed) {
-          out.push(sel);
+          keep(sel);
           continue;
         }
         changed = true;
-        out.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.selections.length > 0 ? sub.selections : [TYPENAME] } });
+        plan.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.plan.length > 0 ? sub.plan : [TYPENAME] } });
+        response.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.response.length > 0 ? sub.response : [TYPENAME] } });
         continue;
       }
 
@@ -167,36 +178,38 @@ export function filterOperation(
       } else {
         fragment = sel;
       }
-      const conditionType = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent;
-      if (!conditionType || !('name' in conditionType)) continue;
-      const typeReq = isObjectType(conditionType) ? metadata.typeRequirement(conditionType.name) : undefined;
-      const missing = typeReq && check(typeReq);
+      let conditionType = (fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent) as GraphQLCompositeType | undefined;
+      if (!conditionType) continue;
+      // `... on Watch { ...OnGadget }`: inside, the object is still a Watch.
+      if (isObjectType(parent) && isAbstractType(conditionType) && schema.isSubType(conditionType, parent)) conditionType = parent;
+      const missing = isObjectType(conditionType) && conditionType !== parent ? checkAll([metadata.typeRequirement(conditionType.name)]) : undefined;
       if (missing) {
         remove(path, missing);
         changed = true;
         continue;
       }
-      const sub = filterSet(fragment.selectionSet, conditionType as GraphQLCompositeType, path);
+      const sub = filterSet(fragment.selectionSet, conditionType, path);
       if (!sub.changed) {
-        out.push(sel);
+        keep(sel);
         continue;
       }
       changed = true;
-      if (sub.selections.length > 0) out.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.selections } });
+      if (sub.plan.length > 0) plan.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.plan } });
+      if (sub.response.length > 0) response.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.response } });
     }
-    return { selections: out, changed };
+    return { plan, response, changed };
   };
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return { document, removals };
+  if (!root) return { document, responseDocument: document, removals };
   const result = filterSet(operation.selectionSet, root, []);
-  if (!result.changed) return { document, removals };
-  const filtered: OperationDefinitionNode = {
-    ...operation,
-    selectionSet: { ...operation.selectionSet, selections: result.selections.length > 0 ? result.selections : [TYPENAME] },
-  };
-  // Untouched spreads still need their fragments; the other operations of the document are dropped.
-  return { document: { kind: Kind.DOCUMENT, definitions: [filtered, ...fragments.values()] }, removals };
+  if (!result.changed) return { document, responseDocument: document, removals };
+  const withSelections = (selections: SelectionNode[]): DocumentNode => ({
+    kind: Kind.DOCUMENT,
+    // Untouched spreads still need their fragments; the other operations of the document are dropped.
+    definitions: [{ ...operation, selectionSet: { ...operation.selectionSet, selections: selections.length > 0 ? selections : [TYPENAME] } }, ...fragments.values()],
+  });
+  return { document: withSelections(result.plan), responseDocument: withSelections(result.response), removals };
 }
 
 function listMarkers(type: GraphQLOutputType): string[] {
@@ -213,7 +226,14 @@ export function mergeMissing(a: Missing | undefined, b: Missing): Missing {
   if (!a) return b;
   const out: Missing = { ...a };
   if (b.authenticated) out.authenticated = true;
-  if (b.requiresScopes) out.requiresScopes = [...(a.requiresScopes ?? []), ...b.requiresScopes];
-  if (b.policies) out.policies = [...(a.policies ?? []), ...b.policies];
+  if (b.requiresScopes) out.requiresScopes = union(a.requiresScopes, b.requiresScopes);
+  if (b.policies) out.policies = union(a.policies, b.policies);
+  return out;
+}
+
+/** Alternatives of both, each once (composition copies an implementation's requirement onto its interface). */
+function union(a: string[][] | undefined, b: string[][]): string[][] {
+  const out = [...(a ?? [])];
+  for (const alternative of b) if (!out.some((x) => JSON.stringify(x) === JSON.stringify(alternative))) out.push(alternative);
   return out;
 }

@@ -5,7 +5,7 @@ import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import { ANONYMOUS, type Identity } from '../auth/identity';
 import type { GatewayPlugin, GatewayRequest } from '../types';
 import { authorizationMetadata, type Requirement } from './authorizationMetadata';
-import { filterOperation, type Missing } from './filterOperation';
+import { filterOperation, mergeMissing, type Missing } from './filterOperation';
 
 /** Decides a `@policy` name for a caller; registered through `authorization.policyModule`. */
 export type PolicyEvaluator = (policy: string, identity: Identity, request: GatewayRequest) => boolean | Promise<boolean>;
@@ -72,7 +72,7 @@ export function useAuthorization(
         }),
       );
 
-      const { document: filtered, removals } = filterOperation(supergraph.schema, metadata, document, operation, (req) => checkRequirement(req, identity, granted));
+      const { document: filtered, responseDocument, removals } = filterOperation(supergraph.schema, metadata, document, operation, (req) => checkRequirement(req, identity, granted));
       if (removals.length === 0) return;
       const errors = removals.map((r) =>
         gatewayError(GatewayErrorCode.UNAUTHORIZED_FIELD_OR_TYPE, 'Unauthorized field or type', {
@@ -85,7 +85,7 @@ export function useAuthorization(
         reject(errors);
         return;
       }
-      replaceOperation({ document: filtered, cacheKey: JSON.stringify(removals.map((r) => r.path)), errors });
+      replaceOperation({ document: filtered, responseDocument, cacheKey: JSON.stringify(removals.map((r) => r.path)), errors });
     },
   };
 }
@@ -94,14 +94,15 @@ export function useAuthorization(
 export function checkRequirement(req: Requirement, identity: Identity, grantedPolicies: ReadonlySet<string>): Missing | undefined {
   let missing: Missing | undefined;
   if (req.authenticated && identity.via === 'anonymous') missing = { authenticated: true };
+  // Outer list: any alternative will do; inner list: all of it.
   for (const alternatives of req.scopes) {
     if (!alternatives.some((all) => all.every((s) => identity.scopes.includes(s)))) {
-      missing = { ...missing, requiresScopes: [...(missing?.requiresScopes ?? []), ...alternatives.map((a) => [...a])] };
+      missing = mergeMissing(missing, { requiresScopes: alternatives.map((a) => [...a]) });
     }
   }
   for (const alternatives of req.policies) {
     if (!alternatives.some((all) => all.every((p) => grantedPolicies.has(p)))) {
-      missing = { ...missing, policies: [...(missing?.policies ?? []), ...alternatives.map((a) => [...a])] };
+      missing = mergeMissing(missing, { policies: alternatives.map((a) => [...a]) });
     }
   }
   return missing;
