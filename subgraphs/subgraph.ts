@@ -55,6 +55,8 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartSubgr
   });
   const { url } = await startStandaloneServer(server, {
     listen: { port: options.port ?? 0, host: options.host ?? '127.0.0.1' },
+    // Resolvers see the request headers: the gateway forwards who the caller is (e.g. x-user-id).
+    context: async ({ req }) => ({ headers: req.headers }),
   });
   const port = Number(new URL(url).port);
   return {

@@ -10,8 +10,10 @@ import { SAMPLE_SUBGRAPHS } from '../subgraphs';
 
 const root = join(__dirname, '..');
 
-it('the sample config (npm start) validates', () => {
-  const { config } = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {});
+it('the sample config (npm start) validates, and its policy module and dev key exist', () => {
+  const { config, policyModulePath } = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {});
+  expect(existsSync(policyModulePath!)).toBe(true);
+  expect(config.auth.jwt.issuers[0].publicKey?.trim()).toBe(readFileSync(join(root, 'gateway', 'sample-keys', 'dev-signing-key.pub.pem'), 'utf8').trim());
   expect(config.subgraphs?.map((s) => s.name)).toEqual(['accounts', 'inventory', 'products', 'reviews']);
   expect(config.subgraphs?.map((s) => s.url)).toEqual(SAMPLE_SUBGRAPHS.map((s) => `http://localhost:${s.port}/graphql`));
 });

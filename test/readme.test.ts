@@ -1,6 +1,8 @@
 /** Acceptance #1 as the README states it: its example query gives its example answer over the four sample subgraphs. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfigFile } from '../gateway/src/config';
+import { signSampleToken } from '../scripts/token';
 import { postGraphQL, startJunction, startSampleSubgraphs } from './helpers/sampleEnvironment';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
@@ -20,6 +22,28 @@ it('answers the example query with the example answer, from all four subgraphs',
     const res = await postGraphQL(junction.url, { query });
     expect(res.body).toEqual(answer);
     expect(new Set(subgraphs.requests.map((r) => r.subgraph))).toEqual(new Set(['accounts', 'inventory', 'products', 'reviews']));
+  } finally {
+    await junction.stop();
+    await subgraphs.stop();
+  }
+});
+
+it('the token example: `npm run token` signs what the sample config trusts, and the answer is as shown', async () => {
+  const example = /TOKEN=\$\(npm run -s token -- --sub (\S+) --scope "([^"]+)"\)[\s\S]*?-d '(\{.*\})'\n# (\{.*\})/.exec(readme)!;
+  const [, sub, scope, request, answer] = example;
+  const root = join(__dirname, '..');
+  const sample = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {});
+  const subgraphs = await startSampleSubgraphs();
+  const junction = await startJunction(subgraphs.supergraphSdl, {
+    config: { auth: sample.config.auth, authorization: sample.config.authorization },
+    policyModulePath: sample.policyModulePath,
+  });
+  try {
+    const token = await signSampleToken(root, { sub, scope, expires: '5m' });
+    const res = await postGraphQL(junction.url, JSON.parse(request), { authorization: `Bearer ${token}` });
+    expect(res.body).toEqual(JSON.parse(answer));
+    const anonymous = await postGraphQL(junction.url, JSON.parse(request));
+    expect(anonymous.body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE', 'UNAUTHORIZED_FIELD_OR_TYPE']);
   } finally {
     await junction.stop();
     await subgraphs.stop();

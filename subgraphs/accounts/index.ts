@@ -7,7 +7,7 @@ export const typeDefs = parse(/* GraphQL */ `
     @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
 
   type Query {
-    "The signed-in user: the one the token names (the sample's first user for API keys and other tokens)."
+    "The signed-in user: the one the gateway names in x-user-id, else the sample's first user."
     me: User @authenticated
     user(id: ID!): User
     users(role: Role): [User]
@@ -48,7 +48,9 @@ const byId = new Map(USERS.map((u) => [u.id, u]));
 
 export const resolvers = {
   Query: {
-    me: () => USERS[0],
+    // The gateway forwards the token's subject as x-user-id (see junction.sample.yaml).
+    me: (_: unknown, __: unknown, ctx: { headers?: Record<string, string | string[] | undefined> }) =>
+      byId.get(String(ctx.headers?.['x-user-id'])) ?? USERS[0],
     user: (_: unknown, { id }: { id: string }) => byId.get(id) ?? null,
     users: (_: unknown, { role }: { role?: string }) => (role ? USERS.filter((u) => u.role === role) : USERS),
   },

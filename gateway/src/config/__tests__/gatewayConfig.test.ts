@@ -36,6 +36,13 @@ it.each([
   [{}, 'supergraph'],
   [{ ...base, subgraphs: [{ name: 'a', url: 'http://a/graphql' }] }, 'supergraph'],
   [{ ...base, logLevel: 'loud' }, 'logLevel'],
+  [{ ...base, auth: { jwt: { issuers: [{ issuer: 'x' }] } } }, 'auth.jwt.issuers.0.jwksUrl'],
+  [{ ...base, auth: { jwt: { issuers: [{ issuer: 'x', secret: 's'.repeat(32), jwksUrl: 'http://k/jwks' }] } } }, 'auth.jwt.issuers.0.jwksUrl'],
+  [{ ...base, auth: { jwt: { issuers: [{ issuer: 'x', jwksUrl: 'http://k/jwks', algorithms: ['HS256'] }] } } }, 'auth.jwt.issuers.0.algorithms.0'],
+  [{ ...base, auth: { jwt: { issuers: [{ issuer: 'x', secret: 'short' }] } } }, 'auth.jwt.issuers.0.secret'],
+  [{ ...base, auth: { apiKeys: { keys: [{ sha256: 'abc', clientId: 'c' }] } } }, 'auth.apiKeys.keys.0.sha256'],
+  [{ ...base, authorization: { mode: 'lenient' } }, 'authorization.mode'],
+  [{ ...base, admin: { token: 'short' } }, 'admin.token'],
 ])('%j is rejected naming %s', (input, path) => {
   const err = configError(input);
   expect(err.path).toBe(path);
