@@ -98,6 +98,15 @@ describe('@authenticated', () => {
     expect(await ask('{ secrets { id value } }', '')).toEqual({ data: { secrets: [{ id: 's1', value: 'hunter2' }] } });
   });
 
+  it('(and @requiresScopes) on an enum: fields returning it are protected', async () => {
+    expect(await ask('{ account(id: "a2") { owner tier } }', 'read:tier')).toEqual({ data: { account: { owner: 'Alan', tier: 'SILVER' } } });
+    expect(await ask('{ account(id: "a2") { owner tier } }', '')).toEqual({
+      errors: [unauthorized(['account', 'tier'], { requiresScopes: [['read:tier']] })],
+      data: { account: { owner: 'Alan', tier: null } },
+    });
+    expect(asked('tier')).toBe(false);
+  });
+
   it('on a @key field: still used to join entities, null to the client', async () => {
     const res = await ask('{ account(id: "a1") { owner number transactions } }');
     expect(res).toEqual({
