@@ -1,0 +1,247 @@
+/**
+ * The cost calculator against hand-computed numbers. The schemas, operations and expected numbers
+ * of Apollo Router's own cost calculator tests (apollo-router/src/plugins/demand_control/
+ * cost_calculator) are ported here: the same operation must get the same estimate.
+ */
+import { buildSchema, Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { composeSupergraph } from '../../../composition/composeSupergraph';
+import { loadSupergraph } from '../../../planning/loadSupergraph';
+import { planOperation } from '../../../planning/planOperation';
+import { costSchemaOf, subgraphCostSchemas } from '../costSchema';
+import { actualCost, CostError, estimateOperation, estimatePlan } from '../estimateCost';
+
+const COST_DIRECTIVES = /* GraphQL */ `
+  directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+  directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
+`;
+
+/** Router's basic_schema.graphql. */
+const BASIC = buildSchema(/* GraphQL */ `
+  type Query {
+    getScalar(id: ID): String
+    getScalarByObject(args: OuterInput): String
+    anotherScalar: Int
+    object1: FirstObjectType
+    interfaceInstance1: MyInterface
+    someUnion: UnionOfObjectTypes
+    someObjects: [FirstObjectType]
+    intList: [Int]
+    getObjectsByObject(args: OuterInput): [SecondObjectType]
+  }
+  type Mutation { doSomething: Int }
+  type FirstObjectType { field1: Int innerList: [SecondObjectType] }
+  interface MyInterface { field2: String }
+  type SecondObjectType implements MyInterface { field1: Int field2: String }
+  union UnionOfObjectTypes = FirstObjectType | SecondObjectType
+  input InnerInput { id: ID }
+  input OuterInput { inner: InnerInput inner2: InnerInput listOfInner: [InnerInput!] }
+`);
+
+/** The parts of Router's custom_cost_schema.graphql its queries use, plus our own cases. */
+const CUSTOM = buildSchema(
+  COST_DIRECTIVES +
+    /* GraphQL */ `
+    type Query {
+      fieldWithCost: Int @cost(weight: 5)
+      argWithCost(arg: Int @cost(weight: 10)): Int
+      enumWithCost: AorB
+      inputWithCost(someInput: InputTypeWithCost): Int
+      scalarWithCost: ExpensiveInt
+      objectWithCost: ExpensiveObject
+      fieldWithListSize: [String!] @listSize(assumedSize: 2000, requireOneSlicingArgument: false)
+      fieldWithDynamicListSize(first: Int = 10): SizedField @listSize(slicingArguments: ["first"], sizedFields: ["items"], requireOneSlicingArgument: true)
+      itemsByIds(ids: [ID!]!): [A] @listSize(slicingArguments: ["ids"], requireOneSlicingArgument: true)
+      search(input: SearchInput!): [A] @listSize(slicingArguments: ["input.pagination.first"], requireOneSlicingArgument: true)
+      paged(first: Int, last: Int): [A] @listSize(slicingArguments: ["first", "last"], requireOneSlicingArgument: true)
+      lenient(first: Int, last: Int): [A] @listSize(slicingArguments: ["first", "last"], requireOneSlicingArgument: false)
+      pets: [Pet] @listSize(assumedSize: 3)
+    }
+    type A { id: ID }
+    enum AorB @cost(weight: 15) { A B }
+    scalar ExpensiveInt @cost(weight: 30)
+    type ExpensiveObject @cost(weight: 40) { id: ID }
+    input InputTypeWithCost { somethingWithCost: Int @cost(weight: 20) }
+    type SizedField { items: [A] }
+    input SearchInput { pagination: PaginationInput }
+    input PaginationInput { first: Int }
+    interface Pet { name: String }
+    type Dog implements Pet { name: String toys: [A] @listSize(assumedSize: 4) }
+    type Cat implements Pet { name: String lives: Int @cost(weight: 9) }
+    type Mutation { doSomething: A }
+  `,
+);
+
+function operationOf(query: string): { operation: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
+  const doc = parse(query);
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const def of doc.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (def.kind === Kind.OPERATION_DEFINITION) operation ??= def;
+  }
+  return { operation: operation!, fragments };
+}
+
+const estimate = (schema: typeof BASIC, query: string, variables: Record<string, unknown> = {}, listSize = 100) => {
+  const { operation, fragments } = operationOf(query);
+  return estimateOperation(costSchemaOf(schema), operation, fragments, variables, listSize);
+};
+
+const CUSTOM_COST_QUERY = `fragment Items on SizedField { items { id } }
+{
+  fieldWithCost
+  argWithCost(arg: 3)
+  enumWithCost
+  inputWithCost(someInput: { somethingWithCost: 10 })
+  scalarWithCost
+  objectWithCost { id }
+  fieldWithListSize
+  fieldWithDynamicListSize(first: 5) { ...Items }
+}`;
+
+describe('Apollo Router cost calculator cases', () => {
+  it.each([
+    ['query_cost (scalars are free)', 'query BasicQuery { getScalar(id: 2) anotherScalar }', 0],
+    ['mutation_cost (mutations start at 10)', 'mutation { doSomething }', 10],
+    ['object_cost', '{ object1 { field1 } }', 1],
+    ['interface_cost', '{ interfaceInstance1 { field2 } }', 1],
+    ['union_cost', '{ someUnion { ... on FirstObjectType { field1 } ... on SecondObjectType { field2 } } }', 1],
+    ['list_cost (default list size 100)', '{ someObjects { field1 } }', 100],
+    ['scalar_list_cost', '{ intList }', 0],
+    ['nested_object_lists', '{ someObjects { innerList { field2 } } }', 10100],
+    ['input_object_cost', 'query BasicInputObjectQuery { getScalarByObject(args: { inner: { id: 1 }, listOfInner: [{ id: 2 }, { id: 3 }] }) }', 4],
+    ['input_object_cost_with_returned_objects', 'query Q { getObjectsByObject(args: { inner: { id: 1 }, listOfInner: [{ id: 2 }, { id: 3 }] }) { field1 field2 } }', 104],
+    ['skip_directive_excludes_cost', '{ someObjects @skip(if: true) { field1 } }', 0],
+    ['include_directive_excludes_cost', '{ anotherScalar someObjects @include(if: false) { field1 } }', 0],
+    [
+      'fragments_cost',
+      'fragment narrowFrag on SecondObjectType { field1 } fragment widenFrag on MyInterface { field2 } { interfaceInstance1 { field2 ...narrowFrag } someUnion { ...narrowFrag ... on FirstObjectType { innerList { ...widenFrag } } } }',
+      102,
+    ],
+  ])('%s: %s = %d', (_name, query, expected) => {
+    expect(estimate(BASIC, query)).toBe(expected);
+  });
+
+  it('input_object_cost_with_returned_objects: actual cost from the response', () => {
+    const { operation, fragments } = operationOf('{ getObjectsByObject(args: { inner: { id: 1 }, listOfInner: [{ id: 2 }, { id: 3 }] }) { field1 field2 } }');
+    const data = { getObjectsByObject: [{ field1: 1, field2: 'a' }, { field1: 2, field2: 'b' }, { field1: 3, field2: 'c' }] };
+    expect(actualCost(costSchemaOf(BASIC), operation, fragments, {}, data)).toBe(7);
+  });
+
+  it('custom_cost_query: 127 estimated, 125 actual', () => {
+    expect(estimate(CUSTOM, CUSTOM_COST_QUERY)).toBe(127);
+    const { operation, fragments } = operationOf(CUSTOM_COST_QUERY);
+    const data = {
+      fieldWithCost: 1,
+      argWithCost: 2,
+      enumWithCost: 'A',
+      inputWithCost: 3,
+      scalarWithCost: 4,
+      objectWithCost: { id: 5 },
+      fieldWithListSize: ['first', 'second', 'third'],
+      fieldWithDynamicListSize: { items: [{ id: 6 }, { id: 7 }, { id: 8 }] },
+    };
+    expect(actualCost(costSchemaOf(CUSTOM), operation, fragments, {}, data)).toBe(125);
+  });
+
+  it('custom_cost_query_with_default_slicing_argument: 132', () => {
+    expect(estimate(CUSTOM, CUSTOM_COST_QUERY.replace('fieldWithDynamicListSize(first: 5)', 'fieldWithDynamicListSize'))).toBe(132);
+  });
+
+  it('custom_cost_query_with_variable_slicing_argument: 127', () => {
+    const query = CUSTOM_COST_QUERY.replace('{\n  fieldWithCost', 'query VariableTestQuery($costlyInput: InputTypeWithCost, $fieldCountVar: Int) {\n  fieldWithCost')
+      .replace('inputWithCost(someInput: { somethingWithCost: 10 })', 'inputWithCost(someInput: $costlyInput)')
+      .replace('fieldWithDynamicListSize(first: 5)', 'fieldWithDynamicListSize(first: $fieldCountVar)');
+    expect(estimate(CUSTOM, query, { costlyInput: { somethingWithCost: 10 }, fieldCountVar: 5 })).toBe(127);
+  });
+});
+
+describe('more cases', () => {
+  it.each([
+    ['a list slicing argument sizes by its length', '{ itemsByIds(ids: ["1", "2", "3"]) { id } }', {}, 3],
+    ['a list slicing argument from a variable', 'query($ids: [ID!]!) { itemsByIds(ids: $ids) { id } }', { ids: ['1', '2'] }, 2],
+    ['a nested slicing argument path', '{ search(input: { pagination: { first: 7 } }) { id } }', {}, 7 + 1 + 1],
+    ['a nested slicing path through a variable', 'query($i: SearchInput!) { search(input: $i) { id } }', { i: { pagination: { first: 4 } } }, 4 + 1 + 1],
+    ['the largest of several slicing arguments (when allowed)', '{ lenient(first: 3, last: 8) { id } }', {}, 8],
+    ['assumedSize on an abstract list; fragments add up', '{ pets { name ... on Dog { toys { id } } ... on Cat { lives } } }', {}, 3 * (1 + 4 * 1 + 9)],
+    ['@skip with a variable', 'query($s: Boolean!) { pets @skip(if: $s) { name } fieldWithCost }', { s: true }, 5],
+    ['@include with a variable', 'query($i: Boolean!) { pets @include(if: $i) { name } fieldWithCost }', { i: true }, 3 + 5],
+    ['aliases count each time', '{ a: fieldWithCost b: fieldWithCost }', {}, 10],
+    ['a mutation returning an object', 'mutation { doSomething { id } }', {}, 11],
+    ['the default list size applies without @listSize', '{ fieldWithDynamicListSize(first: 2) { items { id } } }', {}, 1 + 2],
+  ])('%s', (_name, query, variables, expected) => {
+    expect(estimate(CUSTOM, query, variables as Record<string, unknown>, 10)).toBe(expected);
+  });
+
+  it('requireOneSlicingArgument refuses several slicing arguments', () => {
+    expect(() => estimate(CUSTOM, '{ paged(first: 2, last: 3) { id } }')).toThrow(CostError);
+    expect(estimate(CUSTOM, '{ paged(first: 2) { id } }')).toBe(2);
+  });
+});
+
+describe('federated: the plan is scored fetch by fetch with subgraph schemas', () => {
+  // Router's federated_ships schema, as its two subgraphs.
+  const link = (imports: string) => `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: [${imports}])\n`;
+  const outcome = composeSupergraph([
+    {
+      name: 'users',
+      url: 'http://users/graphql',
+      sdl:
+        link('"@key", "@shareable"') +
+        'type Query { users: [User!]! } type User @key(fields: "licenseNumber") { licenseNumber: ID! name: String! addresses: [Address!]! } type Address @shareable { street: String! zipCode: Int! }',
+    },
+    {
+      name: 'vehicles',
+      url: 'http://vehicles/graphql',
+      sdl:
+        link('"@key", "@external", "@requires"') +
+        'type Query { ships: [Ship!]! } type Ship @key(fields: "id") { id: ID! name: String! owner: User! registrationFee: Float @requires(fields: "owner { addresses { zipCode } }") } type User @key(fields: "licenseNumber") { licenseNumber: ID! addresses: [Address!]! @external } type Address { zipCode: Int! @external }',
+    },
+  ]);
+  if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
+  const loaded = loadSupergraph(outcome.supergraphSdl);
+  const planned = (query: string) => estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.supergraph), {}, 100);
+  const supergraphLevel = (query: string) => {
+    const { operation, fragments } = operationOf(query);
+    return estimateOperation(costSchemaOf(loaded.schema), operation, fragments, {}, 100);
+  };
+
+  it('federated_query_with_name: 100 estimated, 2 actual', () => {
+    const query = 'query NamedQuery { users { licenseNumber name } }';
+    expect(supergraphLevel(query)).toBe(100);
+    expect(planned(query)).toBe(100);
+    const { operation, fragments } = operationOf(query);
+    expect(actualCost(costSchemaOf(loaded.schema), operation, fragments, {}, { users: [{ licenseNumber: '1', name: 'a' }, { licenseNumber: '2', name: 'b' }] })).toBe(2);
+  });
+
+  it('federated_query_with_requires: the plan counts the entity fetches (10400)', () => {
+    expect(planned('{ ships { name registrationFee } }')).toBe(10400);
+  });
+
+  it('federated_query_with_fragments and inline fragments: 400 planned', () => {
+    expect(planned('fragment nameAndLicense on User { licenseNumber name } fragment identifiedOwner on Ship { owner { ...nameAndLicense } } { ships { ...identifiedOwner } users { ...nameAndLicense } }')).toBe(400);
+    expect(planned('{ ships { owner { ... on User { licenseNumber name } } } users { ... on User { licenseNumber name } } }')).toBe(400);
+  });
+
+  it('a Condition node costs its more expensive branch', () => {
+    const plan = planOperation(loaded, parse('query($b: Boolean!) { ships { name registrationFee @include(if: $b) } }'), undefined);
+    expect(JSON.stringify(plan)).toContain('"Condition"');
+    expect(estimatePlan(plan, subgraphCostSchemas(loaded.supergraph), { b: false }, 100)).toBe(10400);
+  });
+});
+
+it('reads @cost and @listSize as composed into a supergraph and its subgraphs (federation 2.9)', () => {
+  const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])\n';
+  const outcome = composeSupergraph([
+    { name: 'a', url: 'http://a', sdl: link + 'type Query { items(first: Int = 5): [Item] @listSize(slicingArguments: ["first"]) } type Item @key(fields: "id") { id: ID! }' },
+    { name: 'b', url: 'http://b', sdl: link + 'type Item @key(fields: "id") { id: ID! price(currency: String @cost(weight: 4)): Int @cost(weight: 7) }' },
+  ]);
+  if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
+  const loaded = loadSupergraph(outcome.supergraphSdl);
+  const query = '{ items(first: 3) { id price(currency: "EUR") } }';
+  const { operation, fragments } = operationOf(query);
+  // items: 3 x (1 + price 7 + currency 4)
+  expect(estimateOperation(costSchemaOf(loaded.supergraphSchema), operation, fragments, {}, 10)).toBe(3 * (1 + 7 + 4));
+  // a: 3 x 1; b: _entities 10 (default list size) x (1 + 7 + 4)
+  expect(estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.supergraph), {}, 10)).toBe(3 + 10 * 12);
+});

@@ -1,0 +1,356 @@
+/**
+ * Static and actual cost, as Apollo Router's demand control computes them (IBM cost spec):
+ * - a field costs `count × (weight + selections) + arguments`, where `weight` is its @cost (or its
+ *   type's), else 1 for objects, interfaces and unions and 0 for scalars and enums; `count` is 1, or
+ *   for a list the size from a parent's `@listSize(sizedFields:)`, else its own `@listSize` (largest
+ *   slicing argument given, defaults included, else `assumedSize`), else the default list size;
+ * - an argument costs its @cost (input objects 1 plus their fields, lists the sum of their items);
+ * - a mutation starts at 10;
+ * - fragments add up; `@skip`/`@include` that exclude a field remove its cost;
+ * - a query plan costs the sum of its fetches, each scored with its subgraph's schema (so entity
+ *   fetches count); a Condition costs its more expensive branch.
+ * The actual cost walks the response with the same weights and the real list lengths.
+ */
+import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  getNamedType,
+  isCompositeType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  parse,
+  type DirectiveNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+import type { CostSchema, ListSizeSpec } from './costSchema';
+
+type Variables = Readonly<Record<string, unknown>>;
+
+/** A @listSize applied to one field of the operation: its size, and which child fields it sizes. */
+interface AppliedListSize {
+  expectedSize: number | undefined;
+  sizedFields: readonly string[];
+}
+
+export class CostError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'COST_QUERY_PARSE_FAILURE' } });
+  }
+}
+
+interface Context {
+  cs: CostSchema;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  variables: Variables;
+  defaultListSize: number;
+}
+
+export function estimateOperation(
+  cs: CostSchema,
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  variables: Variables,
+  defaultListSize: number,
+): number {
+  const root = cs.schema.getRootType(operation.operation);
+  if (!root) throw new CostError(`The schema has no ${operation.operation} type.`);
+  const ctx: Context = { cs, fragments, variables, defaultListSize };
+  return (operation.operation === OperationTypeNode.MUTATION ? 10 : 0) + scoreSelectionSet(ctx, operation.selectionSet, root, []);
+}
+
+function scoreSelectionSet(ctx: Context, set: SelectionSetNode, parent: GraphQLNamedType, sizes: readonly AppliedListSize[]): number {
+  let cost = 0;
+  for (const sel of set.selections) {
+    if (excluded(sel.directives, ctx.variables)) continue;
+    if (sel.kind === Kind.FIELD) {
+      const fromParent = sizes.filter((s) => s.sizedFields.includes(sel.name.value) && s.expectedSize !== undefined).map((s) => s.expectedSize!);
+      cost += scoreField(ctx, sel, parent, fromParent.length > 0 ? Math.max(...fromParent) : undefined);
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      const type = sel.typeCondition ? ctx.cs.schema.getType(sel.typeCondition.name.value) : parent;
+      if (type) cost += scoreSelectionSet(ctx, sel.selectionSet, type, sizes);
+    } else {
+      const fragment = ctx.fragments.get(sel.name.value);
+      const type = fragment && ctx.cs.schema.getType(fragment.typeCondition.name.value);
+      if (fragment && type) cost += scoreSelectionSet(ctx, fragment.selectionSet, type, sizes);
+    }
+  }
+  return cost;
+}
+
+function fieldOf(parent: GraphQLNamedType, name: string): GraphQLField<unknown, unknown> | undefined {
+  return 'getFields' in parent && typeof parent.getFields === 'function' && !isInputObjectType(parent)
+    ? (parent.getFields() as Record<string, GraphQLField<unknown, unknown>>)[name]
+    : undefined;
+}
+
+function scoreField(ctx: Context, field: FieldNode, parent: GraphQLNamedType, sizeFromParent: number | undefined): number {
+  const name = field.name.value;
+  if (name.startsWith('__')) return 0;
+  const def = fieldOf(parent, name);
+  if (!def) throw new CostError(`Field ${parent.name}.${name} is not in the schema.`);
+  const applied = ctx.cs.listSizes(parent.name, name).map((spec) => applyListSize(spec, field, def, ctx.variables));
+  const expected = applied.map((a) => a.expectedSize).filter((s): s is number => s !== undefined);
+  const count = !isList(def.type) ? 1 : sizeFromParent ?? (expected.length > 0 ? Math.max(...expected) : ctx.defaultListSize);
+
+  const named = getNamedType(def.type);
+  let typeCost = ctx.cs.fieldCost(parent.name, name) ?? (isCompositeType(named) ? 1 : 0);
+  if (field.selectionSet) typeCost += scoreSelectionSet(ctx, field.selectionSet, named, applied);
+
+  let argumentsCost = 0;
+  for (const arg of field.arguments ?? []) {
+    const argDef = def.args.find((a) => a.name === arg.name.value);
+    if (!argDef) throw new CostError(`Argument ${arg.name.value} of ${parent.name}.${name} is not in the schema.`);
+    argumentsCost += scoreArgument(ctx, arg.value, argDef.type, ctx.cs.argumentCost(parent.name, name, argDef.name));
+  }
+  return count * typeCost + argumentsCost;
+}
+
+function scoreArgument(ctx: Context, value: ValueNode, type: GraphQLInputType, weight: number | undefined): number {
+  switch (value.kind) {
+    case Kind.VARIABLE:
+      return value.name.value in ctx.variables ? scoreValue(ctx, ctx.variables[value.name.value], type, weight) : 0;
+    case Kind.NULL:
+      return 0;
+    case Kind.LIST:
+      return value.values.reduce((sum, v) => sum + scoreArgument(ctx, v, elementType(type), weight), weight ?? 0);
+    case Kind.OBJECT: {
+      const input = getNamedType(type);
+      if (!isInputObjectType(input)) return weight ?? 0;
+      let cost = weight ?? 1;
+      for (const f of value.fields) {
+        const fieldDef = input.getFields()[f.name.value];
+        if (fieldDef) cost += scoreArgument(ctx, f.value, fieldDef.type, ctx.cs.inputFieldCost(input.name, f.name.value));
+      }
+      return cost;
+    }
+    default:
+      return weight ?? 0;
+  }
+}
+
+function scoreValue(ctx: Context, value: unknown, type: GraphQLInputType, weight: number | undefined): number {
+  if (value === null || value === undefined) return 0;
+  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + scoreValue(ctx, v, elementType(type), weight), weight ?? 0);
+  const input = getNamedType(type);
+  if (typeof value === 'object' && isInputObjectType(input)) {
+    let cost = weight ?? 1;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const fieldDef = input.getFields()[k];
+      if (fieldDef) cost += scoreValue(ctx, v, fieldDef.type, ctx.cs.inputFieldCost(input.name, k));
+    }
+    return cost;
+  }
+  return weight ?? 0;
+}
+
+function elementType(type: GraphQLInputType): GraphQLInputType {
+  const t = isNonNullType(type) ? type.ofType : type;
+  return isListType(t) ? t.ofType : t;
+}
+
+function isList(type: GraphQLOutputType): boolean {
+  const t = isNonNullType(type) ? type.ofType : type;
+  return isListType(t);
+}
+
+/** The size a @listSize gives one field of the operation. */
+function applyListSize(spec: ListSizeSpec, field: FieldNode, def: GraphQLField<unknown, unknown>, variables: Variables): AppliedListSize {
+  if (spec.slicingArguments.length === 0) return { expectedSize: spec.assumedSize, sizedFields: spec.sizedFields };
+  // Defaults first, then what the operation gives: the largest size wins.
+  const values = new Map<string, { value: ValueNode | unknown; fromVariable: boolean }>();
+  for (const arg of def.args) if (arg.astNode?.defaultValue) values.set(arg.name, { value: arg.astNode.defaultValue, fromVariable: false });
+  let given = 0;
+  for (const arg of field.arguments ?? []) {
+    if (arg.value.kind === Kind.VARIABLE) {
+      if (arg.value.name.value in variables && variables[arg.value.name.value] != null) {
+        values.set(arg.name.value, { value: variables[arg.value.name.value], fromVariable: true });
+        if (spec.slicingArguments.some((p) => p.split('.')[0] === arg.name.value)) given++;
+      }
+    } else if (arg.value.kind !== Kind.NULL) {
+      values.set(arg.name.value, { value: arg.value, fromVariable: false });
+      if (spec.slicingArguments.some((p) => p.split('.')[0] === arg.name.value)) given++;
+    }
+  }
+  if (spec.requireOneSlicingArgument && given > 1) {
+    throw new CostError(`Exactly one slicing argument is required on ${def.name} (${spec.slicingArguments.join(', ')}).`);
+  }
+  const sizes: number[] = [];
+  for (const path of spec.slicingArguments) {
+    const [argName, ...rest] = path.split('.');
+    const entry = values.get(argName);
+    if (!entry) continue;
+    const size = entry.fromVariable ? sizeOfJson(walkJson(entry.value, rest)) : sizeOfAst(walkAst(entry.value as ValueNode, rest), variables);
+    if (size !== undefined) sizes.push(size);
+  }
+  return { expectedSize: sizes.length > 0 ? Math.max(...sizes) : spec.assumedSize, sizedFields: spec.sizedFields };
+}
+
+function walkAst(value: ValueNode | undefined, path: string[]): ValueNode | undefined {
+  let v = value;
+  for (const step of path) v = v?.kind === Kind.OBJECT ? v.fields.find((f) => f.name.value === step)?.value : undefined;
+  return v;
+}
+
+function walkJson(value: unknown, path: string[]): unknown {
+  let v = value;
+  for (const step of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[step] : undefined;
+  return v;
+}
+
+function sizeOfAst(value: ValueNode | undefined, variables: Variables): number | undefined {
+  if (!value) return undefined;
+  if (value.kind === Kind.INT) return Number(value.value);
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) return sizeOfJson(variables[value.name.value]);
+  return undefined;
+}
+
+function sizeOfJson(value: unknown): number | undefined {
+  if (Array.isArray(value)) return value.length;
+  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}
+
+/** True when @skip/@include take the selection out, variables considered. */
+function excluded(directives: readonly DirectiveNode[] | undefined, variables: Variables): boolean {
+  for (const d of directives ?? []) {
+    if (d.name.value !== 'skip' && d.name.value !== 'include') continue;
+    const arg = d.arguments?.find((a) => a.name.value === 'if')?.value;
+    const value = arg?.kind === Kind.BOOLEAN ? arg.value : arg?.kind === Kind.VARIABLE ? variables[arg.name.value] === true : undefined;
+    if (value === undefined) continue;
+    if (d.name.value === 'skip' ? value : !value) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query plans
+
+interface ParsedFetch {
+  operation: OperationDefinitionNode;
+  fragments: Map<string, FragmentDefinitionNode>;
+}
+const parsedFetches = new WeakMap<FetchNode, ParsedFetch>();
+
+function parsedFetch(fetch: FetchNode): ParsedFetch {
+  let parsed = parsedFetches.get(fetch);
+  if (!parsed) {
+    const doc = parse(fetch.operation);
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    let operation: OperationDefinitionNode | undefined;
+    for (const def of doc.definitions) {
+      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+      else if (def.kind === Kind.OPERATION_DEFINITION) operation ??= def;
+    }
+    if (!operation) throw new CostError(`A fetch to ${fetch.serviceName} has no operation.`);
+    parsed = { operation, fragments };
+    parsedFetches.set(fetch, parsed);
+  }
+  return parsed;
+}
+
+/** The estimated cost of a plan: each fetch scored with its subgraph's cost schema. */
+export function estimatePlan(
+  plan: QueryPlan,
+  subgraphs: (name: string) => CostSchema | undefined,
+  variables: Variables,
+  defaultListSize: number,
+): number {
+  const score = (node: PlanNode | undefined): number => {
+    if (!node) return 0;
+    switch (node.kind) {
+      case 'Sequence':
+      case 'Parallel':
+        return node.nodes.reduce((sum, n) => sum + score(n), 0);
+      case 'Flatten':
+        return score(node.node);
+      case 'Condition':
+        return Math.max(score(node.ifClause), score(node.elseClause));
+      case 'Defer':
+        return score(node.primary.node) + node.deferred.reduce((sum, d) => sum + score(d.node), 0);
+      case 'Fetch': {
+        const cs = subgraphs(node.serviceName);
+        if (!cs) throw new CostError(`No schema for subgraph ${node.serviceName}.`);
+        const { operation, fragments } = parsedFetch(node);
+        return estimateOperation(cs, operation, fragments, variables, defaultListSize);
+      }
+    }
+  };
+  const root = plan.node;
+  if (root && root.kind === 'Subscription') return score(root.primary) + score(root.rest);
+  return score(root);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actual cost
+
+/** The cost of a response: the same weights, the real list lengths. */
+export function actualCost(
+  cs: CostSchema,
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  variables: Variables,
+  data: Record<string, unknown> | null | undefined,
+): number {
+  const root = cs.schema.getRootType(operation.operation);
+  if (!root || !data) return 0;
+  const ctx: Context = { cs, fragments, variables, defaultListSize: 0 };
+  return visitObject(ctx, operation.selectionSet, root, data);
+}
+
+function visitObject(ctx: Context, set: SelectionSetNode, parent: GraphQLNamedType, obj: Record<string, unknown>): number {
+  let cost = 0;
+  // Each response key once, however many fragments select it.
+  const seen = new Set<string>();
+  const visit = (selections: SelectionSetNode, type: GraphQLNamedType) => {
+    for (const sel of selections.selections) {
+      if (sel.kind === Kind.FIELD) {
+        const key = sel.alias?.value ?? sel.name.value;
+        if (seen.has(key) || !(key in obj) || sel.name.value.startsWith('__')) continue;
+        const def = fieldOf(type, sel.name.value) ?? fieldOf(parent, sel.name.value);
+        if (!def) continue;
+        seen.add(key);
+        cost += visitValue(ctx, sel, type, def, obj[key], true);
+      } else {
+        const condition = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : ctx.fragments.get(sel.name.value)?.typeCondition.name.value;
+        const sub = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : ctx.fragments.get(sel.name.value)?.selectionSet;
+        const type2 = condition ? ctx.cs.schema.getType(condition) : type;
+        if (sub && type2) visit(sub, type2);
+      }
+    }
+  };
+  visit(set, parent);
+  return cost;
+}
+
+function visitValue(ctx: Context, field: FieldNode, parent: GraphQLNamedType, def: GraphQLField<unknown, unknown>, value: unknown, withArguments: boolean): number {
+  let cost = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) cost += visitValue(ctx, field, parent, def, item, false);
+  } else if (value !== null && typeof value === 'object') {
+    cost += ctx.cs.fieldCost(parent.name, def.name) ?? 1;
+    const named = getNamedType(def.type);
+    const typename = (value as Record<string, unknown>).__typename;
+    const runtime = (typeof typename === 'string' && ctx.cs.schema.getType(typename)) || named;
+    if (field.selectionSet) cost += visitObject(ctx, field.selectionSet, runtime, value as Record<string, unknown>);
+  } else {
+    cost += ctx.cs.fieldCost(parent.name, def.name) ?? 0;
+  }
+  if (withArguments) {
+    for (const arg of field.arguments ?? []) {
+      const argDef = def.args.find((a) => a.name === arg.name.value);
+      if (argDef) cost += scoreArgument(ctx, arg.value, argDef.type, ctx.cs.argumentCost(parent.name, def.name, argDef.name));
+    }
+  }
+  return cost;
+}
