@@ -189,6 +189,20 @@ const AuthorizationSchema = z
   })
   .strict();
 
+const CostSchema = z
+  .object({
+    /**
+     * `off` (default): no cost analysis. `measure`: estimate and report (`extensions.cost`) without
+     * refusing, to roll limits out safely. `enforce`: also refuse operations over `maxCost`.
+     */
+    mode: z.enum(['off', 'measure', 'enforce']).default('off'),
+    /** Largest estimated cost an operation may have. Unset: no limit. */
+    maxCost: z.number().min(0).optional(),
+    /** Size assumed for a list without @listSize. Default 10. */
+    defaultListSize: z.number().int().min(0).default(10),
+  })
+  .strict();
+
 export const GatewayConfigSchema = z
   .object({
     listen: ListenSchema.default(ListenSchema.parse({})),
@@ -214,6 +228,8 @@ export const GatewayConfigSchema = z
     admin: AdminSchema.default(AdminSchema.parse({})),
     /** Authentication: JWTs, API keys, anonymous access, forwarding to subgraphs. */
     auth: AuthSchema.default(AuthSchema.parse({})),
+    /** Cost analysis from @cost and @listSize (IBM cost spec), and cost limits. */
+    cost: CostSchema.default(CostSchema.parse({})),
     /** Authorization from the supergraph's @authenticated, @requiresScopes and @policy. */
     authorization: AuthorizationSchema.default(AuthorizationSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),

@@ -33,6 +33,10 @@ export const GatewayErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The caller lacks what @authenticated, @requiresScopes or @policy require for a field or type. */
   UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
+  /** The operation's estimated cost is over `cost.maxCost`; `extensions.cost` has both numbers. */
+  COST_ESTIMATED_TOO_EXPENSIVE: 'COST_ESTIMATED_TOO_EXPENSIVE',
+  /** The operation cannot be costed as written (e.g. several slicing arguments where @listSize wants one). */
+  COST_QUERY_PARSE_FAILURE: 'COST_QUERY_PARSE_FAILURE',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
 } as const;

@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { useAuthentication } from './auth/useAuthentication';
 import { useAuthorization, type PolicyEvaluator } from './authorization/useAuthorization';
+import { useCost } from './cost/useCost';
 import type { GatewayPlugin } from './types';
 
 /** The plugins every gateway runs, configured from its config; user plugins run after them. */
@@ -12,6 +13,7 @@ export function builtInPlugins(
   return [
     useAuthentication(config.auth, deps),
     useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
+    useCost(config.cost, deps),
   ];
 }
 
