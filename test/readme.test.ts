@@ -17,7 +17,9 @@ it('answers the example query with the example answer, from all four subgraphs',
   const query = /```graphql\n([\s\S]*?)```/.exec(readme)![1];
   const answer = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]);
   const subgraphs = await startSampleSubgraphs();
-  const junction = await startJunction(subgraphs.supergraphSdl);
+  // The sample config's cost settings: the answer shows what `npm start` answers.
+  const { cost } = loadConfigFile(join(__dirname, '..', 'gateway', 'junction.sample.yaml'), {}).config;
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { cost } });
   try {
     const res = await postGraphQL(junction.url, { query });
     expect(res.body).toEqual(answer);
@@ -35,7 +37,7 @@ it('the token example: `npm run token` signs what the sample config trusts, and 
   const sample = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {});
   const subgraphs = await startSampleSubgraphs();
   const junction = await startJunction(subgraphs.supergraphSdl, {
-    config: { auth: sample.config.auth, authorization: sample.config.authorization },
+    config: { auth: sample.config.auth, authorization: sample.config.authorization, cost: sample.config.cost },
     policyModulePath: sample.policyModulePath,
   });
   try {

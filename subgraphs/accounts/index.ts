@@ -4,13 +4,13 @@ import type { SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
+    @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@authenticated", "@requiresScopes", "@listSize"])
 
   type Query {
     "The signed-in user: the one the gateway names in x-user-id, else the sample's first user."
     me: User @authenticated
     user(id: ID!): User
-    users(role: Role): [User]
+    users(role: Role): [User] @listSize(assumedSize: 5)
   }
 
   type Mutation {

@@ -4,7 +4,7 @@ import type { SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@policy"])
+    @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@external", "@requires", "@policy", "@cost"])
 
   type Product @key(fields: "upc") {
     upc: String!
@@ -12,7 +12,7 @@ export const typeDefs = parse(/* GraphQL */ `
     price: Int @external
     inStock: Boolean
     "Free shipping above 1000; otherwise half the weight."
-    shippingEstimate: Int @requires(fields: "price weight")
+    shippingEstimate: Int @requires(fields: "price weight") @cost(weight: 2)
     "Non-null, and fails for every seventh product: the error nulls the whole product."
     warehouseCode: String!
     delivery(zip: String!): DeliveryEstimate

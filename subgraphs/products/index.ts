@@ -3,14 +3,14 @@ import { MANUFACTURERS, PRODUCTS, type ProductRecord } from '../data';
 import type { SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@listSize"])
 
   type Query {
-    topProducts(first: Int = 5): [Product]
+    topProducts(first: Int = 5): [Product] @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
     product(upc: String!): Product
     "Everything for sale: products and gift cards."
-    items: [Item!]!
-    search(term: String!): [SearchResult!]!
+    items: [Item!]! @listSize(assumedSize: 6)
+    search(term: String!): [SearchResult!]! @listSize(assumedSize: 10)
   }
 
   interface Item {

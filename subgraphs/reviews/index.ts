@@ -5,12 +5,12 @@ import type { SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@provides"])
+    @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@external", "@provides", "@listSize"])
 
   type Query {
     review(id: ID!): Review
     "Reviews with at least minStars stars, newest first."
-    reviews(minStars: Int = 1): [Review!]!
+    reviews(minStars: Int = 1): [Review!]! @listSize(assumedSize: 20)
   }
 
   type Mutation {
@@ -36,14 +36,14 @@ export const typeDefs = parse(/* GraphQL */ `
   type User @key(fields: "id") {
     id: ID!
     username: String @external
-    reviews: [Review]
+    reviews: [Review] @listSize(assumedSize: 10)
     numberOfReviews: Int!
   }
 
   type Product @key(fields: "upc") {
     upc: String!
     name: String @shareable
-    reviews: [Review]
+    reviews: [Review] @listSize(assumedSize: 5)
     averageStars: Float
   }
 
