@@ -30,7 +30,8 @@ import { SubgraphClient } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { planOperation, UnplannableOperationError } from './planning/planOperation';
-import { builtInPlugins } from './plugins/builtInPlugins';
+import type { BudgetStore } from './plugins/budgets/budgetStore';
+import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
 import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, RejectFn } from './plugins/types';
 
@@ -86,6 +87,8 @@ export class Gateway {
   private readonly ownedFetch: (Fetch & { close(): Promise<void> }) | undefined;
   /** The transport to subgraphs, also used to fetch their SDL. */
   readonly fetch: Fetch;
+  /** Per-client query budgets (when `budgets.enabled`). */
+  readonly budgetStore: BudgetStore | undefined;
   private readonly plugins: readonly GatewayPlugin[];
   readonly clock: Clock;
   readonly logger: Logger;
@@ -101,8 +104,9 @@ export class Gateway {
       fetch = this.ownedFetch;
     }
     this.fetch = fetch;
+    this.budgetStore = createBudgetStore(config, this.logger);
     this.plugins = [
-      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath }),
+      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore }),
       ...(options.plugins ?? []),
     ];
     this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests);
@@ -135,6 +139,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     await this.ownedFetch?.close();
+    await this.budgetStore?.close();
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
@@ -355,6 +360,9 @@ export class Gateway {
           result: current.body,
           setResult: (body, status) => {
             current = { ...current, body, status: status ?? current.status };
+          },
+          setHeader: (name, value) => {
+            current = { ...current, headers: { ...current.headers, [name.toLowerCase()]: value } };
           },
         });
       } catch (err) {

@@ -4,7 +4,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { print } from 'graphql';
 import { composeSupergraph } from '../../gateway/src/composition/composeSupergraph';
 import { resolveConfig, type GatewayConfigInput } from '../../gateway/src/config';
-import { silentLogger } from '../../gateway/src/deps';
+import { silentLogger, type Clock } from '../../gateway/src/deps';
 import type { GatewayPlugin } from '../../gateway/src/plugins/types';
 import { stripSecurityFeatures } from './stripSecurityFeatures';
 import { startGateway, type StartedGateway } from '../../gateway/src/server/startGateway';
@@ -53,10 +53,10 @@ export async function startSampleSubgraphs(): Promise<SampleSubgraphs> {
 /** Junction on a free port over the given supergraph. */
 export async function startJunction(
   supergraphSdl: string,
-  options: { config?: Omit<GatewayConfigInput, 'supergraph' | 'subgraphs'>; plugins?: GatewayPlugin[]; policyModulePath?: string } = {},
+  options: { config?: Omit<GatewayConfigInput, 'supergraph' | 'subgraphs'>; plugins?: GatewayPlugin[]; policyModulePath?: string; clock?: Clock } = {},
 ): Promise<StartedGateway> {
   const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', ...options.config, listen: { host: '127.0.0.1', port: 0 } });
-  return startGateway({ config, supergraphSdl, plugins: options.plugins, logger: silentLogger, policyModulePath: options.policyModulePath });
+  return startGateway({ config, supergraphSdl, plugins: options.plugins, logger: silentLogger, policyModulePath: options.policyModulePath, clock: options.clock });
 }
 
 /**

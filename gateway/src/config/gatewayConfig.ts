@@ -203,6 +203,50 @@ const CostSchema = z
   })
   .strict();
 
+const TierSchema = z
+  .object({
+    /** Most cost points the bucket holds (the largest burst). */
+    capacity: z.number().positive(),
+    /** Points added back per second. */
+    refillPerSecond: z.number().positive(),
+    /** Largest estimated cost one operation may have for clients of this tier (else `cost.maxCost`). */
+    maxCost: z.number().min(0).optional(),
+  })
+  .strict();
+
+const BudgetsSchema = z
+  .object({
+    /** Per-client query budgets: token buckets of cost points. Default off. Needs `cost.mode` measure or enforce. */
+    enabled: z.boolean().default(false),
+    /** `memory` (default, one process) or `redis` (shared by replicas). */
+    store: z.enum(['memory', 'redis']).default('memory'),
+    /** Redis URL for the redis store; env `JUNCTION_REDIS_URL` sets it too. */
+    redisUrl: z.string().min(1).optional(),
+    redisPrefix: z.string().default('junction:budget:'),
+    /** When the store cannot be reached: `open` serves (and logs), `closed` refuses with 503. Default open. */
+    failMode: z.enum(['open', 'closed']).default('open'),
+    /** Tiers by name. */
+    tiers: z.record(z.string(), TierSchema).default({ default: { capacity: 1000, refillPerSecond: 50 } }),
+    /** First matching rule names a client's tier: by `clientId`, by `via` (jwt, apiKey, anonymous), or by a claim. */
+    assign: z
+      .array(
+        z
+          .object({
+            tier: z.string(),
+            clientId: z.string().optional(),
+            via: z.enum(['jwt', 'apiKey', 'anonymous']).optional(),
+            claim: z.object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).strict().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** The tier of clients no rule matches. Default `default`. */
+    defaultTier: z.string().default('default'),
+    /** Whose bucket an anonymous request draws from: its IP address (default) or one bucket for all. */
+    anonymousKey: z.enum(['ip', 'shared']).default('ip'),
+  })
+  .strict();
+
 export const GatewayConfigSchema = z
   .object({
     listen: ListenSchema.default(ListenSchema.parse({})),
@@ -230,6 +274,8 @@ export const GatewayConfigSchema = z
     auth: AuthSchema.default(AuthSchema.parse({})),
     /** Cost analysis from @cost and @listSize (IBM cost spec), and cost limits. */
     cost: CostSchema.default(CostSchema.parse({})),
+    /** Per-client query budgets in cost points. */
+    budgets: BudgetsSchema.default(BudgetsSchema.parse({})),
     /** Authorization from the supergraph's @authenticated, @requiresScopes and @policy. */
     authorization: AuthorizationSchema.default(AuthorizationSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
@@ -251,6 +297,15 @@ export const GatewayConfigSchema = z
     }
     if (cfg.registry.store === 'redis' && !cfg.registry.redisUrl) {
       ctx.addIssue({ code: 'custom', path: ['registry', 'redisUrl'], message: 'required when registry.store is "redis"' });
+    }
+    if (cfg.budgets.enabled && cfg.cost.mode === 'off') {
+      ctx.addIssue({ code: 'custom', path: ['budgets', 'enabled'], message: 'budgets need cost.mode "measure" or "enforce"' });
+    }
+    if (cfg.budgets.enabled && cfg.budgets.store === 'redis' && !cfg.budgets.redisUrl) {
+      ctx.addIssue({ code: 'custom', path: ['budgets', 'redisUrl'], message: 'required when budgets.store is "redis"' });
+    }
+    for (const tier of [cfg.budgets.defaultTier, ...cfg.budgets.assign.map((a) => a.tier)]) {
+      if (!(tier in cfg.budgets.tiers)) ctx.addIssue({ code: 'custom', path: ['budgets', 'tiers'], message: `tier "${tier}" is not defined` });
     }
     const names = new Set<string>();
     for (const [i, s] of (cfg.subgraphs ?? []).entries()) {

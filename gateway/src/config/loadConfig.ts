@@ -44,7 +44,8 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 /**
  * Env overrides: `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`,
- * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl`.
+ * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl` and
+ * `budgets.redisUrl`.
  */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
   let obj: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
@@ -61,7 +62,9 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
     obj = { ...obj, listen: { ...section('listen'), port } };
   }
   if (env.JUNCTION_ADMIN_TOKEN) obj = { ...obj, admin: { ...section('admin'), token: env.JUNCTION_ADMIN_TOKEN } };
-  if (env.JUNCTION_REDIS_URL) obj = { ...obj, registry: { ...section('registry'), redisUrl: env.JUNCTION_REDIS_URL } };
+  if (env.JUNCTION_REDIS_URL) {
+    obj = { ...obj, registry: { ...section('registry'), redisUrl: env.JUNCTION_REDIS_URL }, budgets: { ...section('budgets'), redisUrl: env.JUNCTION_REDIS_URL } };
+  }
   return obj;
 }
 

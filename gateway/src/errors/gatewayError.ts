@@ -37,6 +37,10 @@ export const GatewayErrorCode = {
   COST_ESTIMATED_TOO_EXPENSIVE: 'COST_ESTIMATED_TOO_EXPENSIVE',
   /** The operation cannot be costed as written (e.g. several slicing arguments where @listSize wants one). */
   COST_QUERY_PARSE_FAILURE: 'COST_QUERY_PARSE_FAILURE',
+  /** The client's budget of cost points cannot pay for the operation now. HTTP 429, Retry-After. */
+  BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
+  /** The budget store cannot be reached and `budgets.failMode` is closed. HTTP 503. */
+  BUDGET_STORE_UNAVAILABLE: 'BUDGET_STORE_UNAVAILABLE',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
 } as const;

@@ -2,19 +2,32 @@ import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { useAuthentication } from './auth/useAuthentication';
 import { useAuthorization, type PolicyEvaluator } from './authorization/useAuthorization';
+import { MemoryBudgetStore, type BudgetStore } from './budgets/budgetStore';
+import { RedisBudgetStore } from './budgets/redisBudgetStore';
+import { useBudgets } from './budgets/useBudgets';
 import { useCost } from './cost/useCost';
 import type { GatewayPlugin } from './types';
 
 /** The plugins every gateway runs, configured from its config; user plugins run after them. */
 export function builtInPlugins(
   config: GatewayConfig,
-  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string },
+  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore },
 ): GatewayPlugin[] {
-  return [
+  const plugins = [
     useAuthentication(config.auth, deps),
     useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
     useCost(config.cost, deps),
   ];
+  if (config.budgets.enabled && deps.budgetStore) {
+    plugins.push(useBudgets(config.budgets, { store: deps.budgetStore, clock: deps.clock, logger: deps.logger, enforceCost: config.cost.mode === 'enforce' }));
+  }
+  return plugins;
+}
+
+/** The budget store the config asks for (undefined when budgets are off). */
+export function createBudgetStore(config: GatewayConfig, logger: Logger): BudgetStore | undefined {
+  if (!config.budgets.enabled) return undefined;
+  return config.budgets.store === 'redis' ? new RedisBudgetStore(config.budgets.redisUrl!, config.budgets.redisPrefix, logger) : new MemoryBudgetStore();
 }
 
 /** Loads `authorization.policyModule`: its export, `default` or `evaluatePolicy` must be a function. */

@@ -41,6 +41,8 @@ export interface GatewayRequest {
   readonly operationName: string | undefined;
   readonly variables: Readonly<Record<string, unknown>> | undefined;
   readonly extensions: Readonly<Record<string, unknown>> | undefined;
+  /** The client's address as the transport saw it (for per-IP budgets of anonymous callers). */
+  readonly remoteAddress?: string;
 }
 
 /**
@@ -128,4 +130,6 @@ export interface ResultEvent {
   readonly status: number;
   readonly result: ExecutionResultBody;
   setResult(result: ExecutionResultBody, status?: number): void;
+  /** Sets a response header. */
+  setHeader(name: string, value: string): void;
 }

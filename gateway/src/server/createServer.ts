@@ -135,6 +135,7 @@ function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST', p: Re
     operationName: (p.operationName as string | null | undefined) || undefined,
     variables: (p.variables as Record<string, unknown> | null | undefined) ?? undefined,
     extensions: (p.extensions as Record<string, unknown> | null | undefined) ?? undefined,
+    remoteAddress: request.ip,
   };
 }
 

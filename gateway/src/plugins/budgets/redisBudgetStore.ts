@@ -1,0 +1,69 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../../deps';
+import type { BucketPolicy, BudgetStore, TakeResult } from './budgetStore';
+
+/**
+ * Buckets shared by every replica on one Redis: each take or refund is one Lua script, so it is
+ * atomic however many gateways draw from the same bucket. A bucket is a hash {tokens, at} that
+ * expires once it would be full again anyway.
+ */
+const SCRIPT = `
+local key = KEYS[1]
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local op = ARGV[4]
+local amount = tonumber(ARGV[5])
+local state = redis.call('HMGET', key, 'tokens', 'at')
+local tokens = capacity
+if state[1] then
+  local elapsed = math.max(0, now - tonumber(state[2])) / 1000
+  tokens = math.min(capacity, tonumber(state[1]) + elapsed * rate)
+end
+local allowed = 1
+if op == 'take' then
+  if tokens < amount then allowed = 0 else tokens = tokens - amount end
+elseif op == 'refund' then
+  tokens = math.min(capacity, tokens + amount)
+end
+if op ~= 'peek' then
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / rate * 1000) + 1000)
+end
+return {allowed, tostring(tokens)}
+`;
+
+export class RedisBudgetStore implements BudgetStore {
+  private readonly client: Redis;
+
+  constructor(url: string, private readonly prefix: string, logger: Logger) {
+    // Commands fail fast while Redis is unreachable (no offline queue, one retry), so the
+    // fail-open/closed choice applies at once; ioredis keeps reconnecting in the background.
+    this.client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    this.client.on('error', (err) => logger.warn('budget store connection error', { reason: err.message }));
+    this.client.defineCommand('junctionBucket', { numberOfKeys: 1, lua: SCRIPT });
+  }
+
+  private async run(key: string, policy: BucketPolicy, nowMs: number, op: 'take' | 'refund' | 'peek', amount: number): Promise<[number, number]> {
+    const bucket = (this.client as unknown as { junctionBucket(...args: Array<string | number>): Promise<[number, string]> }).junctionBucket;
+    const [allowed, tokens] = await bucket.call(this.client, this.prefix + key, policy.capacity, policy.refillPerSecond, Math.round(nowMs), op, amount);
+    return [allowed, Number(tokens)];
+  }
+
+  async take(key: string, cost: number, policy: BucketPolicy, nowMs: number): Promise<TakeResult> {
+    const [allowed, tokens] = await this.run(key, policy, nowMs, 'take', cost);
+    return { allowed: allowed === 1, available: tokens };
+  }
+
+  async refund(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    return (await this.run(key, policy, nowMs, 'refund', points))[1];
+  }
+
+  async peek(key: string, policy: BucketPolicy, nowMs: number): Promise<number> {
+    return (await this.run(key, policy, nowMs, 'peek', 0))[1];
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

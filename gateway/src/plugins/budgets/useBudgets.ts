@@ -1,0 +1,119 @@
+import type { GatewayConfig } from '../../config';
+import type { Clock, Logger } from '../../deps';
+import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
+import { claimAt, type Identity } from '../auth/identity';
+import type { GatewayPlugin, GatewayRequest } from '../types';
+import type { BucketPolicy, BudgetStore } from './budgetStore';
+
+type BudgetsConfig = GatewayConfig['budgets'];
+
+/** The bucket a request draws from. */
+export interface BudgetAssignment {
+  key: string;
+  tier: string;
+  policy: BucketPolicy;
+}
+
+interface BudgetState {
+  assignment: BudgetAssignment;
+  /** Points taken before execution (0 when refused). */
+  taken: number;
+  available: number;
+}
+
+/** Which tier and bucket a caller gets: the first `assign` rule that matches, else `defaultTier`. */
+export function assignBudget(config: BudgetsConfig, identity: Identity, request: GatewayRequest): BudgetAssignment {
+  const rule = config.assign.find(
+    (r) =>
+      (r.clientId === undefined || r.clientId === identity.clientId) &&
+      (r.via === undefined || r.via === identity.via) &&
+      (r.claim === undefined || claimAt(identity.claims, r.claim.path) === r.claim.equals),
+  );
+  const tier = rule?.tier ?? config.defaultTier;
+  const t = config.tiers[tier];
+  const key =
+    identity.via === 'anonymous' ? (config.anonymousKey === 'ip' ? `ip:${request.remoteAddress ?? 'unknown'}` : 'anonymous') : `client:${identity.via}:${identity.clientId ?? ''}`;
+  return { key, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
+}
+
+/**
+ * Per-client query budgets: before execution the operation's estimated cost is taken from the
+ * caller's bucket (429 BUDGET_EXHAUSTED with Retry-After when it cannot pay, and no subgraph is
+ * called); after it, what the actual cost did not use is given back. Every response carries the
+ * budget state in `extensions.cost.throttleStatus` and the IETF RateLimit-Policy / RateLimit
+ * headers. Runs after the cost plugin, whose estimate it spends.
+ */
+export function useBudgets(config: BudgetsConfig, deps: { store: BudgetStore; clock: Clock; logger: Logger; enforceCost: boolean }): GatewayPlugin {
+  const states = new WeakMap<object, BudgetState>();
+  const policyHeader = (a: BudgetAssignment) => `"${a.tier}";q=${a.policy.capacity};w=${Math.ceil(a.policy.capacity / a.policy.refillPerSecond)}`;
+  const rateHeader = (a: BudgetAssignment, available: number) =>
+    `"${a.tier}";r=${Math.floor(available)};t=${Math.ceil((a.policy.capacity - available) / a.policy.refillPerSecond)}`;
+
+  return {
+    name: 'budgets',
+    async onPlanned({ request, context, reject }) {
+      const estimated = context.cost?.estimated;
+      if (estimated === undefined || !context.identity) return;
+      const assignment = assignBudget(config, context.identity, request);
+      const tierMax = config.tiers[assignment.tier].maxCost;
+      if (deps.enforceCost && tierMax !== undefined && estimated > tierMax) {
+        reject(
+          gatewayError(GatewayErrorCode.COST_ESTIMATED_TOO_EXPENSIVE, 'The estimated cost of the operation is over the limit.', {
+            extensions: { cost: { estimated, max: tierMax } },
+            status: 400,
+          }),
+        );
+        return;
+      }
+      let result;
+      try {
+        result = await deps.store.take(assignment.key, estimated, assignment.policy, deps.clock.epochMs());
+      } catch (err) {
+        deps.logger.error('budget store unavailable', { failMode: config.failMode, reason: String((err as Error)?.message ?? err), requestId: context.requestId });
+        if (config.failMode === 'closed') {
+          reject(gatewayError(GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'Query budgets are unavailable; try again later.', { status: 503 }));
+        }
+        return;
+      }
+      if (!result.allowed) {
+        const fits = estimated <= assignment.policy.capacity;
+        const retryAfter = Math.max(1, Math.ceil((estimated - result.available) / assignment.policy.refillPerSecond));
+        const headers: Record<string, string> = { 'ratelimit-policy': policyHeader(assignment), ratelimit: rateHeader(assignment, result.available) };
+        if (fits) headers['retry-after'] = String(retryAfter);
+        // Not executed: nothing to refund, but the response still reports the budget state.
+        states.set(context, { assignment, taken: 0, available: result.available });
+        reject(
+          gatewayError(GatewayErrorCode.BUDGET_EXHAUSTED, fits ? 'Query budget exhausted; retry later.' : 'The operation costs more than the whole budget of this client.', {
+            extensions: { cost: { requestedQueryCost: estimated, throttleStatus: throttleStatus(assignment, result.available) } },
+            status: 429,
+            headers,
+          }),
+        );
+        return;
+      }
+      states.set(context, { assignment, taken: estimated, available: result.available });
+    },
+    async onResult({ context, result, setResult, setHeader }) {
+      const state = states.get(context);
+      if (!state) return;
+      const actual = context.cost?.actual;
+      let available = state.available;
+      const unused = actual === undefined || state.taken === 0 ? 0 : state.taken - actual;
+      if (unused > 0) {
+        try {
+          available = await deps.store.refund(state.assignment.key, unused, state.assignment.policy, deps.clock.epochMs());
+        } catch (err) {
+          deps.logger.error('budget refund failed', { reason: String((err as Error)?.message ?? err), requestId: context.requestId });
+        }
+      }
+      setHeader('ratelimit-policy', policyHeader(state.assignment));
+      setHeader('ratelimit', rateHeader(state.assignment, available));
+      const cost = (result.extensions?.cost as Record<string, unknown> | undefined) ?? {};
+      setResult({ ...result, extensions: { ...result.extensions, cost: { ...cost, throttleStatus: throttleStatus(state.assignment, available) } } });
+    },
+  };
+}
+
+function throttleStatus(a: BudgetAssignment, available: number) {
+  return { maximumAvailable: a.policy.capacity, currentlyAvailable: Math.floor(available), restoreRate: a.policy.refillPerSecond };
+}
