@@ -155,3 +155,22 @@ it('over real time: 5 s of cost-30 queries as fast as possible, bucket 100 at 10
     await junction.stop();
   }
 }, 15_000);
+
+it('GET /admin/budgets/:id shows a client bucket (admin token required)', async () => {
+  const clock = new FakeClock();
+  const junction = await startJunction(supergraphSdl, { config: { ...budgetConfig(), admin: { token: 'budget-admin-token-123' } }, clock });
+  const admin = (path: string, token = 'budget-admin-token-123') =>
+    fetch(junction.url.replace('/graphql', `/admin${path}`), { headers: { authorization: `Bearer ${token}` } });
+  try {
+    await postGraphQL(junction.url, { query: COST_30 }, as('key-a'));
+    await postGraphQL(junction.url, { query: COST_30 });
+    expect(await (await admin('/budgets/a')).json()).toEqual({ id: 'a', tier: 'default', capacity: 100, refillPerSecond: 10, available: 70 });
+    expect(await (await admin('/budgets/ip:127.0.0.1')).json()).toMatchObject({ available: 70 });
+    clock.ms += 2000;
+    expect(await (await admin('/budgets/a')).json()).toMatchObject({ available: 90 });
+    expect((await admin('/budgets/a', 'wrong-token-wrong')).status).toBe(401);
+    expect((await admin('/subgraphs')).status).toBe(404);
+  } finally {
+    await junction.stop();
+  }
+});

@@ -26,9 +26,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A throwaway redis-server on a free loopback port, no persistence. */
-export async function startRedis(): Promise<RunningRedis> {
-  const port = await freePort();
+/** A throwaway redis-server on a free loopback port (or the given one), no persistence. */
+export async function startRedis(options: { port?: number } = {}): Promise<RunningRedis & { port: number }> {
+  const port = options.port ?? (await freePort());
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -39,6 +39,7 @@ export async function startRedis(): Promise<RunningRedis> {
     child.on('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
   });
   return {
+    port,
     url: `redis://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {

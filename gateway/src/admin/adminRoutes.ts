@@ -1,12 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Gateway } from '../gateway';
+import { budgetForAdmin } from '../plugins/budgets/useBudgets';
 import { RegistryError, type SubgraphRegistry } from '../registry/subgraphRegistry';
 
 export interface AdminOptions {
   /** The bearer token every admin request must carry. */
   token: string;
-  registry: SubgraphRegistry;
+  /** Subgraph routes, when the gateway composes from a registry. */
+  registry?: SubgraphRegistry;
 }
 
 type AdminError = { code: string; message: string; subgraphs?: string[] };
@@ -25,6 +27,8 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
     return timingSafeEqual(createHash('sha256').update(match[1]).digest(), expected);
   };
   const { registry } = options;
+  const notFromRegistry = (reply: FastifyReply) =>
+    send(reply, 404, { errors: [{ code: 'NO_REGISTRY', message: 'This gateway serves a supergraph file: it has no subgraph registry.' }] });
 
   app.register(
     async (admin) => {
@@ -35,9 +39,10 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
         }
       });
 
-      admin.get('/subgraphs', async (_request, reply) => send(reply, 200, { subgraphs: await registry.list() }));
+      admin.get('/subgraphs', async (_request, reply) => (registry ? send(reply, 200, { subgraphs: await registry.list() }) : notFromRegistry(reply)));
 
       admin.post('/subgraphs', async (request, reply) => {
+        if (!registry) return notFromRegistry(reply);
         const body = parseJson(request.body);
         if (!body || typeof body !== 'object' || Array.isArray(body)) {
           return send(reply, 400, { errors: [{ code: 'BAD_REQUEST', message: 'Send a JSON object: { "name": "...", "url": "...", "allowBreaking"?: true }.' }] });
@@ -53,11 +58,31 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
       });
 
       admin.delete('/subgraphs/:name', async (request, reply) => {
+        if (!registry) return notFromRegistry(reply);
         const { name } = request.params as { name: string };
         return withRegistryErrors(reply, async () => {
           const result = await registry.remove(name);
           return send(reply, 200, { removed: name, supergraphHash: result.supergraphHash, changes: result.changes });
         });
+      });
+
+      admin.get('/budgets/:id', async (request, reply) => {
+        const store = gateway.budgetStore;
+        if (!store) return send(reply, 404, { errors: [{ code: 'BUDGETS_OFF', message: 'Query budgets are not enabled (budgets.enabled).' }] });
+        const { id } = request.params as { id: string };
+        const bucket = budgetForAdmin(gateway.config.budgets, id);
+        try {
+          const available = await store.peek(bucket.key, bucket.policy, gateway.clock.epochMs());
+          return send(reply, 200, {
+            id,
+            tier: bucket.tier,
+            capacity: bucket.policy.capacity,
+            refillPerSecond: bucket.policy.refillPerSecond,
+            available: Math.floor(available),
+          });
+        } catch {
+          return send(reply, 503, { errors: [{ code: 'BUDGET_STORE_UNAVAILABLE', message: 'The budget store cannot be reached.' }] });
+        }
       });
 
       admin.get('/supergraph', async (_request, reply) => {

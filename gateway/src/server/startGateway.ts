@@ -70,7 +70,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     server = createServer(gateway, {
       graphiql: config.graphiql,
       bodyLimit: config.limits.maxBodyBytes,
-      admin: registry && config.admin.token ? { token: config.admin.token, registry } : undefined,
+      admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
     });
     await server.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {

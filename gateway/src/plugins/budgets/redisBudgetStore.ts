@@ -37,9 +37,10 @@ export class RedisBudgetStore implements BudgetStore {
   private readonly client: Redis;
 
   constructor(url: string, private readonly prefix: string, logger: Logger) {
-    // Commands fail fast while Redis is unreachable (no offline queue, one retry), so the
-    // fail-open/closed choice applies at once; ioredis keeps reconnecting in the background.
-    this.client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    // While connecting, commands wait; once Redis is unreachable they fail at the first failed
+    // reconnection (or after a second), so the fail-open/closed choice applies at once. ioredis
+    // keeps reconnecting in the background.
+    this.client = new Redis(url, { maxRetriesPerRequest: 0, commandTimeout: 1000, retryStrategy: (times) => Math.min(times * 100, 1000) });
     this.client.on('error', (err) => logger.warn('budget store connection error', { reason: err.message }));
     this.client.defineCommand('junctionBucket', { numberOfKeys: 1, lua: SCRIPT });
   }

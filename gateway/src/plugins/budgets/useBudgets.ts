@@ -31,9 +31,20 @@ export function assignBudget(config: BudgetsConfig, identity: Identity, request:
   );
   const tier = rule?.tier ?? config.defaultTier;
   const t = config.tiers[tier];
-  const key =
-    identity.via === 'anonymous' ? (config.anonymousKey === 'ip' ? `ip:${request.remoteAddress ?? 'unknown'}` : 'anonymous') : `client:${identity.via}:${identity.clientId ?? ''}`;
+  const key = identity.via === 'anonymous' ? (config.anonymousKey === 'ip' ? `ip:${request.remoteAddress ?? 'unknown'}` : 'anonymous') : `client:${identity.clientId ?? ''}`;
   return { key, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
+}
+
+/**
+ * The bucket behind `GET /admin/budgets/:id`: a client id (its tier from the `assign` rules that
+ * name it, else the default tier), or `ip:<address>` / `anonymous` for anonymous callers.
+ */
+export function budgetForAdmin(config: BudgetsConfig, id: string): BudgetAssignment {
+  const anonymous = id.startsWith('ip:') || id === 'anonymous';
+  const rule = anonymous ? config.assign.find((r) => r.via === 'anonymous' && !r.clientId && !r.claim) : config.assign.find((r) => r.clientId === id);
+  const tier = rule?.tier ?? config.defaultTier;
+  const t = config.tiers[tier];
+  return { key: anonymous ? id : `client:${id}`, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
 }
 
 /**
