@@ -6,6 +6,7 @@ import { signSampleToken } from '../scripts/token';
 import { postGraphQL, startJunction, startSampleSubgraphs } from './helpers/sampleEnvironment';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+const STILL = { now: () => 0, epochMs: () => Date.UTC(2026, 0, 1) };
 
 it('starts with the two commands', () => {
   const firstBlock = /```bash\n([\s\S]*?)```/.exec(readme)![1];
@@ -17,9 +18,10 @@ it('answers the example query with the example answer, from all four subgraphs',
   const query = /```graphql\n([\s\S]*?)```/.exec(readme)![1];
   const answer = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]);
   const subgraphs = await startSampleSubgraphs();
-  // The sample config's cost settings: the answer shows what `npm start` answers.
-  const { cost } = loadConfigFile(join(__dirname, '..', 'gateway', 'junction.sample.yaml'), {}).config;
-  const junction = await startJunction(subgraphs.supergraphSdl, { config: { cost } });
+  // The sample config's cost and budget settings, on a clock that stands still: the answer shows
+  // what a fresh `npm start` answers to its first request.
+  const { cost, budgets } = loadConfigFile(join(__dirname, '..', 'gateway', 'junction.sample.yaml'), {}).config;
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { cost, budgets }, clock: STILL });
   try {
     const res = await postGraphQL(junction.url, { query });
     expect(res.body).toEqual(answer);
@@ -37,8 +39,9 @@ it('the token example: `npm run token` signs what the sample config trusts, and 
   const sample = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {});
   const subgraphs = await startSampleSubgraphs();
   const junction = await startJunction(subgraphs.supergraphSdl, {
-    config: { auth: sample.config.auth, authorization: sample.config.authorization, cost: sample.config.cost },
+    config: { auth: sample.config.auth, authorization: sample.config.authorization, cost: sample.config.cost, budgets: sample.config.budgets },
     policyModulePath: sample.policyModulePath,
+    clock: STILL,
   });
   try {
     const token = await signSampleToken(root, { sub, scope, expires: '5m' });
@@ -46,6 +49,27 @@ it('the token example: `npm run token` signs what the sample config trusts, and 
     expect(res.body).toEqual(JSON.parse(answer));
     const anonymous = await postGraphQL(junction.url, JSON.parse(request));
     expect(anonymous.body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE', 'UNAUTHORIZED_FIELD_OR_TYPE']);
+  } finally {
+    await junction.stop();
+    await subgraphs.stop();
+  }
+});
+
+it('with the sample config, a loop of the first query, anonymous, meets a 429 within a few hundred requests', async () => {
+  const { cost, budgets } = loadConfigFile(join(__dirname, '..', 'gateway', 'junction.sample.yaml'), {}).config;
+  const query = /```graphql\n([\s\S]*?)```/.exec(readme)![1];
+  const subgraphs = await startSampleSubgraphs();
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { cost, budgets } });
+  try {
+    let sent = 0;
+    let last = await postGraphQL(junction.url, { query });
+    while (last.status === 200 && sent < 300) {
+      sent++;
+      last = await postGraphQL(junction.url, { query });
+    }
+    expect(last.status).toBe(429);
+    expect(last.body.errors?.[0].extensions?.code).toBe('BUDGET_EXHAUSTED');
+    expect(sent).toBeLessThan(300);
   } finally {
     await junction.stop();
     await subgraphs.stop();
