@@ -3,6 +3,8 @@ import { print } from 'graphql';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
+import { parse } from 'graphql';
+import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_SDL } from './fixtures/costCases';
 import { COSTLY_QUERY, costly } from './fixtures/costSubgraph';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
 
@@ -66,4 +68,40 @@ it('off (the default): no cost in the response', async () => {
     const res = await postGraphQL(j.url, { query: '{ fieldWithCost }' });
     expect(res.body).toEqual({ data: { fieldWithCost: 1 } });
   });
+});
+
+describe('the calculator\'s table through the HTTP endpoint', () => {
+  const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@cost", "@listSize"])\n';
+  // The same schemas served as real subgraphs: no resolvers, every field answers null; cost does not depend on data.
+  const served = [
+    { name: 'basic', sdl: link + BASIC_SDL, listSize: 100, cases: BASIC_CASES.map(([name, query, expected]) => [name, query, {}, expected] as const) },
+    // @apollo/subgraph 2.14 refuses list and nested slicing arguments (newer Apollo Router accepts
+    // them), so those fields, and their cases, stay with the unit tests.
+    {
+      name: 'custom',
+      sdl: link + CUSTOM_SDL.split('\n').filter((l) => !/^\s*(itemsByIds|search)\(/.test(l)).join('\n'),
+      listSize: 10,
+      cases: CUSTOM_CASES.filter(([, query]) => !/itemsByIds|search\(/.test(query)),
+    },
+  ];
+  for (const { name, sdl, listSize, cases } of served) {
+    describe(name, () => {
+      let sub: RunningSubgraph;
+      let junction: StartedGateway;
+      beforeAll(async () => {
+        sub = await startSubgraph({ name, typeDefs: parse(sdl), resolvers: {} });
+        const outcome = composeSupergraph([{ name, url: sub.url, sdl }]);
+        if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
+        junction = await startJunction(outcome.supergraphSdl, { config: { cost: { mode: 'measure', defaultListSize: listSize } } });
+      });
+      afterAll(async () => {
+        await junction?.stop();
+        await sub?.stop();
+      });
+      it.each(cases)('%s', async (_case, query, variables, expected) => {
+        const res = await postGraphQL(junction.url, { query, variables: variables as Record<string, unknown> });
+        expect(res.body.extensions?.cost).toMatchObject({ requestedQueryCost: expected });
+      });
+    });
+  }
 });

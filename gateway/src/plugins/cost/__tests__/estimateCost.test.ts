@@ -9,6 +9,7 @@ import { loadSupergraph } from '../../../planning/loadSupergraph';
 import { planOperation } from '../../../planning/planOperation';
 import { costSchemaOf, subgraphCostSchemas } from '../costSchema';
 import { actualCost, CostError, estimateOperation, estimatePlan } from '../estimateCost';
+import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_SDL } from '../../../../../test/fixtures/costCases';
 
 const COST_DIRECTIVES = /* GraphQL */ `
   directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
@@ -16,60 +17,10 @@ const COST_DIRECTIVES = /* GraphQL */ `
 `;
 
 /** Router's basic_schema.graphql. */
-const BASIC = buildSchema(/* GraphQL */ `
-  type Query {
-    getScalar(id: ID): String
-    getScalarByObject(args: OuterInput): String
-    anotherScalar: Int
-    object1: FirstObjectType
-    interfaceInstance1: MyInterface
-    someUnion: UnionOfObjectTypes
-    someObjects: [FirstObjectType]
-    intList: [Int]
-    getObjectsByObject(args: OuterInput): [SecondObjectType]
-  }
-  type Mutation { doSomething: Int }
-  type FirstObjectType { field1: Int innerList: [SecondObjectType] }
-  interface MyInterface { field2: String }
-  type SecondObjectType implements MyInterface { field1: Int field2: String }
-  union UnionOfObjectTypes = FirstObjectType | SecondObjectType
-  input InnerInput { id: ID }
-  input OuterInput { inner: InnerInput inner2: InnerInput listOfInner: [InnerInput!] }
-`);
+const BASIC = buildSchema(BASIC_SDL);
 
 /** The parts of Router's custom_cost_schema.graphql its queries use, plus our own cases. */
-const CUSTOM = buildSchema(
-  COST_DIRECTIVES +
-    /* GraphQL */ `
-    type Query {
-      fieldWithCost: Int @cost(weight: 5)
-      argWithCost(arg: Int @cost(weight: 10)): Int
-      enumWithCost: AorB
-      inputWithCost(someInput: InputTypeWithCost): Int
-      scalarWithCost: ExpensiveInt
-      objectWithCost: ExpensiveObject
-      fieldWithListSize: [String!] @listSize(assumedSize: 2000, requireOneSlicingArgument: false)
-      fieldWithDynamicListSize(first: Int = 10): SizedField @listSize(slicingArguments: ["first"], sizedFields: ["items"], requireOneSlicingArgument: true)
-      itemsByIds(ids: [ID!]!): [A] @listSize(slicingArguments: ["ids"], requireOneSlicingArgument: true)
-      search(input: SearchInput!): [A] @listSize(slicingArguments: ["input.pagination.first"], requireOneSlicingArgument: true)
-      paged(first: Int, last: Int): [A] @listSize(slicingArguments: ["first", "last"], requireOneSlicingArgument: true)
-      lenient(first: Int, last: Int): [A] @listSize(slicingArguments: ["first", "last"], requireOneSlicingArgument: false)
-      pets: [Pet] @listSize(assumedSize: 3)
-    }
-    type A { id: ID }
-    enum AorB @cost(weight: 15) { A B }
-    scalar ExpensiveInt @cost(weight: 30)
-    type ExpensiveObject @cost(weight: 40) { id: ID }
-    input InputTypeWithCost { somethingWithCost: Int @cost(weight: 20) }
-    type SizedField { items: [A] }
-    input SearchInput { pagination: PaginationInput }
-    input PaginationInput { first: Int }
-    interface Pet { name: String }
-    type Dog implements Pet { name: String toys: [A] @listSize(assumedSize: 4) }
-    type Cat implements Pet { name: String lives: Int @cost(weight: 9) }
-    type Mutation { doSomething: A }
-  `,
-);
+const CUSTOM = buildSchema(COST_DIRECTIVES + CUSTOM_SDL);
 
 function operationOf(query: string): { operation: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
   const doc = parse(query);
@@ -100,25 +51,7 @@ const CUSTOM_COST_QUERY = `fragment Items on SizedField { items { id } }
 }`;
 
 describe('Apollo Router cost calculator cases', () => {
-  it.each([
-    ['query_cost (scalars are free)', 'query BasicQuery { getScalar(id: 2) anotherScalar }', 0],
-    ['mutation_cost (mutations start at 10)', 'mutation { doSomething }', 10],
-    ['object_cost', '{ object1 { field1 } }', 1],
-    ['interface_cost', '{ interfaceInstance1 { field2 } }', 1],
-    ['union_cost', '{ someUnion { ... on FirstObjectType { field1 } ... on SecondObjectType { field2 } } }', 1],
-    ['list_cost (default list size 100)', '{ someObjects { field1 } }', 100],
-    ['scalar_list_cost', '{ intList }', 0],
-    ['nested_object_lists', '{ someObjects { innerList { field2 } } }', 10100],
-    ['input_object_cost', 'query BasicInputObjectQuery { getScalarByObject(args: { inner: { id: 1 }, listOfInner: [{ id: 2 }, { id: 3 }] }) }', 4],
-    ['input_object_cost_with_returned_objects', 'query Q { getObjectsByObject(args: { inner: { id: 1 }, listOfInner: [{ id: 2 }, { id: 3 }] }) { field1 field2 } }', 104],
-    ['skip_directive_excludes_cost', '{ someObjects @skip(if: true) { field1 } }', 0],
-    ['include_directive_excludes_cost', '{ anotherScalar someObjects @include(if: false) { field1 } }', 0],
-    [
-      'fragments_cost',
-      'fragment narrowFrag on SecondObjectType { field1 } fragment widenFrag on MyInterface { field2 } { interfaceInstance1 { field2 ...narrowFrag } someUnion { ...narrowFrag ... on FirstObjectType { innerList { ...widenFrag } } } }',
-      102,
-    ],
-  ])('%s: %s = %d', (_name, query, expected) => {
+  it.each(BASIC_CASES)('%s: %s = %d', (_name, query, expected) => {
     expect(estimate(BASIC, query)).toBe(expected);
   });
 
@@ -157,19 +90,7 @@ describe('Apollo Router cost calculator cases', () => {
 });
 
 describe('more cases', () => {
-  it.each([
-    ['a list slicing argument sizes by its length', '{ itemsByIds(ids: ["1", "2", "3"]) { id } }', {}, 3],
-    ['a list slicing argument from a variable', 'query($ids: [ID!]!) { itemsByIds(ids: $ids) { id } }', { ids: ['1', '2'] }, 2],
-    ['a nested slicing argument path', '{ search(input: { pagination: { first: 7 } }) { id } }', {}, 7 + 1 + 1],
-    ['a nested slicing path through a variable', 'query($i: SearchInput!) { search(input: $i) { id } }', { i: { pagination: { first: 4 } } }, 4 + 1 + 1],
-    ['the largest of several slicing arguments (when allowed)', '{ lenient(first: 3, last: 8) { id } }', {}, 8],
-    ['assumedSize on an abstract list; fragments add up', '{ pets { name ... on Dog { toys { id } } ... on Cat { lives } } }', {}, 3 * (1 + 4 * 1 + 9)],
-    ['@skip with a variable', 'query($s: Boolean!) { pets @skip(if: $s) { name } fieldWithCost }', { s: true }, 5],
-    ['@include with a variable', 'query($i: Boolean!) { pets @include(if: $i) { name } fieldWithCost }', { i: true }, 3 + 5],
-    ['aliases count each time', '{ a: fieldWithCost b: fieldWithCost }', {}, 10],
-    ['a mutation returning an object', 'mutation { doSomething { id } }', {}, 11],
-    ['the default list size applies without @listSize', '{ fieldWithDynamicListSize(first: 2) { items { id } } }', {}, 1 + 2],
-  ])('%s', (_name, query, variables, expected) => {
+  it.each(CUSTOM_CASES)('%s', (_name, query, variables, expected) => {
     expect(estimate(CUSTOM, query, variables as Record<string, unknown>, 10)).toBe(expected);
   });
 
