@@ -11,7 +11,11 @@ import { Gateway } from '../gateway/src/gateway';
 import { createServer } from '../gateway/src/server/createServer';
 
 const supergraphSdl = readFileSync(join(__dirname, '..', 'supergraph.graphql'), 'utf8');
-const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', limits: { maxBodyBytes: 4096, maxDepth: 6 } });
+const config = resolveConfig({
+  supergraph: 'inline',
+  logLevel: 'silent',
+  limits: { maxBodyBytes: 8192, maxDepth: 6, maxAliases: 10, maxRootFields: 10, maxDirectives: 10, maxTokens: 500 },
+});
 let gateway: Gateway;
 let app: FastifyInstance;
 
@@ -57,6 +61,10 @@ it.each([
   ['wrong variable type', '{"query": "query($n: Int) { topProducts(first: $n) { upc } }", "variables": {"n": "five"}}', 400, 'BAD_USER_INPUT'],
   ['missing required variable', '{"query": "query($id: ID!) { user(id: $id) { id } }"}', 400, 'BAD_USER_INPUT'],
   ['too deep', '{"query": "{ me { reviews { author { reviews { author { reviews { id } } } } } } }"}', 400, 'DEPTH_LIMIT_EXCEEDED'],
+  ['too many aliases', JSON.stringify({ query: `{ ${Array.from({ length: 12 }, (_, i) => `a${i}: __typename`).join(' ')} }` }), 400, 'ALIAS_LIMIT_EXCEEDED'],
+  ['too many root fields', JSON.stringify({ query: `{ ${Array.from({ length: 12 }, () => '__typename').join(' ')} }` }), 400, 'ROOT_FIELD_LIMIT_EXCEEDED'],
+  ['too many directives', JSON.stringify({ query: `{ __typename ${Array.from({ length: 12 }, () => '@include(if: true)').join(' ')} }` }), 400, 'DIRECTIVE_LIMIT_EXCEEDED'],
+  ['too many tokens', JSON.stringify({ query: `{ ${'__typename '.repeat(600)} }` }), 400, 'TOKEN_LIMIT_EXCEEDED'],
   ['subscription (no subscriptions yet)', '{"query": "subscription { x }"}', 400, 'OPERATION_NOT_SUPPORTED'],
 ])('%s -> %s %s', async (_name, payload, status, code) => {
   const res = await post(payload);
@@ -71,7 +79,7 @@ it('reports syntax errors with their location', async () => {
 });
 
 it('refuses bodies over the limit with 413', async () => {
-  const res = await post({ query: `{ __typename } # ${'x'.repeat(5000)}` });
+  const res = await post({ query: `{ __typename } # ${'x'.repeat(9000)}` });
   expect(res.statusCode).toBe(413);
   expect(codes(res.body)).toEqual(['BAD_REQUEST']);
 });
@@ -144,7 +152,7 @@ describe('health', () => {
   });
   it('is 503, and GraphQL requests too, before one is loaded', async () => {
     const empty = new Gateway(config, { logger: silentLogger });
-    const server = createServer(empty, { graphiql: false, bodyLimit: 4096 });
+    const server = createServer(empty, { graphiql: false, bodyLimit: 8192 });
     expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(503);
     const res = await server.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: '{"query":"{ __typename }"}' });
     expect(res.statusCode).toBe(503);
@@ -152,4 +160,40 @@ describe('health', () => {
     await server.close();
     await empty.close();
   });
+});
+
+it('turns introspection off when told to, keeping __typename', async () => {
+  const closed = new Gateway(resolveConfig({ supergraph: 'inline', logLevel: 'silent', limits: { introspection: false } }), { logger: silentLogger });
+  closed.useSupergraph(supergraphSdl);
+  try {
+    const schema = await closed.handle({ method: 'POST', headers: {}, query: '{ __schema { queryType { name } } }', operationName: undefined, variables: undefined, extensions: undefined });
+    expect(schema.status).toBe(400);
+    expect(schema.body.errors?.map((e) => e.extensions?.code)).toEqual(['INTROSPECTION_DISABLED']);
+    const typename = await closed.handle({ method: 'POST', headers: {}, query: '{ __typename }', operationName: undefined, variables: undefined, extensions: undefined });
+    expect(typename.body).toEqual({ data: { __typename: 'Query' } });
+  } finally {
+    await closed.close();
+  }
+});
+
+it('the default limits serve the benchmark query but refuse depth 50, 1000 aliases and a 5 MB body', async () => {
+  const defaults = resolveConfig({ supergraph: 'inline', logLevel: 'silent' });
+  const gw = new Gateway(defaults, { logger: silentLogger });
+  gw.useSupergraph(supergraphSdl);
+  const app2 = createServer(gw, { graphiql: false, bodyLimit: defaults.limits.maxBodyBytes });
+  const send = (query: string) => app2.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query }) });
+  try {
+    const { BENCHMARK_QUERY } = await import('./corpus');
+    // Validation passes (the subgraphs are not running here: only the limits are under test).
+    const bench = await send(BENCHMARK_QUERY);
+    expect(codes(bench.body).filter((c: string) => /LIMIT|TOKEN/.test(c))).toEqual([]);
+    const deep = `{ me { ${'reviews { author { '.repeat(25)}id${' } }'.repeat(25)} } }`;
+    expect(codes((await send(deep)).body)).toContain('DEPTH_LIMIT_EXCEEDED');
+    expect(codes((await send(`{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: __typename`).join(' ')} }`)).body)).toContain('ALIAS_LIMIT_EXCEEDED');
+    const huge = await app2.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query: '{ __typename }', x: 'y'.repeat(5 * 1024 * 1024) }) });
+    expect(huge.statusCode).toBe(413);
+  } finally {
+    await app2.close();
+    await gw.close();
+  }
 });

@@ -33,6 +33,8 @@ import { planOperation, UnplannableOperationError } from './planning/planOperati
 import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
+import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
+import { MaxAliasesRule, MaxDirectivesRule, MaxRootFieldsRule } from './plugins/limits/operationLimitRules';
 import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, RejectFn } from './plugins/types';
 
 export interface GatewayResponse {
@@ -97,7 +99,7 @@ export class Gateway {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.documents = boundedCache(config.cache.documents);
-    this.validationRules = config.limits.maxDepth > 0 ? [...specifiedRules, MaxDepthRule(config.limits.maxDepth)] : specifiedRules;
+    this.validationRules = validationRules(config.limits);
     let fetch = options.fetch;
     if (!fetch) {
       this.ownedFetch = createUndiciFetch({ connections: config.limits.subgraphConnections, timeoutMs: config.limits.subgraphTimeoutMs });
@@ -270,10 +272,16 @@ export class Gateway {
     let cached = this.documents.get(query);
     if (cached === undefined) {
       try {
-        cached = parse(query, { maxTokens: 100_000 });
+        cached = parse(query, { maxTokens: this.config.limits.maxTokens });
       } catch (err) {
         const e = err as GraphQLError;
-        cached = new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: GatewayErrorCode.GRAPHQL_PARSE_FAILED } });
+        // graphql-js stops lexing at the limit: a huge document costs no more than maxTokens tokens.
+        const tooLong = /Document contains more th\w+ \d+ tokens/.test(e.message);
+        cached = tooLong
+          ? gatewayError(GatewayErrorCode.TOKEN_LIMIT_EXCEEDED, `Document has more than the allowed ${this.config.limits.maxTokens} tokens.`, {
+              extensions: { limit: this.config.limits.maxTokens },
+            })
+          : new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: GatewayErrorCode.GRAPHQL_PARSE_FAILED } });
       }
       this.documents.set(query, cached);
     }
@@ -371,6 +379,16 @@ export class Gateway {
     }
     return current;
   }
+}
+
+function validationRules(limits: GatewayConfig['limits']): readonly ValidationRule[] {
+  const rules: ValidationRule[] = [...specifiedRules];
+  if (limits.maxDepth > 0) rules.push(MaxDepthRule(limits.maxDepth));
+  if (limits.maxAliases > 0) rules.push(MaxAliasesRule(limits.maxAliases));
+  if (limits.maxRootFields > 0) rules.push(MaxRootFieldsRule(limits.maxRootFields));
+  if (limits.maxDirectives > 0) rules.push(MaxDirectivesRule(limits.maxDirectives));
+  if (!limits.introspection) rules.push(IntrospectionDisabledRule);
+  return rules;
 }
 
 /**

@@ -29,10 +29,20 @@ const LimitsSchema = z
     /** Per-subgraph request timeout in ms. Default 30 000. A timed-out fetch is a SUBGRAPH_UNAVAILABLE error. */
     subgraphTimeoutMs: z.number().int().min(1).default(30_000),
     /**
-     * Deepest field nesting allowed, fragments expanded. Default 0 (off). Lower rejects legitimate
-     * deep queries; higher widens the denial-of-service surface.
+     * Deepest field nesting allowed, fragments expanded. Default 25; 0 turns it off. Lower rejects
+     * legitimate deep queries; higher widens the denial-of-service surface.
      */
-    maxDepth: z.number().int().min(0).default(0),
+    maxDepth: z.number().int().min(0).default(25),
+    /** Most aliased fields in an operation (alias bombs). Default 200; 0 turns it off. */
+    maxAliases: z.number().int().min(0).default(200),
+    /** Most root fields in an operation. Default 100; 0 turns it off. */
+    maxRootFields: z.number().int().min(0).default(100),
+    /** Most directive applications in a document. Default 100; 0 turns it off. */
+    maxDirectives: z.number().int().min(0).default(100),
+    /** Most lexical tokens in a document, checked while parsing (a huge document is refused cheaply). Default 15 000. */
+    maxTokens: z.number().int().min(100).default(15_000),
+    /** Answer `__schema` / `__type` introspection. Default true; turn off to hide the schema. */
+    introspection: z.boolean().default(true),
     /** Most keep-alive connections per subgraph origin. Default 128. */
     subgraphConnections: z.number().int().min(1).default(128),
   })

@@ -29,6 +29,16 @@ export const GatewayErrorCode = {
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** The selection is nested deeper than `limits.maxDepth`. */
   DEPTH_LIMIT_EXCEEDED: 'DEPTH_LIMIT_EXCEEDED',
+  /** More aliases than `limits.maxAliases`. */
+  ALIAS_LIMIT_EXCEEDED: 'ALIAS_LIMIT_EXCEEDED',
+  /** More root fields than `limits.maxRootFields`. */
+  ROOT_FIELD_LIMIT_EXCEEDED: 'ROOT_FIELD_LIMIT_EXCEEDED',
+  /** More directives than `limits.maxDirectives`. */
+  DIRECTIVE_LIMIT_EXCEEDED: 'DIRECTIVE_LIMIT_EXCEEDED',
+  /** More lexical tokens than `limits.maxTokens`: refused while parsing, before the document is built. */
+  TOKEN_LIMIT_EXCEEDED: 'TOKEN_LIMIT_EXCEEDED',
+  /** `__schema` / `__type` asked while `limits.introspection` is false. */
+  INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
   /** Credentials are missing (and required) or invalid: bad token, unknown API key. HTTP 401. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The caller lacks what @authenticated, @requiresScopes or @policy require for a field or type. */

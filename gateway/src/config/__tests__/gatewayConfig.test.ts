@@ -18,7 +18,17 @@ function configError(input: unknown): ConfigError {
 it('fills in documented defaults and freezes the result', () => {
   const config = resolveConfig(base);
   expect(config.listen).toEqual({ host: '0.0.0.0', port: 4000 });
-  expect(config.limits).toEqual({ maxBodyBytes: 1_048_576, subgraphTimeoutMs: 30_000, maxDepth: 0, subgraphConnections: 128 });
+  expect(config.limits).toEqual({
+    maxBodyBytes: 1_048_576,
+    subgraphTimeoutMs: 30_000,
+    maxDepth: 25,
+    maxAliases: 200,
+    maxRootFields: 100,
+    maxDirectives: 100,
+    maxTokens: 15_000,
+    introspection: true,
+    subgraphConnections: 128,
+  });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
   expect(config.graphiql).toBe(true);
   expect(Object.isFrozen(config.limits)).toBe(true);
