@@ -83,6 +83,8 @@ class RequestError extends Error {
 
 export class Gateway {
   private state: SchemaState | undefined;
+  private inFlight = 0;
+  private readonly drained: Array<() => void> = [];
   private readonly documents: LRUCache<string, DocumentNode | GraphQLError>;
   private readonly validationRules: readonly ValidationRule[];
   private readonly client: SubgraphClient;
@@ -146,13 +148,29 @@ export class Gateway {
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
     const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now() };
-    let response: GatewayResponse;
+    this.inFlight++;
     try {
-      response = await this.run(request, context);
-    } catch (err) {
-      response = this.errorResponse(err, context);
+      let response: GatewayResponse;
+      try {
+        response = await this.run(request, context);
+      } catch (err) {
+        response = this.errorResponse(err, context);
+      }
+      return await this.finish(request, context, response);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
     }
-    return this.finish(request, context, response);
+  }
+
+  /** Requests being handled right now. */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves once no request is in flight (at once when none is). */
+  drain(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drained.push(resolve));
   }
 
   private async run(request: GatewayRequest, context: GatewayContext): Promise<GatewayResponse> {

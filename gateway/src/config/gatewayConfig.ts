@@ -292,6 +292,11 @@ export const GatewayConfigSchema = z
     cache: CacheSchema.default(CacheSchema.parse({})),
     /** Serve GraphiQL at GET /graphql to browsers. Default true. */
     graphiql: z.boolean().default(true),
+    /**
+     * On SIGTERM/SIGINT: stop accepting, then wait this long (ms) for in-flight requests before
+     * closing. Default 10 000.
+     */
+    shutdownTimeoutMs: z.number().int().min(0).default(10_000),
     /** Log level: debug, info, warn, error or silent. Default info. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /**

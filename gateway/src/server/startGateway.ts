@@ -90,8 +90,22 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     registry,
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
+    /**
+     * Graceful: stop accepting (new requests on open connections get 503), let in-flight requests
+     * finish (at most `shutdownTimeoutMs`), then close the subgraph pools and stores.
+     */
     async stop() {
-      await started.close();
+      const closed = started.close();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
+      });
+      const outcome = await Promise.race([gateway.drain().then(() => 'drained' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') gateway.logger.warn('shutdown timed out with requests in flight', { inFlight: gateway.requestsInFlight });
+      // Every request has been answered (or we gave up): idle keep-alive connections need not linger.
+      started.server.closeAllConnections();
+      await closed;
       await registry?.stop();
       await store?.close();
       await gateway.close();
