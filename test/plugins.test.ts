@@ -121,3 +121,28 @@ it('masks a plugin that throws something unexpected', async () => {
     expect(res.body.errors).toEqual([{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } }]);
   });
 });
+
+it('logs one line per request: request id, client, operation, cost, status, duration', async () => {
+  const lines: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const logger = {
+    debug() {},
+    info: (message: string, fields?: Record<string, unknown>) => void lines.push({ message, fields }),
+    warn() {},
+    error() {},
+  };
+  const { resolveConfig } = await import('../gateway/src/config');
+  const { startGateway } = await import('../gateway/src/server/startGateway');
+  const config = resolveConfig({ supergraph: 'inline', listen: { host: '127.0.0.1', port: 0 }, cost: { mode: 'measure' } });
+  const junction = await startGateway({ config, supergraphSdl: subgraphs.supergraphSdl, logger });
+  try {
+    await postGraphQL(junction.url, { query: 'query Top { topProducts(first: 2) { upc } }' }, { 'x-request-id': 'log-test-1' });
+    await postGraphQL(junction.url, { query: '{ nope }' });
+  } finally {
+    await junction.stop();
+  }
+  const requests = lines.filter((l) => l.message === 'request').map((l) => l.fields);
+  expect(requests).toEqual([
+    { requestId: 'log-test-1', clientId: undefined, via: 'anonymous', operationName: 'Top', cost: 2, actualCost: 2, status: 200, errors: 0, durationMs: expect.any(Number) },
+    { requestId: expect.any(String), clientId: undefined, via: 'anonymous', operationName: undefined, cost: undefined, actualCost: undefined, status: 400, errors: 1, durationMs: expect.any(Number) },
+  ]);
+});

@@ -124,6 +124,7 @@ describe('a subgraph that hangs', () => {
   });
 
   it('times out after limits.subgraphTimeoutMs with partial data', async () => {
+    await postGraphQL(junction.url, { query: '{ topProducts(first: 1) { name } }' }); // warm: plan cached, pools connected
     const started = performance.now();
     const res = await postGraphQL(junction.url, { query: '{ topProducts(first: 1) { name inStock } }' });
     const elapsed = performance.now() - started;
@@ -131,7 +132,8 @@ describe('a subgraph that hangs', () => {
     expect(res.body.errors).toEqual([
       { message: 'Subgraph "inventory" is unavailable.', extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'inventory', reason: 'timeout' } },
     ]);
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(2000);
+    // Within the timeout + 10% (plus the request's own few milliseconds).
+    expect(elapsed).toBeGreaterThanOrEqual(295);
+    expect(elapsed).toBeLessThan(330 + 40);
   });
 });

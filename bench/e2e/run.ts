@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -31,12 +32,27 @@ function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; ma
     const onData = (chunk: Buffer) => {
       out += chunk;
       const match = ready.exec(out);
-      if (match) resolve({ child, match });
+      if (match) {
+        // Ready: keep draining the pipes, stop keeping what they say.
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve({ child, match });
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${out}`)));
   });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 /** Peak resident set size of a process (VmHWM), in MiB. */
@@ -88,13 +104,24 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'junction-bench-'));
   const supergraphFile = join(dir, 'supergraph.graphql');
   writeFileSync(supergraphFile, outcome.supergraphSdl);
-  const noDedupConfig = join(dir, 'nodedup.yaml');
-  writeFileSync(noDedupConfig, `supergraph: ${supergraphFile}\nlisten: { host: 127.0.0.1, port: 0 }\nlogLevel: info\ndeduplicateSubgraphRequests: false\n`);
-
+  // Both Junctions log warnings only (@apollo/gateway writes no line per request either), so they
+  // get fixed free ports and are ready when /healthz answers.
   const bin = join(root, 'bin', 'junction.js');
-  const listening = /"url":"([^"]+)","msg":"junction listening"/;
-  const junction = await start([bin, '--supergraph', supergraphFile, '--port', '0', '--host', '127.0.0.1'], listening);
-  const junctionNoDedup = await start([bin, '--config', noDedupConfig], listening);
+  const startJunctionProcess = async (name: string, extra: string) => {
+    const port = await freePort();
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, `supergraph: ${supergraphFile}\nlisten: { host: 127.0.0.1, port: ${port} }\nlogLevel: warn\n${extra}`);
+    const child = spawn(process.execPath, [bin, '--config', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    const url = `http://127.0.0.1:${port}/graphql`;
+    for (let i = 0; i < 200; i++) {
+      if (await fetch(url.replace('/graphql', '/healthz')).then((r) => r.ok, () => false)) return { child, match: [url, url] as unknown as RegExpExecArray };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name} did not start`);
+  };
+  const junction = await startJunctionProcess('junction', '');
+  const junctionNoDedup = await startJunctionProcess('junction-nodedup', 'deduplicateSubgraphRequests: false\n');
   const apollo = await start([join(root, 'dist', 'bench', 'e2e', 'apolloGateway.js'), supergraphFile, '0'], /listening (\S+)/);
 
   const targets: Target[] = [
@@ -136,8 +163,15 @@ async function main(): Promise<void> {
   }
 }
 
-function stopAll(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+/** Gateways first (started last), then the subgraphs, so no gateway logs a subgraph going away. */
+async function stopAll(): Promise<void> {
+  for (const c of [...children].reverse()) {
+    c.removeAllListeners('exit');
+    if (c.exitCode !== null) continue;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await exited;
+  }
 }
 
 main()
@@ -145,7 +179,4 @@ main()
     console.error(err);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const c of children) c.removeAllListeners('exit');
-    stopAll();
-  });
+  .finally(() => stopAll());

@@ -121,6 +121,7 @@ function invalidResponse(subgraph: string, status: number, reason: string) {
 
 /** A reason safe to show clients: the kind of failure, never an address or host name. */
 function describeTransportError(err: unknown): string {
+  if ((err as { name?: string })?.name === 'TimeoutError') return 'timeout';
   const code = (err as { code?: string })?.code ?? '';
   switch (code) {
     case 'ECONNREFUSED':

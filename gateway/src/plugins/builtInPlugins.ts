@@ -6,6 +6,7 @@ import { MemoryBudgetStore, type BudgetStore } from './budgets/budgetStore';
 import { RedisBudgetStore } from './budgets/redisBudgetStore';
 import { useBudgets } from './budgets/useBudgets';
 import { useCost } from './cost/useCost';
+import { useRequestLog } from './useRequestLog';
 import type { GatewayPlugin } from './types';
 
 /** The plugins every gateway runs, configured from its config; user plugins run after them. */
@@ -21,6 +22,8 @@ export function builtInPlugins(
   if (config.budgets.enabled && deps.budgetStore) {
     plugins.push(useBudgets(config.budgets, { store: deps.budgetStore, clock: deps.clock, logger: deps.logger, enforceCost: config.cost.mode === 'enforce' }));
   }
+  // Last, so that it sees what every other plugin decided.
+  plugins.push(useRequestLog(deps));
   return plugins;
 }
 
