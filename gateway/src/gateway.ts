@@ -32,6 +32,7 @@ import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph
 import { planOperation, UnplannableOperationError } from './planning/planOperation';
 import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
+import { GatewayMetrics } from './plugins/metrics/useMetrics';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
 import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
 import { MaxAliasesRule, MaxDirectivesRule, MaxRootFieldsRule } from './plugins/limits/operationLimitRules';
@@ -93,6 +94,8 @@ export class Gateway {
   readonly fetch: Fetch;
   /** Per-client query budgets (when `budgets.enabled`). */
   readonly budgetStore: BudgetStore | undefined;
+  /** This gateway's Prometheus metrics (served at /metrics). */
+  readonly metrics = new GatewayMetrics();
   private readonly plugins: readonly GatewayPlugin[];
   readonly clock: Clock;
   readonly logger: Logger;
@@ -110,7 +113,7 @@ export class Gateway {
     this.fetch = fetch;
     this.budgetStore = createBudgetStore(config, this.logger);
     this.plugins = [
-      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore }),
+      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics }),
       ...(options.plugins ?? []),
     ];
     this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests);
@@ -133,6 +136,7 @@ export class Gateway {
 
   /** As `useSupergraph`, for a supergraph already loaded (the registry loads one to diff it first). */
   useLoadedSupergraph(loaded: LoadedSupergraph): void {
+    this.metrics.compositions.inc({ result: 'success' });
     this.state = {
       loaded,
       validations: boundedCache(this.config.cache.plans),
@@ -322,6 +326,7 @@ export class Gateway {
   ): PreparedOperation {
     const key = (operationName ?? '') + '\u0000' + (replacement ? replacement.cacheKey : '') + '\u0000' + query;
     let prepared = state.operations.get(key);
+    this.metrics.planCache.inc({ result: prepared ? 'hit' : 'miss' });
     if (prepared) return prepared;
     let plan: QueryPlan;
     try {

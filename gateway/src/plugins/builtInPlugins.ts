@@ -7,20 +7,31 @@ import { RedisBudgetStore } from './budgets/redisBudgetStore';
 import { useBudgets } from './budgets/useBudgets';
 import { useCost } from './cost/useCost';
 import { useRequestLog } from './useRequestLog';
+import { useMetrics, type GatewayMetrics } from './metrics/useMetrics';
 import type { GatewayPlugin } from './types';
 
 /** The plugins every gateway runs, configured from its config; user plugins run after them. */
 export function builtInPlugins(
   config: GatewayConfig,
-  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore },
+  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore; metrics: GatewayMetrics },
 ): GatewayPlugin[] {
   const plugins = [
+    // First, so its onSubgraphRequest timings wrap the others' work as little as possible.
+    useMetrics(deps.metrics, deps),
     useAuthentication(config.auth, deps),
     useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
     useCost(config.cost, deps),
   ];
   if (config.budgets.enabled && deps.budgetStore) {
-    plugins.push(useBudgets(config.budgets, { store: deps.budgetStore, clock: deps.clock, logger: deps.logger, enforceCost: config.cost.mode === 'enforce' }));
+    plugins.push(
+      useBudgets(config.budgets, {
+        store: deps.budgetStore,
+        clock: deps.clock,
+        logger: deps.logger,
+        enforceCost: config.cost.mode === 'enforce',
+        onStoreFailure: (mode) => deps.metrics.budgetStoreFailures.inc({ mode }),
+      }),
+    );
   }
   // Last, so that it sees what every other plugin decided.
   plugins.push(useRequestLog(deps));

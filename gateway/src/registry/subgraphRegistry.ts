@@ -248,7 +248,10 @@ export class SubgraphRegistry {
       throw new RegistryError(422, [{ code: 'NO_SUBGRAPHS', message: 'The gateway needs at least one subgraph.' }]);
     }
     const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
-    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
+    if (!outcome.ok) {
+      this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+      throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
+    }
     return loadSupergraph(outcome.supergraphSdl);
   }
 

@@ -16,6 +16,8 @@ export interface ServerOptions {
   path?: string;
   /** The admin API; not served when absent. */
   admin?: AdminOptions;
+  /** Names of subgraphs whose last health check failed (for /readyz); none when absent. */
+  unhealthySubgraphs?: () => Promise<string[]>;
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -101,6 +103,19 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   }
 
   if (options.admin) registerAdminRoutes(app, gateway, options.admin);
+
+  // Prometheus scrape endpoint.
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(gateway.metrics.registry.contentType).send(await gateway.metrics.registry.metrics());
+  });
+
+  // Ready: a supergraph is loaded and every subgraph has a URL that answered its last health check.
+  app.get('/readyz', async (_request, reply) => {
+    const supergraph = gateway.supergraph;
+    if (!supergraph) return reply.code(503).send({ status: 'no supergraph' });
+    const unhealthy = options.unhealthySubgraphs ? await options.unhealthySubgraphs() : [];
+    return unhealthy.length === 0 ? reply.code(200).send({ status: 'ready' }) : reply.code(503).send({ status: 'unhealthy subgraphs', subgraphs: unhealthy });
+  });
 
   app.get('/healthz', async (_request, reply) => {
     const supergraph = gateway.supergraph;

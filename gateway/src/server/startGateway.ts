@@ -11,6 +11,10 @@ import { RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
 import { createServer } from './createServer';
 
+function unhealthyIn(registry: SubgraphRegistry): () => Promise<string[]> {
+  return async () => (await registry.list()).filter((s) => !s.healthy).map((s) => s.name);
+}
+
 export interface StartGatewayOptions {
   config: GatewayConfig;
   /** Absolute path of the supergraph file when `config.supergraph` is set. */
@@ -71,6 +75,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       graphiql: config.graphiql,
       bodyLimit: config.limits.maxBodyBytes,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
+      unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,
     });
     await server.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {

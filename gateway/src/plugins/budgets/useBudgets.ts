@@ -54,7 +54,10 @@ export function budgetForAdmin(config: BudgetsConfig, id: string): BudgetAssignm
  * budget state in `extensions.cost.throttleStatus` and the IETF RateLimit-Policy / RateLimit
  * headers. Runs after the cost plugin, whose estimate it spends.
  */
-export function useBudgets(config: BudgetsConfig, deps: { store: BudgetStore; clock: Clock; logger: Logger; enforceCost: boolean }): GatewayPlugin {
+export function useBudgets(
+  config: BudgetsConfig,
+  deps: { store: BudgetStore; clock: Clock; logger: Logger; enforceCost: boolean; onStoreFailure?: (mode: 'open' | 'closed') => void },
+): GatewayPlugin {
   const states = new WeakMap<object, BudgetState>();
   const policyHeader = (a: BudgetAssignment) => `"${a.tier}";q=${a.policy.capacity};w=${Math.ceil(a.policy.capacity / a.policy.refillPerSecond)}`;
   const rateHeader = (a: BudgetAssignment, available: number) =>
@@ -81,6 +84,7 @@ export function useBudgets(config: BudgetsConfig, deps: { store: BudgetStore; cl
         result = await deps.store.take(assignment.key, estimated, assignment.policy, deps.clock.epochMs());
       } catch (err) {
         deps.logger.error('budget store unavailable', { failMode: config.failMode, reason: String((err as Error)?.message ?? err), requestId: context.requestId });
+        deps.onStoreFailure?.(config.failMode);
         if (config.failMode === 'closed') {
           reject(gatewayError(GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'Query budgets are unavailable; try again later.', { status: 503 }));
         }

@@ -1,0 +1,77 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { Clock } from '../../deps';
+import type { GatewayPlugin } from '../types';
+
+/**
+ * Prometheus metrics for one gateway (its own registry: no global state). Operation names are
+ * client-chosen, so at most `maxOperationNames` distinct ones become label values; the rest are
+ * counted as "(other)" and cannot grow the series without limit.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'junction_requests_total', help: 'GraphQL requests by operation name and outcome.', labelNames: ['operation', 'outcome'], registers: [this.registry] });
+  readonly requestDuration = new Histogram({
+    name: 'junction_request_duration_seconds',
+    help: 'GraphQL request latency by operation name and outcome.',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly subgraphDuration = new Histogram({
+    name: 'junction_subgraph_fetch_duration_seconds',
+    help: 'Subgraph fetch latency by subgraph.',
+    labelNames: ['subgraph'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly subgraphErrors = new Counter({ name: 'junction_subgraph_errors_total', help: 'Failed subgraph fetches by subgraph.', labelNames: ['subgraph'], registers: [this.registry] });
+  readonly planCache = new Counter({ name: 'junction_plan_cache_total', help: 'Plan lookups by result (hit or miss).', labelNames: ['result'], registers: [this.registry] });
+  readonly compositions = new Counter({ name: 'junction_compositions_total', help: 'Supergraph compositions by result.', labelNames: ['result'], registers: [this.registry] });
+  readonly authFailures = new Counter({ name: 'junction_auth_failures_total', help: 'Requests refused for missing or invalid credentials.', registers: [this.registry] });
+  readonly budgetRejections = new Counter({ name: 'junction_budget_rejections_total', help: 'Requests refused because the budget could not pay.', registers: [this.registry] });
+  readonly budgetStoreFailures = new Counter({ name: 'junction_budget_store_failures_total', help: 'Budget store errors, by fail mode applied.', labelNames: ['mode'], registers: [this.registry] });
+  readonly cost = new Histogram({
+    name: 'junction_operation_cost',
+    help: 'Estimated cost of operations.',
+    buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000],
+    registers: [this.registry],
+  });
+  private readonly operationNames = new Set<string>();
+
+  constructor(private readonly maxOperationNames = 500) {}
+
+  operationLabel(name: string | undefined): string {
+    if (!name) return '(anonymous)';
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= this.maxOperationNames) return '(other)';
+    this.operationNames.add(name);
+    return name;
+  }
+}
+
+export function useMetrics(metrics: GatewayMetrics, deps: { clock: Clock }): GatewayPlugin {
+  const operations = new WeakMap<object, string>();
+  return {
+    name: 'metrics',
+    onValidated({ context, operation }) {
+      operations.set(context, metrics.operationLabel(operation.name?.value));
+    },
+    onSubgraphRequest({ subgraph }) {
+      const start = deps.clock.now();
+      return ({ error, status }) => {
+        metrics.subgraphDuration.observe({ subgraph }, (deps.clock.now() - start) / 1000);
+        if (error !== undefined || (status !== undefined && status >= 400)) metrics.subgraphErrors.inc({ subgraph });
+      };
+    },
+    onResult({ context, status, result }) {
+      const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : result.errors?.length ? 'partial' : 'success';
+      const labels = { operation: operations.get(context) ?? '(invalid)', outcome };
+      metrics.requests.inc(labels);
+      metrics.requestDuration.observe(labels, (deps.clock.now() - context.startedAt) / 1000);
+      // The cost plugin runs after this one in onPlanned: its estimate is read here.
+      if (context.cost) metrics.cost.observe(context.cost.estimated);
+      if (status === 401) metrics.authFailures.inc();
+      if (status === 429) metrics.budgetRejections.inc();
+    },
+  };
+}

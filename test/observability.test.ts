@@ -1,0 +1,88 @@
+/** Issue #6: /metrics with the named series and sensible values; /readyz. */
+import { join } from 'node:path';
+import type { StartedGateway } from '../gateway/src/server/startGateway';
+import { admin, startRegistryJunction, tempDir } from './helpers/registryEnvironment';
+import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
+
+let subgraphs: SampleSubgraphs;
+beforeAll(async () => {
+  subgraphs = await startSampleSubgraphs();
+});
+afterAll(async () => {
+  await subgraphs?.stop();
+});
+
+/** `name{labels} value` lines of a Prometheus text exposition, as a map. */
+function series(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+it('GET /metrics: requests, latency, subgraph fetches, plan cache, cost, auth failures, compositions', async () => {
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { cost: { mode: 'measure' } } });
+  try {
+    const top = 'query Top { topProducts(first: 2) { name inStock } }';
+    await postGraphQL(junction.url, { query: top });
+    await postGraphQL(junction.url, { query: top });
+    await postGraphQL(junction.url, { query: '{ nope }' });
+    await postGraphQL(junction.url, { query: top }, { authorization: 'Bearer not-a-token' });
+    const res = await fetch(junction.url.replace('/graphql', '/metrics'));
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const m = series(await res.text());
+    expect(m.get('junction_requests_total{operation="Top",outcome="success"}')).toBe(2);
+    expect(m.get('junction_requests_total{operation="(invalid)",outcome="rejected"}')).toBe(2);
+    expect(m.get('junction_request_duration_seconds_count{operation="Top",outcome="success"}')).toBe(2);
+    expect(m.get('junction_subgraph_fetch_duration_seconds_count{subgraph="products"}')).toBe(2);
+    expect(m.get('junction_subgraph_fetch_duration_seconds_count{subgraph="inventory"}')).toBe(2);
+    expect(m.get('junction_plan_cache_total{result="miss"}')).toBe(1);
+    expect(m.get('junction_plan_cache_total{result="hit"}')).toBe(1);
+    expect(m.get('junction_operation_cost_count')).toBe(2);
+    expect(m.get('junction_operation_cost_sum')).toBeGreaterThan(0);
+    expect(m.get('junction_auth_failures_total')).toBe(1);
+    expect(m.get('junction_compositions_total{result="success"}')).toBe(1);
+    expect(m.get('junction_subgraph_errors_total')).toBeUndefined();
+  } finally {
+    await junction.stop();
+  }
+});
+
+it('caps operation-name labels: random names cannot grow the series without limit', async () => {
+  const junction = await startJunction(subgraphs.supergraphSdl);
+  try {
+    junction.gateway.metrics.operationLabel('x'); // warm one name
+    for (let i = 0; i < 600; i++) junction.gateway.metrics.operationLabel(`Op${i}`);
+    expect(junction.gateway.metrics.operationLabel('Unseen')).toBe('(other)');
+    expect(junction.gateway.metrics.operationLabel('x')).toBe('x');
+  } finally {
+    await junction.stop();
+  }
+});
+
+describe('GET /readyz', () => {
+  let junction: StartedGateway;
+  afterAll(async () => {
+    await junction?.stop();
+  });
+
+  it('is ready while every subgraph answers, not ready when one does not', async () => {
+    junction = await startRegistryJunction(subgraphs, { registryFile: join(tempDir('junction-ready-'), 'registry.json') });
+    const readyz = () => fetch(junction.url.replace('/graphql', '/readyz'));
+    expect((await readyz()).status).toBe(200);
+    // A subgraph registered, then gone: the next poll marks it unhealthy.
+    const { startSubgraph } = await import('../subgraphs');
+    const { shippingSubgraph } = await import('../subgraphs/extras/shipping');
+    const shipping = await startSubgraph(shippingSubgraph('v1'));
+    expect((await admin(junction.url, 'POST', '/subgraphs', { name: 'shipping', url: shipping.url })).status).toBe(201);
+    await shipping.stop();
+    await junction.registry!.poll();
+    const res = await readyz();
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unhealthy subgraphs', subgraphs: ['shipping'] });
+    expect((await fetch(junction.url.replace('/graphql', '/healthz'))).status).toBe(200);
+  });
+});
