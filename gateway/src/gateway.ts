@@ -34,6 +34,7 @@ import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
+import { maxNesting } from './plugins/limits/nestingGuard';
 import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
 import { MaxAliasesRule, MaxDirectivesRule, MaxRootFieldsRule } from './plugins/limits/operationLimitRules';
 import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, RejectFn } from './plugins/types';
@@ -67,7 +68,8 @@ interface PreparedOperation {
 /** One supergraph and the caches that are only valid for it; replaced whole on a schema change. */
 interface SchemaState {
   readonly loaded: LoadedSupergraph;
-  readonly validations: LRUCache<string, readonly GraphQLError[]>;
+  /** Query texts that validated against this supergraph. */
+  readonly validated: LRUCache<string, true>;
   readonly operations: LRUCache<string, PreparedOperation>;
 }
 
@@ -86,8 +88,8 @@ export class Gateway {
   private state: SchemaState | undefined;
   private inFlight = 0;
   private readonly drained: Array<() => void> = [];
-  private readonly documents: LRUCache<string, DocumentNode | GraphQLError>;
-  private readonly validationRules: readonly ValidationRule[];
+  private readonly documents: LRUCache<string, DocumentNode>;
+  private readonly limitRules: readonly ValidationRule[];
   private readonly client: SubgraphClient;
   private readonly ownedFetch: (Fetch & { close(): Promise<void> }) | undefined;
   /** The transport to subgraphs, also used to fetch their SDL. */
@@ -104,7 +106,7 @@ export class Gateway {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.documents = boundedCache(config.cache.documents);
-    this.validationRules = validationRules(config.limits);
+    this.limitRules = limitRules(config.limits);
     let fetch = options.fetch;
     if (!fetch) {
       this.ownedFetch = createUndiciFetch({ connections: config.limits.subgraphConnections, timeoutMs: config.limits.subgraphTimeoutMs });
@@ -139,7 +141,7 @@ export class Gateway {
     this.metrics.compositions.inc({ result: 'success' });
     this.state = {
       loaded,
-      validations: boundedCache(this.config.cache.plans),
+      validated: boundedCache(this.config.cache.plans),
       operations: boundedCache(this.config.cache.plans),
     };
     this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
@@ -209,14 +211,20 @@ export class Gateway {
       checkRejected();
     }
 
-    let validationErrors = state.validations.get(query);
-    if (!validationErrors) {
-      validationErrors = validate(state.loaded.schema, document, this.validationRules).map((e) =>
+    // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
+    if (!state.validated.has(query)) {
+      // The cheap limit rules first: a hostile document should not reach the quadratic ones
+      // (overlapping fields) before being refused.
+      const limitErrors = validate(state.loaded.schema, document, this.limitRules);
+      const validationErrors = (limitErrors.length > 0 ? limitErrors : validate(state.loaded.schema, document, specifiedRules)).map((e) =>
         e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } }),
       );
-      state.validations.set(query, validationErrors);
+      if (validationErrors.length > 0) throw new RequestError(validationErrors, 400);
+      if (query.length <= MAX_CACHED_QUERY) {
+        state.validated.set(query, true);
+        this.documents.set(query, document);
+      }
     }
-    if (validationErrors.length > 0) throw new RequestError(validationErrors, 400);
 
     const operation = getOperationAST(document, request.operationName);
     if (!operation) {
@@ -290,25 +298,32 @@ export class Gateway {
     return { status: 200, body };
   }
 
+  /**
+   * Parses a query, or takes it from the document cache. Only documents that validated are cached
+   * (see run): hostile or broken queries, each different, must not fill the caches.
+   */
   private parse(query: string): DocumentNode {
-    let cached = this.documents.get(query);
-    if (cached === undefined) {
-      try {
-        cached = parse(query, { maxTokens: this.config.limits.maxTokens });
-      } catch (err) {
-        const e = err as GraphQLError;
-        // graphql-js stops lexing at the limit: a huge document costs no more than maxTokens tokens.
-        const tooLong = /Document contains more th\w+ \d+ tokens/.test(e.message);
-        cached = tooLong
-          ? gatewayError(GatewayErrorCode.TOKEN_LIMIT_EXCEEDED, `Document has more than the allowed ${this.config.limits.maxTokens} tokens.`, {
-              extensions: { limit: this.config.limits.maxTokens },
-            })
-          : new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: GatewayErrorCode.GRAPHQL_PARSE_FAILED } });
-      }
-      this.documents.set(query, cached);
+    const cached = this.documents.get(query);
+    if (cached) return cached;
+    if (maxNesting(query, MAX_NESTING) > MAX_NESTING) {
+      throw new RequestError(
+        [gatewayError(GatewayErrorCode.DEPTH_LIMIT_EXCEEDED, `Document nests deeper than the allowed ${MAX_NESTING} levels.`, { extensions: { limit: MAX_NESTING } })],
+        400,
+      );
     }
-    if (cached instanceof GraphQLError) throw new RequestError([cached], 400);
-    return cached;
+    try {
+      return parse(query, { maxTokens: this.config.limits.maxTokens });
+    } catch (err) {
+      const e = err as GraphQLError;
+      // graphql-js stops lexing at the limit: a huge document costs no more than maxTokens tokens.
+      const tooLong = /Document contains more th\w+ \d+ tokens/.test(e.message);
+      const error = tooLong
+        ? gatewayError(GatewayErrorCode.TOKEN_LIMIT_EXCEEDED, `Document has more than the allowed ${this.config.limits.maxTokens} tokens.`, {
+            extensions: { limit: this.config.limits.maxTokens },
+          })
+        : new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: GatewayErrorCode.GRAPHQL_PARSE_FAILED } });
+      throw new RequestError([error], 400);
+    }
   }
 
   /**
@@ -347,7 +362,7 @@ export class Gateway {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const def of responseDocument.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     prepared = { operation, plan, shape: compileOperationShape(state.loaded.schema, responseOperation, fragments), document };
-    state.operations.set(key, prepared);
+    if (query.length <= MAX_CACHED_QUERY) state.operations.set(key, prepared);
     return prepared;
   }
 
@@ -404,8 +419,11 @@ export class Gateway {
   }
 }
 
-function validationRules(limits: GatewayConfig['limits']): readonly ValidationRule[] {
-  const rules: ValidationRule[] = [...specifiedRules];
+/** Brackets nested deeper than this are refused before parsing (graphql-js would overflow its stack). */
+const MAX_NESTING = 500;
+
+function limitRules(limits: GatewayConfig['limits']): readonly ValidationRule[] {
+  const rules: ValidationRule[] = [];
   if (limits.maxDepth > 0) rules.push(MaxDepthRule(limits.maxDepth));
   if (limits.maxAliases > 0) rules.push(MaxAliasesRule(limits.maxAliases));
   if (limits.maxRootFields > 0) rules.push(MaxRootFieldsRule(limits.maxRootFields));
@@ -419,8 +437,16 @@ function validationRules(limits: GatewayConfig['limits']): readonly ValidationRu
  * size (in characters) so that a stream of large distinct queries cannot grow them without limit.
  */
 function boundedCache<V extends {}>(max: number): LRUCache<string, V> {
-  return new LRUCache<string, V>({ max, maxSize: 32 * 1024 * 1024, sizeCalculation: (_value, key) => key.length + 1 });
+  // A parsed document or plan takes a few dozen bytes per character of its query text: budget
+  // about 64 MB per cache.
+  return new LRUCache<string, V>({ max, maxSize: 64 * 1024 * 1024, sizeCalculation: (_value, key) => (key.length + 1) * 24 });
 }
+
+/**
+ * Longer query texts are parsed, validated and planned every time rather than cached: real
+ * operations are far shorter, and caching hostile documents would only hold memory.
+ */
+const MAX_CACHED_QUERY = 16 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function requestIdFrom(header: string | undefined): string {

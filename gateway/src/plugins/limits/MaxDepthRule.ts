@@ -11,19 +11,20 @@ export function MaxDepthRule(maxDepth: number) {
     for (const def of context.getDocument().definitions) {
       if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     }
-    const depthOf = (set: SelectionSetNode, visiting: Set<string>): number => {
-      let max = 0;
+    // `above` is the depth of the selection set's parent: the walk stops once past the limit.
+    const depthOf = (set: SelectionSetNode, above: number, visiting: Set<string>): number => {
+      let max = above;
       for (const sel of set.selections) {
         if (sel.kind === Kind.FIELD) {
-          max = Math.max(max, sel.selectionSet ? 1 + depthOf(sel.selectionSet, visiting) : 1);
+          max = Math.max(max, sel.selectionSet && above + 1 <= maxDepth ? depthOf(sel.selectionSet, above + 1, visiting) : above + 1);
         } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          max = Math.max(max, depthOf(sel.selectionSet, visiting));
+          max = Math.max(max, depthOf(sel.selectionSet, above, visiting));
         } else {
           const name = sel.name.value;
           const fragment = fragments.get(name);
           if (!fragment || visiting.has(name)) continue;
           visiting.add(name);
-          max = Math.max(max, depthOf(fragment.selectionSet, visiting));
+          max = Math.max(max, depthOf(fragment.selectionSet, above, visiting));
           visiting.delete(name);
         }
         if (max > maxDepth) return max; // deep enough to reject; stop walking hostile documents
@@ -32,7 +33,7 @@ export function MaxDepthRule(maxDepth: number) {
     };
     return {
       OperationDefinition(node) {
-        const depth = depthOf(node.selectionSet, new Set());
+        const depth = depthOf(node.selectionSet, 0, new Set());
         if (depth > maxDepth) {
           context.reportError(
             new GraphQLError(`Operation is nested deeper than the allowed ${maxDepth} levels.`, {

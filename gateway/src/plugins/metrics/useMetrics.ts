@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../../deps';
 import type { GatewayPlugin } from '../types';
 
@@ -38,7 +38,10 @@ export class GatewayMetrics {
   });
   private readonly operationNames = new Set<string>();
 
-  constructor(private readonly maxOperationNames = 500) {}
+  constructor(private readonly maxOperationNames = 500) {
+    // Process metrics (memory, CPU, event loop lag, GC) in this gateway's registry.
+    collectDefaultMetrics({ register: this.registry, prefix: 'junction_' });
+  }
 
   operationLabel(name: string | undefined): string {
     if (!name) return '(anonymous)';
