@@ -285,7 +285,8 @@ export class Gateway {
     });
 
     const body: ExecutionResultBody = {};
-    const errors = replacement ? [...replacement.errors, ...execution.errors] : execution.errors;
+    const executionErrors = this.config.maskSubgraphErrors ? execution.errors.map((e) => this.mask(e, context)) : execution.errors;
+    const errors = replacement ? [...replacement.errors, ...executionErrors] : executionErrors;
     if (errors.length > 0) {
       body.errors = errors.map(formatError);
     }
@@ -382,6 +383,15 @@ export class Gateway {
     };
     const result = executeSync({ schema: loaded.schema, document, variableValues: variables as Record<string, unknown> });
     return result.data?.[field.responseName] ?? null;
+  }
+
+  /** With `maskSubgraphErrors`: a subgraph's error becomes a generic one; the original goes to the log. */
+  private mask(error: GraphQLError, context: GatewayContext): GraphQLError {
+    const serviceName = error.extensions?.serviceName;
+    const code = error.extensions?.code;
+    if (typeof serviceName !== 'string' || (typeof code === 'string' && (this.config.unmaskedCodes.includes(code) || code.startsWith('SUBGRAPH_')))) return error;
+    this.logger.warn('subgraph error masked', { requestId: context.requestId, subgraph: serviceName, message: error.message, code, path: error.path });
+    return gatewayError(GatewayErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { path: error.path, extensions: { requestId: context.requestId } });
   }
 
   private errorResponse(err: unknown, context: GatewayContext): GatewayResponse {

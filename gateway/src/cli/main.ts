@@ -49,9 +49,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let supergraphPath: string | undefined;
   let registryPath: string | undefined;
   let policyModulePath: string | undefined;
+  let tlsPaths: { cert: string; key: string } | undefined;
   try {
     if (args.config) {
-      ({ config, supergraphPath, registryPath, policyModulePath } = loadConfigFile(args.config, env));
+      ({ config, supergraphPath, registryPath, policyModulePath, tlsPaths } = loadConfigFile(args.config, env));
       if (args.port !== undefined || args.host !== undefined) {
         config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
       }
@@ -68,7 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const logger = createLogger(config.logLevel);
   try {
-    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, logger });
+    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, logger });
     logger.info('junction listening', { url: started.url });
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });

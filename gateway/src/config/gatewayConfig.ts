@@ -19,6 +19,8 @@ const ListenSchema = z
     host: z.string().min(1).default('0.0.0.0'),
     /** TCP port; 0 picks a free one. Default 4000. Env `JUNCTION_PORT` (or `PORT`) overrides it. */
     port: z.number().int().min(0).max(65535).default(4000),
+    /** Serve HTTPS with this certificate and key (PEM files, relative to the config file). */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   })
   .strict();
 
@@ -297,6 +299,14 @@ export const GatewayConfigSchema = z
      * closing. Default 10 000.
      */
     shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+    /**
+     * Replace subgraph errors by a generic INTERNAL_SERVER_ERROR (with the request id; the original
+     * goes to the log), except those whose code is in `unmaskedCodes`. Default false: subgraph
+     * errors pass with their message and code.
+     */
+    maskSubgraphErrors: z.boolean().default(false),
+    /** Subgraph error codes shown as they are even when masking. */
+    unmaskedCodes: z.array(z.string()).default(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']),
     /** Log level: debug, info, warn, error or silent. Default info. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /**

@@ -12,6 +12,8 @@ export interface LoadedConfig {
   registryPath: string;
   /** Absolute path of `authorization.policyModule`, when set. */
   policyModulePath?: string;
+  /** Absolute paths of `listen.tls`, when set. */
+  tlsPaths?: { cert: string; key: string };
 }
 
 /**
@@ -39,6 +41,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     supergraphPath: config.supergraph === undefined ? undefined : resolvePath(base, config.supergraph),
     registryPath: resolvePath(base, config.registry.file),
     policyModulePath: config.authorization.policyModule === undefined ? undefined : resolvePath(base, config.authorization.policyModule),
+    tlsPaths: config.listen.tls ? { cert: resolvePath(base, config.listen.tls.cert), key: resolvePath(base, config.listen.tls.key) } : undefined,
   };
 }
 

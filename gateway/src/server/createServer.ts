@@ -18,6 +18,8 @@ export interface ServerOptions {
   admin?: AdminOptions;
   /** Names of subgraphs whose last health check failed (for /readyz); none when absent. */
   unhealthySubgraphs?: () => Promise<string[]>;
+  /** HTTPS: certificate and key, PEM. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -28,7 +30,9 @@ const ASSET_BASE = '/graphiql-assets';
  */
 export function createServer(gateway: Gateway, options: ServerOptions): FastifyInstance {
   const path = options.path ?? '/graphql';
-  const app = Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true });
+  const app = (options.tls
+    ? Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, https: { cert: options.tls.cert, key: options.tls.key } })
+    : Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true })) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
 
   // Bodies are parsed in the route so that bad JSON gets a GraphQL error, not Fastify's.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { formatCompositionErrors } from '../composition/composeSupergraph';
@@ -11,6 +12,15 @@ import { RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
 import { createServer } from './createServer';
 
+function tlsFiles(paths: { cert: string; key: string } | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (!paths) return undefined;
+  try {
+    return { cert: readFileSync(paths.cert), key: readFileSync(paths.key) };
+  } catch (err) {
+    throw new SupergraphSourceError(`Cannot read the TLS certificate or key: ${(err as Error).message}`);
+  }
+}
+
 function unhealthyIn(registry: SubgraphRegistry): () => Promise<string[]> {
   return async () => (await registry.list()).filter((s) => !s.healthy).map((s) => s.name);
 }
@@ -23,6 +33,8 @@ export interface StartGatewayOptions {
   registryPath?: string;
   /** Absolute path of `authorization.policyModule`. Default: resolved from the working directory. */
   policyModulePath?: string;
+  /** Absolute paths of `listen.tls`. Default: resolved from the working directory. */
+  tlsPaths?: { cert: string; key: string };
   /** Serve this SDL instead of reading a file or composing subgraphs. */
   supergraphSdl?: string;
   plugins?: readonly GatewayPlugin[];
@@ -76,6 +88,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       bodyLimit: config.limits.maxBodyBytes,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
       unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,
+      tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
     });
     await server.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
@@ -94,7 +107,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     server: started,
     registry,
     port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
+    url: `${config.listen.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     /**
      * Graceful: stop accepting (new requests on open connections get 503), let in-flight requests
      * finish (at most `shutdownTimeoutMs`), then close the subgraph pools and stores.

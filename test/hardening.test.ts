@@ -1,0 +1,59 @@
+/** Issue #6: error masking and TLS on the listener. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Agent } from 'undici';
+import { resolveConfig } from '../gateway/src/config';
+import { startGateway } from '../gateway/src/server/startGateway';
+import { tempDir } from './helpers/registryEnvironment';
+import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
+
+let subgraphs: SampleSubgraphs;
+beforeAll(async () => {
+  subgraphs = await startSampleSubgraphs();
+});
+afterAll(async () => {
+  await subgraphs?.stop();
+});
+
+it('maskSubgraphErrors: unexpected subgraph errors become INTERNAL_SERVER_ERROR with the request id', async () => {
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { maskSubgraphErrors: true } });
+  try {
+    const res = await postGraphQL(junction.url, { query: '{ users { id riskScore } }' }, { 'x-request-id': 'mask-1' });
+    expect(res.body.errors).toEqual([{ message: 'Unexpected error.', path: ['users', 2, 'riskScore'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'mask-1' } }]);
+    expect(JSON.stringify(res.body)).not.toContain('Risk score');
+    // Codes the operator lists stay as they are.
+    const kept = await startJunction(subgraphs.supergraphSdl, { config: { maskSubgraphErrors: true, unmaskedCodes: ['RISK_SERVICE_DOWN'] } });
+    try {
+      const again = await postGraphQL(kept.url, { query: '{ users { id riskScore } }' });
+      expect(again.body.errors?.[0]).toMatchObject({ message: 'Risk score unavailable', extensions: { code: 'RISK_SERVICE_DOWN' } });
+    } finally {
+      await kept.stop();
+    }
+  } finally {
+    await junction.stop();
+  }
+});
+
+it('serves HTTPS when listen.tls names a certificate and key', async () => {
+  const dir = tempDir('junction-tls-');
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', listen: { host: '127.0.0.1', port: 0, tls: { cert, key } } });
+  const junction = await startGateway({ config, supergraphSdl: subgraphs.supergraphSdl, tlsPaths: { cert, key } });
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  try {
+    expect(junction.url).toMatch(/^https:\/\//);
+    const res = await agent.request({
+      origin: new URL(junction.url).origin,
+      path: '/graphql',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ topProducts(first: 1) { upc } }' }),
+    });
+    expect(await res.body.json()).toEqual({ data: { topProducts: [{ upc: '1' }] } });
+  } finally {
+    await agent.close();
+    await junction.stop();
+  }
+});
