@@ -118,7 +118,11 @@ export class Gateway {
       ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics }),
       ...(options.plugins ?? []),
     ];
-    this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests);
+    this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests, {
+      clock: this.clock,
+      routing: config.routing,
+      resilience: config.resilience,
+    });
   }
 
   /** The supergraph being served, if any. */
@@ -167,6 +171,11 @@ export class Gateway {
       this.inFlight--;
       if (this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
     }
+  }
+
+  /** The circuit state of every subgraph URL used so far. */
+  circuits(): Array<{ subgraph: string; url: string; state: string }> {
+    return this.client.circuits();
   }
 
   /** Requests being handled right now. */

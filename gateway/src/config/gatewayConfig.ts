@@ -201,6 +201,29 @@ const AuthorizationSchema = z
   })
   .strict();
 
+const RoutingSchema = z
+  .object({
+    /** URLs to spread this subgraph's requests over, instead of the one the supergraph names. */
+    urls: z.array(httpUrl).min(1),
+    /** `round-robin` (default) or `least-pending` (the URL with fewest requests in flight). */
+    balance: z.enum(['round-robin', 'least-pending']).default('round-robin'),
+  })
+  .strict();
+
+const ResilienceSchema = z
+  .object({
+    /** Extra attempts for a failed query fetch (never a mutation), on the next URL when there is one. Default 2. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** Wait before the first retry, ms, doubled each time. Default 25. */
+    retryBackoffMs: z.number().int().min(0).default(25),
+    /** Failures within `breakerWindowMs` that open a URL's circuit. Default 5. */
+    breakerFailureThreshold: z.number().int().min(1).default(5),
+    breakerWindowMs: z.number().int().min(1).default(10_000),
+    /** How long an open circuit refuses before one probe request is let through. Default 5 000. */
+    breakerOpenMs: z.number().int().min(1).default(5_000),
+  })
+  .strict();
+
 const CostSchema = z
   .object({
     /**
@@ -284,6 +307,10 @@ export const GatewayConfigSchema = z
     admin: AdminSchema.default(AdminSchema.parse({})),
     /** Authentication: JWTs, API keys, anonymous access, forwarding to subgraphs. */
     auth: AuthSchema.default(AuthSchema.parse({})),
+    /** Per subgraph: several URLs and how to balance them. */
+    routing: z.record(z.string(), RoutingSchema).default({}),
+    /** Retries and circuit breakers for subgraph calls. */
+    resilience: ResilienceSchema.default(ResilienceSchema.parse({})),
     /** Cost analysis from @cost and @listSize (IBM cost spec), and cost limits. */
     cost: CostSchema.default(CostSchema.parse({})),
     /** Per-client query budgets in cost points. */

@@ -1,5 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
-import type { Fetch, Logger } from '../deps';
+import type { GatewayConfig } from '../config';
+import type { Clock, Fetch, Logger } from '../deps';
+import { CircuitBreaker } from './circuitBreaker';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import type { GatewayContext, GatewayPlugin, GatewayRequest, SubgraphRequestEnd } from '../plugins/types';
 
@@ -19,17 +21,109 @@ interface RawResponse {
  * identical queries, and the translation of transport failures into GraphQL errors that name the
  * subgraph but never its URL.
  */
+/** A subgraph's URLs as the gateway balances them: each with its breaker and requests in flight. */
+interface Route {
+  targets: Array<{ url: string; breaker: CircuitBreaker; pending: number }>;
+  balance: 'round-robin' | 'least-pending';
+  next: number;
+}
+
+/** Thrown when every URL of a subgraph has its circuit open. */
+class CircuitOpenError extends Error {
+  readonly code = 'CIRCUIT_OPEN';
+}
+
 export class SubgraphClient {
   private readonly inFlight = new Map<string, Promise<RawResponse>>();
   private readonly hooks: NonNullable<GatewayPlugin['onSubgraphRequest']>[];
+  /** Routes by subgraph name and default URL (a new supergraph may move a subgraph). */
+  private readonly routes = new Map<string, Route>();
 
   constructor(
     private readonly fetch: Fetch,
     plugins: readonly GatewayPlugin[],
     private readonly logger: Logger,
     private readonly deduplicate: boolean,
+    private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience'] },
   ) {
     this.hooks = plugins.flatMap((p) => (p.onSubgraphRequest ? [p.onSubgraphRequest.bind(p)] : []));
+  }
+
+  /** Circuit state of every URL, for diagnostics and tests. */
+  circuits(): Array<{ subgraph: string; url: string; state: string }> {
+    return [...this.routes.entries()].flatMap(([key, route]) => route.targets.map((t) => ({ subgraph: key.split('\n')[0], url: t.url, state: t.breaker.state })));
+  }
+
+  private route(subgraph: string, defaultUrl: string): Route {
+    const key = subgraph + '\n' + defaultUrl;
+    let route = this.routes.get(key);
+    if (!route) {
+      const configured = this.options.routing[subgraph];
+      const { breakerFailureThreshold, breakerWindowMs, breakerOpenMs } = this.options.resilience;
+      route = {
+        targets: (configured?.urls ?? [defaultUrl]).map((url) => ({
+          url,
+          pending: 0,
+          breaker: new CircuitBreaker({ failureThreshold: breakerFailureThreshold, windowMs: breakerWindowMs, openMs: breakerOpenMs }, this.options.clock),
+        })),
+        balance: configured?.balance ?? 'round-robin',
+        next: 0,
+      };
+      this.routes.set(key, route);
+    }
+    return route;
+  }
+
+  /** The next URL to try, skipping `tried` and open circuits; undefined when none is left. */
+  private pick(route: Route, tried: ReadonlySet<string>): Route['targets'][number] | undefined {
+    const candidates = route.targets.filter((t) => !tried.has(t.url));
+    const ordered =
+      route.balance === 'least-pending'
+        ? [...candidates].sort((a, b) => a.pending - b.pending)
+        : candidates.map((_, i) => candidates[(route.next + i) % candidates.length]);
+    route.next++;
+    return ordered.find((t) => t.breaker.tryAcquire());
+  }
+
+  /**
+   * One request to a subgraph, across its URLs: a transport failure (or an open circuit) moves a
+   * query to the next URL, with backoff, up to `retries` more attempts. Mutations get one attempt.
+   */
+  private async sendResilient(subgraph: string, url: string, headers: Record<string, string>, body: string, idempotent: boolean): Promise<RawResponse> {
+    const route = this.route(subgraph, url);
+    const { retries, retryBackoffMs } = this.options.resilience;
+    const attempts = idempotent ? retries + 1 : 1;
+    const tried = new Set<string>();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (tried.size === route.targets.length) tried.clear(); // every URL tried once: go round again
+      const target = this.pick(route, tried);
+      if (!target) {
+        lastError ??= new CircuitOpenError(`every URL of ${subgraph} has its circuit open`);
+        break;
+      }
+      tried.add(target.url);
+      target.pending++;
+      try {
+        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent });
+        const text = await res.text();
+        // 5xx without a GraphQL body is a sick subgraph too: count it, and try elsewhere.
+        if (res.status >= 500 && !text.startsWith('{')) throw Object.assign(new Error(`HTTP ${res.status}`), { code: 'HTTP_5XX', status: res.status, text });
+        target.breaker.success();
+        return { status: res.status, text };
+      } catch (err) {
+        target.breaker.failure();
+        lastError = err;
+        // A timeout already spent the time budget: no retry, the breaker takes it from here.
+        if ((err as { name?: string })?.name === 'TimeoutError') break;
+        if (attempt + 1 < attempts && retryBackoffMs > 0) await new Promise((r) => setTimeout(r, retryBackoffMs * 2 ** attempt));
+      } finally {
+        target.pending--;
+      }
+    }
+    const last = lastError as { code?: string; status?: number; text?: string };
+    if (last?.code === 'HTTP_5XX') return { status: last.status!, text: last.text ?? '' };
+    throw lastError;
   }
 
   async send(
@@ -54,7 +148,7 @@ export class SubgraphClient {
 
     let raw: RawResponse;
     try {
-      raw = await this.request(url, headers, body, isQuery);
+      raw = await this.request(subgraph, url, headers, body, isQuery);
     } catch (err) {
       if (ends) for (const end of ends) end({ error: err });
       this.logger.warn('subgraph request failed', { subgraph, requestId: context.requestId, reason: String((err as Error)?.message ?? err) });
@@ -66,14 +160,14 @@ export class SubgraphClient {
     return parseResponse(subgraph, raw);
   }
 
-  private request(url: string, headers: Record<string, string>, body: string, isQuery: boolean): Promise<RawResponse> {
-    if (!this.deduplicate || !isQuery) return this.send1(url, headers, body, isQuery);
+  private request(subgraph: string, url: string, headers: Record<string, string>, body: string, isQuery: boolean): Promise<RawResponse> {
+    if (!this.deduplicate || !isQuery) return this.sendResilient(subgraph, url, headers, body, isQuery);
     // Identical in-flight queries to the same subgraph share one HTTP request. The *text* is shared and
     // each caller parses its own copy: execution mutates what it parses, so objects must not be shared.
     const key = url + '\n' + headerKey(headers) + '\n' + body;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.send1(url, headers, body, true);
+      pending = this.sendResilient(subgraph, url, headers, body, true);
       this.inFlight.set(key, pending);
       const clear = () => this.inFlight.delete(key);
       pending.then(clear, clear);
@@ -81,10 +175,6 @@ export class SubgraphClient {
     return pending;
   }
 
-  private async send1(url: string, headers: Record<string, string>, body: string, idempotent: boolean): Promise<RawResponse> {
-    const res = await this.fetch(url, { method: 'POST', headers, body, idempotent });
-    return { status: res.status, text: await res.text() };
-  }
 }
 
 function headerKey(headers: Record<string, string>): string {
@@ -122,6 +212,7 @@ function invalidResponse(subgraph: string, status: number, reason: string) {
 /** A reason safe to show clients: the kind of failure, never an address or host name. */
 function describeTransportError(err: unknown): string {
   if ((err as { name?: string })?.name === 'TimeoutError') return 'timeout';
+  if (err instanceof CircuitOpenError) return 'circuit open';
   const code = (err as { code?: string })?.code ?? '';
   switch (code) {
     case 'ECONNREFUSED':
