@@ -17,33 +17,45 @@ function limitError(code: GatewayErrorCode, message: string, limit: number): Gra
   return new GraphQLError(message, { extensions: { code, limit } });
 }
 
+/**
+ * Counts the fields of an operation that `counts` selects, fragments expanded, `nested` saying
+ * whether to look below the top level; stops once past `max`.
+ */
+function countFields(
+  set: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  counts: (field: { alias?: unknown }) => boolean,
+  nested: boolean,
+  max: number,
+  seen = new Set<string>(),
+): number {
+  let n = 0;
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.FIELD) {
+      if (counts(sel)) n++;
+      if (nested && sel.selectionSet) n += countFields(sel.selectionSet, fragments, counts, nested, max - n, seen);
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      n += countFields(sel.selectionSet, fragments, counts, nested, max - n, seen);
+    } else {
+      const f = fragments.get(sel.name.value);
+      if (f && !seen.has(f.name.value)) {
+        seen.add(f.name.value);
+        n += countFields(f.selectionSet, fragments, counts, nested, max - n, seen);
+        seen.delete(f.name.value);
+      }
+    }
+    if (n > max) return n;
+  }
+  return n;
+}
+
 /** At most `max` aliased fields in an operation (alias bombs). */
 export function MaxAliasesRule(max: number) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = fragmentsOf(context);
-    const count = (set: SelectionSetNode, seen: Set<string>): number => {
-      let n = 0;
-      for (const sel of set.selections) {
-        if (sel.kind === Kind.FIELD) {
-          if (sel.alias) n++;
-          if (sel.selectionSet) n += count(sel.selectionSet, seen);
-        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          n += count(sel.selectionSet, seen);
-        } else {
-          const f = fragments.get(sel.name.value);
-          if (f && !seen.has(f.name.value)) {
-            seen.add(f.name.value);
-            n += count(f.selectionSet, seen);
-            seen.delete(f.name.value);
-          }
-        }
-        if (n > max) return n;
-      }
-      return n;
-    };
     return {
       OperationDefinition(node) {
-        if (count(node.selectionSet, new Set()) > max) {
+        if (countFields(node.selectionSet, fragments, (f) => f.alias !== undefined, true, max) > max) {
           context.reportError(limitError(GatewayErrorCode.ALIAS_LIMIT_EXCEEDED, `Operation has more than the allowed ${max} aliases.`, max));
         }
       },
@@ -55,26 +67,9 @@ export function MaxAliasesRule(max: number) {
 export function MaxRootFieldsRule(max: number) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = fragmentsOf(context);
-    const count = (set: SelectionSetNode, seen: Set<string>): number => {
-      let n = 0;
-      for (const sel of set.selections) {
-        if (sel.kind === Kind.FIELD) n++;
-        else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet, seen);
-        else {
-          const f = fragments.get(sel.name.value);
-          if (f && !seen.has(f.name.value)) {
-            seen.add(f.name.value);
-            n += count(f.selectionSet, seen);
-            seen.delete(f.name.value);
-          }
-        }
-        if (n > max) return n;
-      }
-      return n;
-    };
     return {
       OperationDefinition(node) {
-        if (count(node.selectionSet, new Set()) > max) {
+        if (countFields(node.selectionSet, fragments, () => true, false, max) > max) {
           context.reportError(limitError(GatewayErrorCode.ROOT_FIELD_LIMIT_EXCEEDED, `Operation has more than the allowed ${max} root fields.`, max));
         }
       },
