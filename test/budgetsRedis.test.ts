@@ -2,7 +2,6 @@
  * Issue #5 with the Redis budget store: two gateway processes share one client's budget, and the
  * gateway keeps serving per budgets.failMode while Redis is down, recovering when it is back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { print } from 'graphql';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { costly } from './fixtures/costSubgraph';
-import { findLogLine } from './helpers/logLines';
+import { startGatewayProcess } from './helpers/gatewayProcess';
 import { tempDir } from './helpers/registryEnvironment';
 import { redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
@@ -53,7 +52,7 @@ describeWithRedis('budgets in Redis', () => {
       configFile,
       JSON.stringify({ supergraph: supergraphFile, listen: { host: '127.0.0.1', port: 0 }, cost, auth, budgets: { ...budgets('closed'), redisPrefix: 'shared:' } }),
     );
-    const gateways = await Promise.all([startProcess(configFile), startProcess(configFile)]);
+    const gateways = await Promise.all([startGatewayProcess(['--config', configFile]), startGatewayProcess(['--config', configFile])]);
     try {
       let admitted = 0;
       let refused = 0;
@@ -109,26 +108,3 @@ describeWithRedis('budgets in Redis', () => {
     }
   }, 20_000);
 });
-
-interface GatewayProcess {
-  url: string;
-  stop(): Promise<number | null>;
-}
-
-async function startProcess(configFile: string): Promise<GatewayProcess> {
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'bin', 'junction.js'), '--config', configFile], {
-    env: { ...process.env, JUNCTION_PORT: '', PORT: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  for (let i = 0; i < 300; i++) {
-    const line = findLogLine(stderr, 'junction listening');
-    if (line) return { url: String(line.url), stop: () => (child.kill('SIGTERM'), exited) };
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`gateway did not start: ${stderr}`);
-}

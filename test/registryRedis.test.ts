@@ -2,51 +2,16 @@
  * Issue #3, acceptance 5: two gateway processes on one real Redis share the registry; a change made
  * through either is served by both within 2 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { shippingSubgraph } from '../subgraphs/extras/shipping';
-import { findLogLine } from './helpers/logLines';
+import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { ADMIN_TOKEN, admin, tempDir } from './helpers/registryEnvironment';
 import { redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
-const BIN = join(__dirname, '..', 'bin', 'junction.js');
 const describeWithRedis = redisAvailable() ? describe : describe.skip;
-
-interface GatewayProcess {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<number | null>;
-}
-
-async function startGatewayProcess(configFile: string): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [BIN, '--config', configFile], {
-    env: { ...process.env, JUNCTION_ADMIN_TOKEN: ADMIN_TOKEN, JUNCTION_PORT: '', PORT: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  for (let i = 0; i < 300; i++) {
-    const line = findLogLine(stderr, 'junction listening');
-    if (line) {
-      return {
-        child,
-        url: String(line.url),
-        stop: () => {
-          child.kill('SIGTERM');
-          return exited;
-        },
-      };
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`gateway did not start: ${stderr}`);
-}
 
 async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
   const started = performance.now();
@@ -80,8 +45,8 @@ describeWithRedis('two replicas sharing a Redis registry', () => {
         '  reconcileIntervalMs: 1000',
       ].join('\n'),
     );
-    a = await startGatewayProcess(configFile);
-    b = await startGatewayProcess(configFile);
+    a = await startGatewayProcess(['--config', configFile], { JUNCTION_ADMIN_TOKEN: ADMIN_TOKEN });
+    b = await startGatewayProcess(['--config', configFile], { JUNCTION_ADMIN_TOKEN: ADMIN_TOKEN });
   }, 30_000);
 
   afterAll(async () => {
