@@ -4,8 +4,8 @@ import { composeSupergraph } from '../gateway/src/composition/composeSupergraph'
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { parse } from 'graphql';
-import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_SDL } from './fixtures/costCases';
-import { COSTLY_QUERY, costly } from './fixtures/costSubgraph';
+import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_COST_QUERY, CUSTOM_SDL } from './fixtures/costCases';
+import { costly } from './fixtures/costSubgraph';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
 
 let subgraph: RunningSubgraph;
@@ -33,7 +33,7 @@ async function withJunction(cost: Record<string, unknown>, fn: (j: StartedGatewa
 
 it('measure: reports the estimated (127) and actual (125) cost in extensions.cost', async () => {
   await withJunction({ mode: 'measure', maxCost: 100 }, async (j) => {
-    const res = await postGraphQL(j.url, { query: COSTLY_QUERY });
+    const res = await postGraphQL(j.url, { query: CUSTOM_COST_QUERY });
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.extensions).toEqual({ cost: { requestedQueryCost: 127, actualQueryCost: 125 } });
@@ -43,7 +43,7 @@ it('measure: reports the estimated (127) and actual (125) cost in extensions.cos
 it('enforce: refuses an operation over the limit before any subgraph call', async () => {
   await withJunction({ mode: 'enforce', maxCost: 100 }, async (j) => {
     requests = 0;
-    const res = await postGraphQL(j.url, { query: COSTLY_QUERY });
+    const res = await postGraphQL(j.url, { query: CUSTOM_COST_QUERY });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       errors: [{ message: 'The estimated cost of the operation is over the limit.', extensions: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated: 127, max: 100 } } }],

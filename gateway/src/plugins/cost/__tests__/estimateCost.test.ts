@@ -9,7 +9,7 @@ import { loadSupergraph } from '../../../planning/loadSupergraph';
 import { planOperation } from '../../../planning/planOperation';
 import { costSchemaOf, subgraphCostSchemas } from '../costSchema';
 import { actualCost, CostError, estimateOperation, estimatePlan } from '../estimateCost';
-import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_SDL } from '../../../../../test/fixtures/costCases';
+import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_COST_QUERY, CUSTOM_SDL } from '../../../../../test/fixtures/costCases';
 
 const COST_DIRECTIVES = /* GraphQL */ `
   directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
@@ -38,17 +38,6 @@ const estimate = (schema: typeof BASIC, query: string, variables: Record<string,
   return estimateOperation(costSchemaOf(schema), operation, fragments, variables, listSize);
 };
 
-const CUSTOM_COST_QUERY = `fragment Items on SizedField { items { id } }
-{
-  fieldWithCost
-  argWithCost(arg: 3)
-  enumWithCost
-  inputWithCost(someInput: { somethingWithCost: 10 })
-  scalarWithCost
-  objectWithCost { id }
-  fieldWithListSize
-  fieldWithDynamicListSize(first: 5) { ...Items }
-}`;
 
 describe('Apollo Router cost calculator cases', () => {
   it.each(BASIC_CASES)('%s: %s = %d', (_name, query, expected) => {
