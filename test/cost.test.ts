@@ -4,7 +4,7 @@ import { composeSupergraph } from '../gateway/src/composition/composeSupergraph'
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { parse } from 'graphql';
-import { BASIC_CASES, BASIC_SDL, CUSTOM_CASES, CUSTOM_COST_QUERY, CUSTOM_SDL } from './fixtures/costCases';
+import { BASIC_CASES, BASIC_SDL, CUSTOM_COST_QUERY, CUSTOM_SUBGRAPH_CASES, CUSTOM_SUBGRAPH_SDL } from './fixtures/costCases';
 import { costly } from './fixtures/costSubgraph';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
 
@@ -75,14 +75,7 @@ describe('the calculator\'s table through the HTTP endpoint', () => {
   // The same schemas served as real subgraphs: no resolvers, every field answers null; cost does not depend on data.
   const served = [
     { name: 'basic', sdl: link + BASIC_SDL, listSize: 100, cases: BASIC_CASES.map(([name, query, expected]) => [name, query, {}, expected] as const) },
-    // @apollo/subgraph 2.14 refuses list and nested slicing arguments (newer Apollo Router accepts
-    // them), so those fields, and their cases, stay with the unit tests.
-    {
-      name: 'custom',
-      sdl: link + CUSTOM_SDL.split('\n').filter((l) => !/^\s*(itemsByIds|search)\(/.test(l)).join('\n'),
-      listSize: 10,
-      cases: CUSTOM_CASES.filter(([, query]) => !/itemsByIds|search\(/.test(query)),
-    },
+    { name: 'custom', sdl: CUSTOM_SUBGRAPH_SDL, listSize: 10, cases: CUSTOM_SUBGRAPH_CASES },
   ];
   for (const { name, sdl, listSize, cases } of served) {
     describe(name, () => {
