@@ -146,3 +146,51 @@ it('logs one line per request: request id, client, operation, cost, status, dura
     { requestId: expect.any(String), clientId: undefined, via: 'anonymous', operationName: undefined, cost: undefined, actualCost: undefined, status: 400, errors: 1, durationMs: expect.any(Number) },
   ]);
 });
+
+it('onPhase sees each phase start and end, nested in the request, with cache hits and failures', async () => {
+  const seen: string[] = [];
+  const phases: GatewayPlugin = {
+    name: 'phases',
+    onPhase: ({ phase }) => {
+      seen.push(`${phase} start`);
+      return ({ error, cached, status }) => {
+        const code = (error as { errors?: GraphQLError[] } | undefined)?.errors?.[0]?.extensions?.code;
+        seen.push(`${phase} end${cached !== undefined ? ` cached=${cached}` : ''}${code ? ` ${String(code)}` : ''}${status !== undefined ? ` ${status}` : ''}`);
+      };
+    },
+    onSubgraphRequest: () => void seen.push('fetch'),
+    onResult: () => void seen.push('result'),
+  };
+  await withJunction([phases], async (j) => {
+    const query = '{ topProducts(first: 1) { upc inStock } }';
+    await postGraphQL(j.url, { query });
+    await postGraphQL(j.url, { query });
+    await postGraphQL(j.url, { query: '{ nope }' });
+  });
+  const once = (cached: boolean) => [
+    'request start',
+    'parse start',
+    `parse end cached=${cached}`,
+    'validate start',
+    'validate end',
+    'plan start',
+    `plan end cached=${cached}`,
+    'execute start',
+    'fetch',
+    'fetch',
+    'execute end',
+    'result',
+    'request end 200',
+  ];
+  expect(seen).toEqual([
+    ...once(false),
+    ...once(true),
+    'request start',
+    'parse start',
+    'parse end cached=false',
+    'validate start',
+    'validate end GRAPHQL_VALIDATION_FAILED',
+    'result',
+    'request end 400',
+  ]);
+});

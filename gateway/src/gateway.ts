@@ -37,7 +37,7 @@ import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
 import { maxNesting } from './plugins/limits/nestingGuard';
 import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
 import { MaxAliasesRule, MaxDirectivesRule, MaxRootFieldsRule } from './plugins/limits/operationLimitRules';
-import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, RejectFn } from './plugins/types';
+import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, Phase, PhaseEnd, RejectFn } from './plugins/types';
 
 export interface GatewayResponse {
   status: number;
@@ -99,6 +99,7 @@ export class Gateway {
   /** This gateway's Prometheus metrics (served at /metrics). */
   readonly metrics = new GatewayMetrics();
   private readonly plugins: readonly GatewayPlugin[];
+  private readonly phaseHooks: NonNullable<GatewayPlugin['onPhase']>[];
   readonly clock: Clock;
   readonly logger: Logger;
 
@@ -118,6 +119,7 @@ export class Gateway {
       ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics }),
       ...(options.plugins ?? []),
     ];
+    this.phaseHooks = this.plugins.flatMap((p) => (p.onPhase ? [p.onPhase.bind(p)] : []));
     this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests, {
       clock: this.clock,
       routing: config.routing,
@@ -160,13 +162,16 @@ export class Gateway {
     const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now() };
     this.inFlight++;
     try {
+      const endRequest = this.startPhase('request', request, context);
       let response: GatewayResponse;
       try {
         response = await this.run(request, context);
       } catch (err) {
         response = this.errorResponse(err, context);
       }
-      return await this.finish(request, context, response);
+      response = await this.finish(request, context, response);
+      endRequest?.({ status: response.status, result: response.body });
+      return response;
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
@@ -214,12 +219,116 @@ export class Gateway {
       );
     }
 
-    const document = this.parse(query);
+    const document = this.phase('parse', request, context, (outcome) => this.parse(query, outcome));
     for (const p of this.plugins) {
       if (p.onParsed) await p.onParsed({ request, context, reject, document });
       checkRejected();
     }
 
+    const { operation, variables } = this.phase('validate', request, context, () => this.validateOperation(state, request, query, document));
+    const requestVariables = request.variables ?? {};
+    let replacement: OperationReplacement | undefined;
+    const replaceOperation = (r: OperationReplacement) => {
+      replacement = r;
+    };
+    for (const p of this.plugins) {
+      if (p.onValidated) {
+        await p.onValidated({ request, context, reject, document, operation, operationKind: operation.operation, variables, supergraph: state.loaded, replaceOperation });
+      }
+      checkRejected();
+    }
+
+    const prepared = this.phase('plan', request, context, (outcome) => this.prepare(state, document, query, operation, request.operationName, replacement, outcome));
+    for (const p of this.plugins) {
+      if (p.onPlanned) {
+        await p.onPlanned({ request, context, reject, document, operation, operationKind: operation.operation, variables, supergraph: state.loaded, plan: prepared.plan });
+      }
+      checkRejected();
+    }
+
+    return this.phase('execute', request, context, async (): Promise<GatewayResponse> => {
+      const { loaded } = state;
+      const isQuery = operation.operation === OperationTypeNode.QUERY;
+      const execution = await executePlan({
+        plan: prepared.plan,
+        supergraphSchema: loaded.supergraphSchema,
+        requestVariables,
+        coercedVariables: variables,
+        send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, request, context),
+      });
+      const shaped = applyOperationShape(prepared.shape, execution.data, {
+        schema: loaded.schema,
+        variables,
+        introspect: (field) => this.introspect(loaded, prepared, field, requestVariables),
+      });
+
+      const body: ExecutionResultBody = {};
+      const executionErrors = this.config.maskSubgraphErrors ? execution.errors.map((e) => this.mask(e, context)) : execution.errors;
+      const errors = replacement ? [...replacement.errors, ...executionErrors] : executionErrors;
+      if (errors.length > 0) {
+        body.errors = errors.map(formatError);
+      }
+      body.data = shaped.data;
+      // As @apollo/gateway and Apollo Router do: value-completion problems are reported in
+      // `extensions.valueCompletion`, and only when nothing else failed (they are usually echoes of it).
+      if (errors.length === 0 && shaped.errors.length > 0) {
+        body.extensions = { valueCompletion: shaped.errors.map(formatError) };
+      }
+      return { status: 200, body };
+    });
+  }
+
+  /** Tells the plugins' onPhase hooks that a phase starts; returns what to call when it ends. */
+  private startPhase(phase: Phase, request: GatewayRequest, context: GatewayContext): PhaseEnd | undefined {
+    if (this.phaseHooks.length === 0) return undefined;
+    let ends: PhaseEnd[] | undefined;
+    for (const hook of this.phaseHooks) {
+      const end = hook({ phase, request, context });
+      if (end) (ends ??= []).push(end);
+    }
+    return ends && ((outcome) => {
+      for (const end of ends) end(outcome);
+    });
+  }
+
+  /** Runs `run` as a phase that onPhase hooks see start and end, with its error if it fails. */
+  private phase<T>(phase: Phase, request: GatewayRequest, context: GatewayContext, run: (outcome: { cached?: boolean }) => T): T {
+    const end = this.startPhase(phase, request, context);
+    const outcome: { cached?: boolean } = {};
+    if (!end) return run(outcome);
+    let result: T;
+    try {
+      result = run(outcome);
+    } catch (error) {
+      end({ error });
+      throw error;
+    }
+    if (!(result instanceof Promise)) {
+      end(outcome);
+      return result;
+    }
+    return result.then(
+      (value) => {
+        end(outcome);
+        return value;
+      },
+      (error: unknown) => {
+        end({ error });
+        throw error;
+      },
+    ) as T;
+  }
+
+  /**
+   * Validates the document (limit rules first, then graphql-js's), resolves the operation to run and
+   * coerces its variables. Throws a RequestError for anything the client must fix.
+   */
+  private validateOperation(
+    state: SchemaState,
+    request: GatewayRequest,
+    query: string,
+    document: DocumentNode,
+  ): { operation: OperationDefinitionNode; variables: Record<string, unknown> } {
     // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
     if (!state.validated.has(query)) {
       // The cheap limit rules first: a hostile document should not reach the quadratic ones
@@ -244,7 +353,7 @@ export class Gateway {
     }
     if (request.method === 'GET' && operation.operation !== OperationTypeNode.QUERY) {
       const error = gatewayError(GatewayErrorCode.BAD_REQUEST, `Can only perform a ${operation.operation} operation from a POST request.`);
-      return { status: 405, body: { errors: [formatError(error)] }, headers: { allow: 'POST' } };
+      throw new RequestError([error], 405, { allow: 'POST' });
     }
     if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
       throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_NOT_SUPPORTED, 'Subscriptions are not supported yet.')], 400);
@@ -258,62 +367,16 @@ export class Gateway {
         400,
       );
     }
-    const variables = coerced.coerced;
-    let replacement: OperationReplacement | undefined;
-    const replaceOperation = (r: OperationReplacement) => {
-      replacement = r;
-    };
-    for (const p of this.plugins) {
-      if (p.onValidated) {
-        await p.onValidated({ request, context, reject, document, operation, operationKind: operation.operation, variables, supergraph: state.loaded, replaceOperation });
-      }
-      checkRejected();
-    }
-
-    const prepared = this.prepare(state, document, query, operation, request.operationName, replacement);
-    for (const p of this.plugins) {
-      if (p.onPlanned) {
-        await p.onPlanned({ request, context, reject, document, operation, operationKind: operation.operation, variables, supergraph: state.loaded, plan: prepared.plan });
-      }
-      checkRejected();
-    }
-
-    const { loaded } = state;
-    const isQuery = operation.operation === OperationTypeNode.QUERY;
-    const execution = await executePlan({
-      plan: prepared.plan,
-      supergraphSchema: loaded.supergraphSchema,
-      requestVariables,
-      coercedVariables: variables,
-      send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, request, context),
-    });
-    const shaped = applyOperationShape(prepared.shape, execution.data, {
-      schema: loaded.schema,
-      variables,
-      introspect: (field) => this.introspect(loaded, prepared, field, requestVariables),
-    });
-
-    const body: ExecutionResultBody = {};
-    const executionErrors = this.config.maskSubgraphErrors ? execution.errors.map((e) => this.mask(e, context)) : execution.errors;
-    const errors = replacement ? [...replacement.errors, ...executionErrors] : executionErrors;
-    if (errors.length > 0) {
-      body.errors = errors.map(formatError);
-    }
-    body.data = shaped.data;
-    // As @apollo/gateway and Apollo Router do: value-completion problems are reported in
-    // `extensions.valueCompletion`, and only when nothing else failed (they are usually echoes of it).
-    if (errors.length === 0 && shaped.errors.length > 0) {
-      body.extensions = { valueCompletion: shaped.errors.map(formatError) };
-    }
-    return { status: 200, body };
+    return { operation, variables: coerced.coerced };
   }
 
   /**
    * Parses a query, or takes it from the document cache. Only documents that validated are cached
    * (see run): hostile or broken queries, each different, must not fill the caches.
    */
-  private parse(query: string): DocumentNode {
+  private parse(query: string, outcome: { cached?: boolean }): DocumentNode {
     const cached = this.documents.get(query);
+    outcome.cached = cached !== undefined;
     if (cached) return cached;
     if (maxNesting(query, MAX_NESTING) > MAX_NESTING) {
       throw new RequestError(
@@ -348,10 +411,12 @@ export class Gateway {
     operation: OperationDefinitionNode,
     operationName: string | undefined,
     replacement: OperationReplacement | undefined,
+    outcome: { cached?: boolean },
   ): PreparedOperation {
     const key = (operationName ?? '') + '\u0000' + (replacement ? replacement.cacheKey : '') + '\u0000' + query;
     let prepared = state.operations.get(key);
     this.metrics.planCache.inc({ result: prepared ? 'hit' : 'miss' });
+    outcome.cached = prepared !== undefined;
     if (prepared) return prepared;
     let plan: QueryPlan;
     try {

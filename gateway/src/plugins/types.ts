@@ -30,6 +30,12 @@ export interface GatewayPlugin {
   onSubgraphRequest?(event: SubgraphRequestEvent): void | SubgraphRequestEnd;
   /** When the response is ready, whatever the outcome. May replace the result. */
   onResult?(event: ResultEvent): void | Promise<void>;
+  /**
+   * When a phase of the pipeline starts (see `Phase`); return a callback to see it end. For timing
+   * and tracing: it cannot change the request. The `request` phase ends last, after every
+   * `onResult`, with the final status and body.
+   */
+  onPhase?(event: PhaseEvent): void | PhaseEnd;
 }
 
 /** What a client sent, transport aside. */
@@ -114,6 +120,32 @@ export interface SubgraphRequestEvent {
   readonly headers: Record<string, string>;
   readonly context: GatewayContext;
 }
+
+/**
+ * The timed phases of a request: `request` spans all of it; `parse` (or the document cache lookup),
+ * `validate` (validation and variable coercion), `plan` (planning or the plan cache lookup) and
+ * `execute` (subgraph fetches and response shaping) run inside it, in that order, as far as the
+ * request gets.
+ */
+export type Phase = 'request' | 'parse' | 'validate' | 'plan' | 'execute';
+
+export interface PhaseEvent {
+  readonly phase: Phase;
+  readonly request: GatewayRequest;
+  readonly context: GatewayContext;
+}
+
+export interface PhaseOutcome {
+  /** Why the phase failed, if it did. */
+  readonly error?: unknown;
+  /** For `parse` and `plan`: the result came from a cache. */
+  readonly cached?: boolean;
+  /** For `request`: the response sent. */
+  readonly status?: number;
+  readonly result?: ExecutionResultBody;
+}
+
+export type PhaseEnd = (outcome: PhaseOutcome) => void;
 
 export type SubgraphRequestEnd = (end: { error?: unknown; status?: number }) => void;
 
