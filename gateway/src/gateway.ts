@@ -33,6 +33,7 @@ import { planOperation, UnplannableOperationError } from './planning/planOperati
 import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
+import { createTracing, type GatewayTracing } from './plugins/tracing/tracerProvider';
 import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
 import { maxNesting } from './plugins/limits/nestingGuard';
 import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
@@ -98,6 +99,8 @@ export class Gateway {
   readonly budgetStore: BudgetStore | undefined;
   /** This gateway's Prometheus metrics (served at /metrics). */
   readonly metrics = new GatewayMetrics();
+  /** OpenTelemetry tracing (when `tracing.enabled`). */
+  readonly tracing: GatewayTracing | undefined;
   private readonly plugins: readonly GatewayPlugin[];
   private readonly phaseHooks: NonNullable<GatewayPlugin['onPhase']>[];
   readonly clock: Clock;
@@ -115,8 +118,9 @@ export class Gateway {
     }
     this.fetch = fetch;
     this.budgetStore = createBudgetStore(config, this.logger);
+    this.tracing = config.tracing.enabled ? createTracing(config.tracing, { logger: this.logger }) : undefined;
     this.plugins = [
-      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics }),
+      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics, tracer: this.tracing?.tracer }),
       ...(options.plugins ?? []),
     ];
     this.phaseHooks = this.plugins.flatMap((p) => (p.onPhase ? [p.onPhase.bind(p)] : []));
@@ -156,6 +160,8 @@ export class Gateway {
   async close(): Promise<void> {
     await this.ownedFetch?.close();
     await this.budgetStore?.close();
+    // Last: spans of the requests that just finished are still to be exported.
+    await this.tracing?.shutdown();
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {

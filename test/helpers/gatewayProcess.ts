@@ -5,6 +5,8 @@ import { findLogLine } from './logLines';
 export interface GatewayProcess {
   child: ChildProcess;
   url: string;
+  /** What it logged so far (the first 100 KB). */
+  stderr(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -26,6 +28,7 @@ export async function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv
       return {
         child,
         url: String(line.url),
+        stderr: () => stderr,
         stop: () => {
           child.kill('SIGTERM');
           return exited;

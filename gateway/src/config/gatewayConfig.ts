@@ -249,6 +249,62 @@ const TierSchema = z
   })
   .strict();
 
+/** The samplers of the OpenTelemetry spec's OTEL_TRACES_SAMPLER. */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
+const TracingSchema = z
+  .object({
+    /**
+     * Export OpenTelemetry traces. Default false. Env `OTEL_TRACES_EXPORTER=otlp` (or `console`) turns
+     * it on; `OTEL_TRACES_EXPORTER=none` or `OTEL_SDK_DISABLED=true` turns it off.
+     */
+    enabled: z.boolean().default(false),
+    /** `otlp` (OTLP over HTTP, default) or `console` (spans printed to stdout, for debugging). */
+    exporter: z.enum(['otlp', 'console']).default('otlp'),
+    /**
+     * OTLP/HTTP encoding: `http/protobuf` (default, as the OpenTelemetry spec says) or `http/json`.
+     * Env `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`.
+     */
+    protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+    /**
+     * Where traces are sent, the full URL (e.g. `http://collector:4318/v1/traces`). Env
+     * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. Default
+     * `http://localhost:4318/v1/traces`.
+     */
+    endpoint: httpUrl.optional(),
+    /** Headers sent with each export (API keys). Env `OTEL_EXPORTER_OTLP_TRACES_HEADERS` or `OTEL_EXPORTER_OTLP_HEADERS`. */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Export request timeout in ms. Env `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`. Default 10 000. */
+    timeoutMs: z.number().int().min(1).default(10_000),
+    /** The `service.name` resource attribute. Env `OTEL_SERVICE_NAME`. Default `junction`. */
+    serviceName: z.string().min(1).default('junction'),
+    /** More resource attributes. Env `OTEL_RESOURCE_ATTRIBUTES` (`key=value,...`) adds to them. */
+    resourceAttributes: z.record(z.string(), z.string()).default({}),
+    /**
+     * Which traces are recorded, as OTEL_TRACES_SAMPLER (env of that name). Default
+     * `parentbased_always_on`: every request, unless the caller's `traceparent` says not sampled.
+     */
+    sampler: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'),
+    /** The ratio for the `traceidratio` samplers, 0 to 1. Env `OTEL_TRACES_SAMPLER_ARG`. Default 1. */
+    samplerRatio: z.number().min(0).max(1).default(1),
+    /**
+     * Continue the trace of an incoming W3C `traceparent` header. Default true; turn it off when
+     * untrusted callers should not pick trace ids or sampling.
+     */
+    acceptIncoming: z.boolean().default(true),
+    /** Batching of exports, as the `OTEL_BSP_*` env vars (which set these too). */
+    batch: z
+      .object({
+        scheduledDelayMs: z.number().int().min(0).default(5000),
+        maxQueueSize: z.number().int().min(1).default(2048),
+        maxExportBatchSize: z.number().int().min(1).default(512),
+        exportTimeoutMs: z.number().int().min(1).default(30_000),
+      })
+      .strict()
+      .default({ scheduledDelayMs: 5000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 }),
+  })
+  .strict();
+
 const BudgetsSchema = z
   .object({
     /** Per-client query budgets: token buckets of cost points. Default off. Needs `cost.mode` measure or enforce. */
@@ -318,6 +374,8 @@ export const GatewayConfigSchema = z
     /** Authorization from the supergraph's @authenticated, @requiresScopes and @policy. */
     authorization: AuthorizationSchema.default(AuthorizationSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
+    /** OpenTelemetry tracing: spans per request, phase and subgraph fetch, exported by OTLP/HTTP. */
+    tracing: TracingSchema.default(TracingSchema.parse({})),
     cache: CacheSchema.default(CacheSchema.parse({})),
     /** Serve GraphiQL at GET /graphql to browsers. Default true. */
     graphiql: z.boolean().default(true),

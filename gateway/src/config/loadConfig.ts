@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './configError';
 import { resolveConfig, type GatewayConfig } from './gatewayConfig';
+import { tracingFromOtelEnv } from './otelEnv';
 
 export interface LoadedConfig {
   config: GatewayConfig;
@@ -48,7 +49,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 /**
  * Env overrides: `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`,
  * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl` and
- * `budgets.redisUrl`.
+ * `budgets.redisUrl`; the standard `OTEL_*` vars set `tracing` (see otelEnv).
  */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
   let obj: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
@@ -67,6 +68,16 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
   if (env.JUNCTION_ADMIN_TOKEN) obj = { ...obj, admin: { ...section('admin'), token: env.JUNCTION_ADMIN_TOKEN } };
   if (env.JUNCTION_REDIS_URL) {
     obj = { ...obj, registry: { ...section('registry'), redisUrl: env.JUNCTION_REDIS_URL }, budgets: { ...section('budgets'), redisUrl: env.JUNCTION_REDIS_URL } };
+  }
+  const tracing = tracingFromOtelEnv(env);
+  if (Object.keys(tracing).length > 0) {
+    const current = section('tracing');
+    const merged: Record<string, unknown> = { ...current, ...tracing };
+    // Maps merge key by key: env adds to what the file sets.
+    for (const key of ['headers', 'resourceAttributes', 'batch']) {
+      if (tracing[key]) merged[key] = { ...(current[key] as object | undefined), ...(tracing[key] as object) };
+    }
+    obj = { ...obj, tracing: merged };
   }
   return obj;
 }

@@ -177,9 +177,12 @@ export class SubgraphClient {
 
 }
 
+/** Trace context differs per request and says nothing about the answer: it does not split sharing. */
+const UNSHARED_HEADERS = new Set(['traceparent', 'tracestate']);
+
 function headerKey(headers: Record<string, string>): string {
   let key = '';
-  for (const name of Object.keys(headers).sort()) key += name + ':' + headers[name] + '\n';
+  for (const name of Object.keys(headers).sort()) if (!UNSHARED_HEADERS.has(name)) key += name + ':' + headers[name] + '\n';
   return key;
 }
 

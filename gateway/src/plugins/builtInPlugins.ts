@@ -8,20 +8,25 @@ import { useBudgets } from './budgets/useBudgets';
 import { useCost } from './cost/useCost';
 import { useRequestLog } from './useRequestLog';
 import { useMetrics, type GatewayMetrics } from './metrics/useMetrics';
+import { useTracing } from './tracing/useTracing';
 import type { GatewayPlugin } from './types';
+import type { Tracer } from '@opentelemetry/api';
 
 /** The plugins every gateway runs, configured from its config; user plugins run after them. */
 export function builtInPlugins(
   config: GatewayConfig,
-  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore; metrics: GatewayMetrics },
+  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore; metrics: GatewayMetrics; tracer?: Tracer },
 ): GatewayPlugin[] {
-  const plugins = [
+  const plugins: GatewayPlugin[] = [];
+  // First of all: the request span must start before any plugin can reject the request.
+  if (deps.tracer) plugins.push(useTracing(deps.tracer, { acceptIncoming: config.tracing.acceptIncoming }));
+  plugins.push(
     // First, so its onSubgraphRequest timings wrap the others' work as little as possible.
     useMetrics(deps.metrics, deps),
     useAuthentication(config.auth, deps),
     useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
     useCost(config.cost, deps),
-  ];
+  );
   if (config.budgets.enabled && deps.budgetStore) {
     plugins.push(
       useBudgets(config.budgets, {
