@@ -1,7 +1,8 @@
 /** Acceptance #1 as the README states it: its example query gives its example answer over the four sample subgraphs. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfigFile } from '../gateway/src/config';
+import { loadConfigFile, resolveConfig } from '../gateway/src/config';
+import { GatewayErrorCode } from '../gateway/src/errors/gatewayError';
 import { signSampleToken } from '../scripts/token';
 import { postGraphQL, startJunction, startSampleSubgraphs } from './helpers/sampleEnvironment';
 
@@ -74,4 +75,30 @@ it('with the sample config, a loop of the first query, anonymous, meets a 429 wi
     await junction.stop();
     await subgraphs.stop();
   }
+});
+
+/** The section of the README under `heading`, up to the next heading of the same level or higher. */
+function section(heading: string): string {
+  const level = /^#+/.exec(heading)![0].length;
+  const start = readme.indexOf(`\n${heading}\n`);
+  expect(start).toBeGreaterThan(-1);
+  const rest = readme.slice(start + heading.length + 2);
+  const end = rest.search(new RegExp(`\\n#{1,${level}} `));
+  return end === -1 ? rest : rest.slice(0, end);
+}
+
+it('documents every error code Junction sends, and every limit under Operating Junction with its default and code', () => {
+  const errors = section('## Errors');
+  for (const code of Object.values(GatewayErrorCode)) expect({ code, documented: errors.includes(`| \`${code}\` |`) }).toEqual({ code, documented: true });
+
+  const limits = section('### Limits');
+  expect(section('## Operating Junction')).toContain(limits);
+  const defaults = resolveConfig({ supergraph: 'x' }).limits;
+  for (const option of Object.keys(defaults)) expect({ option, documented: limits.includes(`\`limits.${option}\``) }).toEqual({ option, documented: true });
+  for (const code of ['TOKEN_LIMIT_EXCEEDED', 'DEPTH_LIMIT_EXCEEDED', 'ALIAS_LIMIT_EXCEEDED', 'ROOT_FIELD_LIMIT_EXCEEDED', 'DIRECTIVE_LIMIT_EXCEEDED', 'INTROSPECTION_DISABLED', 'COST_ESTIMATED_TOO_EXPENSIVE', 'BUDGET_EXHAUSTED']) {
+    expect(limits).toContain(`\`${code}\``);
+  }
+  // The defaults the table states are the defaults the code has.
+  expect(defaults).toMatchObject({ maxBodyBytes: 1_048_576, maxTokens: 15_000, maxDepth: 25, maxAliases: 200, maxRootFields: 100, maxDirectives: 100, introspection: true, subgraphTimeoutMs: 30_000, subgraphConnections: 128 });
+  for (const row of ['| 1 MiB |', '| 15,000 |', '| 25 |', '| 200 |', '| 100 |', '| 30 s |', '| 128 per origin |']) expect(limits).toContain(row);
 });
