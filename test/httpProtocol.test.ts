@@ -197,3 +197,46 @@ it('the default limits serve the benchmark query but refuse depth 50, 1000 alias
     await gw.close();
   }
 });
+
+describe('batched requests (a JSON array body)', () => {
+  let batchApp: FastifyInstance;
+  beforeAll(async () => {
+    batchApp = createServer(gateway, { graphiql: false, bodyLimit: config.limits.maxBodyBytes, batching: { enabled: true, maxSize: 3 } });
+    await batchApp.ready();
+  });
+  afterAll(async () => {
+    await batchApp.close();
+  });
+  const postBatch = (payload: unknown) =>
+    batchApp.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+
+  it('answers each operation in order, each with its own errors', async () => {
+    const res = await postBatch([
+      { query: '{ __typename }' },
+      { query: '{ nope }' },
+      'not an object',
+    ]);
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body);
+    expect(body).toHaveLength(3);
+    expect(body[0]).toEqual({ data: { __typename: 'Query' } });
+    expect(body[1].errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(body[2]).toEqual({ errors: [{ message: 'The request body must be a JSON object.', extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
+  it('refuses a batch over batching.maxSize with BATCH_LIMIT_EXCEEDED, and an empty one', async () => {
+    const over = await postBatch(Array.from({ length: 4 }, () => ({ query: '{ __typename }' })));
+    expect(over.statusCode).toBe(400);
+    expect(JSON.parse(over.body).errors).toEqual([{ message: 'Batch of 4 operations exceeds the limit of 3.', extensions: { code: 'BATCH_LIMIT_EXCEEDED', limit: 3 } }]);
+    const empty = await postBatch([]);
+    expect(empty.statusCode).toBe(400);
+    expect(codes(empty.body)).toEqual(['BAD_REQUEST']);
+  });
+
+  it('is off by default', async () => {
+    expect(config.batching).toEqual({ enabled: false, maxSize: 10 });
+    const res = await post([{ query: '{ __typename }' }]);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).errors[0].message).toMatch(/Batched requests are not accepted/);
+  });
+});

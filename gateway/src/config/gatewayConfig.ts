@@ -374,6 +374,15 @@ export const GatewayConfigSchema = z
     /** Authorization from the supergraph's @authenticated, @requiresScopes and @policy. */
     authorization: AuthorizationSchema.default(AuthorizationSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
+    /**
+     * Batched requests (a JSON array of operations in one POST). Off by default: a batch multiplies
+     * what one HTTP request costs, so turn it on for clients that need it (Apollo Client's
+     * BatchHttpLink) and keep `maxSize` small.
+     */
+    batching: z
+      .object({ enabled: z.boolean().default(false), maxSize: z.number().int().min(1).default(10) })
+      .strict()
+      .default({ enabled: false, maxSize: 10 }),
     /** OpenTelemetry tracing: spans per request, phase and subgraph fetch, exported by OTLP/HTTP. */
     tracing: TracingSchema.default(TracingSchema.parse({})),
     cache: CacheSchema.default(CacheSchema.parse({})),

@@ -20,6 +20,8 @@ export interface ServerOptions {
   unhealthySubgraphs?: () => Promise<string[]>;
   /** HTTPS: certificate and key, PEM. */
   tls?: { cert: Buffer | string; key: Buffer | string };
+  /** Accept JSON arrays of operations, at most `maxSize`. Default: off. */
+  batching?: { enabled: boolean; maxSize: number };
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -62,15 +64,28 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       return sendErrors(reply, 400, [badRequest('The request body is not valid JSON.')], mediaType);
     }
     if (Array.isArray(params)) {
-      return sendErrors(reply, 400, [badRequest('Batched requests are not supported: send one operation per request.')], mediaType);
+      const batching = options.batching;
+      if (!batching?.enabled) {
+        return sendErrors(reply, 400, [badRequest('Batched requests are not accepted: send one operation per request.')], mediaType);
+      }
+      if (params.length === 0) return sendErrors(reply, 400, [badRequest('A batch must contain at least one operation.')], mediaType);
+      if (params.length > batching.maxSize) {
+        const message = `Batch of ${params.length} operations exceeds the limit of ${batching.maxSize}.`;
+        return sendErrors(reply, 400, [{ message, extensions: { code: GatewayErrorCode.BATCH_LIMIT_EXCEEDED, limit: batching.maxSize } }], mediaType);
+      }
+      // Each operation is a request of its own (plugins, budgets, logs); they run side by side, and
+      // the batch answers 200 with their results in order, each with its own errors.
+      const results = await Promise.all(
+        params.map(async (item) => {
+          const problem = paramsProblem(item);
+          return problem ? { errors: [badRequest(problem)] } : (await gateway.handle(toGatewayRequest(request, 'POST', item as Record<string, unknown>))).body;
+        }),
+      );
+      return reply.code(200).type(contentType(mediaType)).send(JSON.stringify(results));
     }
-    if (!params || typeof params !== 'object') {
-      return sendErrors(reply, 400, [badRequest('The request body must be a JSON object.')], mediaType);
-    }
-    const p = params as Record<string, unknown>;
-    const problem = checkParams(p.query, p.operationName, p.variables, p.extensions);
+    const problem = paramsProblem(params);
     if (problem) return sendErrors(reply, 400, [badRequest(problem)], mediaType);
-    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', p)));
+    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', params as Record<string, unknown>)));
   });
 
   app.get(path, async (request, reply) => {
@@ -135,6 +150,13 @@ const UNSUPPORTED = Symbol('unsupported content type');
 
 function badRequest(message: string): GraphQLFormattedError {
   return { message, extensions: { code: GatewayErrorCode.BAD_REQUEST } };
+}
+
+/** What is wrong with a POSTed request object, if anything. */
+function paramsProblem(params: unknown): string | undefined {
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return 'The request body must be a JSON object.';
+  const p = params as Record<string, unknown>;
+  return checkParams(p.query, p.operationName, p.variables, p.extensions);
 }
 
 function checkParams(query: unknown, operationName: unknown, variables: unknown, extensions: unknown): string | undefined {

@@ -86,6 +86,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     server = createServer(gateway, {
       graphiql: config.graphiql,
       bodyLimit: config.limits.maxBodyBytes,
+      batching: config.batching,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
       unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,
       tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
