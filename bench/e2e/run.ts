@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ const duration = Number(process.env.BENCH_DURATION ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+/** Also measure Junction with tracing on, exporting every span to a local OTLP sink. */
+const withTracing = process.env.BENCH_TRACING === '1';
 const children: ChildProcess[] = [];
 
 function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
   };
   const junction = await startJunctionProcess('junction', '');
   const junctionNoDedup = await startJunctionProcess('junction-nodedup', 'deduplicateSubgraphRequests: false\n');
+  const junctionTraced = withTracing ? await startJunctionProcess('junction-traced', `tracing: { enabled: true, endpoint: '${await otlpSink()}/v1/traces' }\n`) : undefined;
   const apollo = await start([join(root, 'dist', 'bench', 'e2e', 'apolloGateway.js'), supergraphFile, '0'], /listening (\S+)/);
 
   const targets: Target[] = [
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
     { name: 'Junction', url: junction.match[1], pid: junction.child.pid!, runs: [] },
     { name: 'Junction (no in-flight dedup)', url: junctionNoDedup.match[1], pid: junctionNoDedup.child.pid!, runs: [] },
   ];
+  if (junctionTraced) targets.push({ name: 'Junction (tracing on)', url: junctionTraced.match[1], pid: junctionTraced.child.pid!, runs: [] });
 
   // Same answer from every gateway, or the comparison means nothing.
   const reference = JSON.stringify(await post(targets[0].url));
@@ -161,6 +166,17 @@ async function main(): Promise<void> {
   for (const row of rows.slice(1)) {
     console.log(`${row.gateway}: ${(row['req/s'] / base).toFixed(2)}x the requests/s of @apollo/gateway, p99 ${row['p99 ms']} ms vs ${rows[0]['p99 ms']} ms`);
   }
+}
+
+/** An OTLP/HTTP endpoint that accepts and drops every export, as a collector would accept them. */
+async function otlpSink(): Promise<string> {
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** Gateways first (started last), then the subgraphs, so no gateway logs a subgraph going away. */
