@@ -46,3 +46,11 @@ it('docker-compose.yml runs scripts and configs that exist', () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   for (const [, path] of dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)) expect(existsSync(join(root, path))).toBe(true);
 });
+
+it('docker-compose.yml: the gateways trace to the Jaeger service, and those env vars configure tracing', () => {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+  const env = compose.services['gateway-1'].environment as Record<string, string>;
+  expect(compose.services[new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT).hostname]).toBeDefined();
+  const { config } = loadConfigFile(join(root, 'gateway', 'junction.docker.yaml'), env);
+  expect(config.tracing).toMatchObject({ enabled: true, exporter: 'otlp', endpoint: 'http://jaeger:4318/v1/traces', serviceName: 'junction' });
+});
