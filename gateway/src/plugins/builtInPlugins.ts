@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { useAuthentication } from './auth/useAuthentication';
@@ -10,7 +11,6 @@ import { useRequestLog } from './useRequestLog';
 import { useMetrics, type GatewayMetrics } from './metrics/useMetrics';
 import { useTracing } from './tracing/useTracing';
 import type { GatewayPlugin } from './types';
-import type { Tracer } from '@opentelemetry/api';
 
 /** The plugins every gateway runs, configured from its config; user plugins run after them. */
 export function builtInPlugins(
@@ -18,10 +18,10 @@ export function builtInPlugins(
   deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore; metrics: GatewayMetrics; tracer?: Tracer },
 ): GatewayPlugin[] {
   const plugins: GatewayPlugin[] = [];
-  // First of all: the request span must start before any plugin can reject the request.
+  // Tracing first: a subgraph fetch span then covers the other plugins' work on that request too.
   if (deps.tracer) plugins.push(useTracing(deps.tracer, { acceptIncoming: config.tracing.acceptIncoming }));
   plugins.push(
-    // First, so its onSubgraphRequest timings wrap the others' work as little as possible.
+    // Early, so its onSubgraphRequest timings wrap the others' work as little as possible.
     useMetrics(deps.metrics, deps),
     useAuthentication(config.auth, deps),
     useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
