@@ -1,8 +1,10 @@
 /**
  * Issue #3, acceptance 5: two gateway processes on one real Redis share the registry; a change made
- * through either is served by both within 2 s.
+ * through either is served by both within 2 s. Changes made through both at once are checked one
+ * after the other, and a Redis outage refuses changes (503) without stopping the serving.
  */
 import { writeFileSync } from 'node:fs';
+import { parse } from 'graphql';
 import { join } from 'node:path';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { shippingSubgraph } from '../subgraphs/extras/shipping';
@@ -22,15 +24,32 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
   throw new Error(`not within ${ms} ms`);
 }
 
+function editionSubgraph(name: string, type: 'String' | 'Int') {
+  return {
+    name,
+    typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { edition: ${type} }`),
+    resolvers: { Query: { edition: () => (type === 'Int' ? 2 : 'second') } },
+  };
+}
+
 describeWithRedis('two replicas sharing a Redis registry', () => {
   let redis: RunningRedis;
   let subgraphs: SampleSubgraphs;
   let shipping: RunningSubgraph;
   let a: GatewayProcess;
   let b: GatewayProcess;
+  // Each composes with the sample; together they do not (one root field, two types).
+  let left: RunningSubgraph;
+  let right: RunningSubgraph;
 
   beforeAll(async () => {
-    [redis, subgraphs, shipping] = await Promise.all([startRedis(), startSampleSubgraphs(), startSubgraph(shippingSubgraph('v1'))]);
+    [redis, subgraphs, shipping, left, right] = await Promise.all([
+      startRedis(),
+      startSampleSubgraphs(),
+      startSubgraph(shippingSubgraph('v1')),
+      startSubgraph(editionSubgraph('left', 'String')),
+      startSubgraph(editionSubgraph('right', 'Int')),
+    ]);
     const configFile = join(tempDir('junction-redis-'), 'junction.yaml');
     writeFileSync(
       configFile,
@@ -51,7 +70,7 @@ describeWithRedis('two replicas sharing a Redis registry', () => {
 
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
-    await Promise.all([subgraphs?.stop(), shipping?.stop(), redis?.stop()]);
+    await Promise.all([subgraphs?.stop(), shipping?.stop(), left?.stop(), right?.stop(), redis?.stop()]);
     expect(codes).toEqual([0, 0]);
   });
 
@@ -72,5 +91,35 @@ describeWithRedis('two replicas sharing a Redis registry', () => {
     expect(await shippingServed(b.url)).toBe(false);
     await within(2000, async () => !(await shippingServed(a.url)));
     expect((await admin(a.url, 'GET', '/subgraphs')).body.subgraphs).toHaveLength(4);
+  });
+
+  it('checks changes made through both at once one after the other: of two that conflict, one is refused', async () => {
+    const names = (body: { subgraphs: Array<{ name: string }> }) => body.subgraphs.map((s) => s.name).filter((n) => n === 'left' || n === 'right');
+    for (let round = 0; round < 3; round++) {
+      const [viaA, viaB] = await Promise.all([
+        admin(a.url, 'POST', '/subgraphs', { name: 'left', url: left.url }),
+        admin(b.url, 'POST', '/subgraphs', { name: 'right', url: right.url }),
+      ]);
+      expect([viaA.status, viaB.status].sort()).toEqual([201, 422]);
+      const winner = viaA.status === 201 ? 'left' : 'right';
+      expect(names((await admin(a.url, 'GET', '/subgraphs')).body)).toEqual([winner]);
+      expect(names((await admin(b.url, 'GET', '/subgraphs')).body)).toEqual([winner]);
+      await within(2000, async () => (await postGraphQL(b.url, { query: '{ edition }' })).body.data?.edition !== undefined);
+      expect((await admin(a.url, 'DELETE', `/subgraphs/${winner}`)).status).toBe(200);
+      await within(2000, async () => (await postGraphQL(b.url, { query: '{ edition }' })).status === 400);
+    }
+  });
+
+  it('with Redis down, changes get 503 REGISTRY_UNAVAILABLE and queries are still served', async () => {
+    const port = Number(new URL(redis.url).port);
+    await redis.stop();
+    try {
+      const refused = await admin(a.url, 'POST', '/subgraphs', { name: 'shipping', url: shipping.url });
+      expect(refused).toEqual({ status: 503, body: { errors: [{ code: 'REGISTRY_UNAVAILABLE', message: 'The registry store cannot be reached; nothing was changed.' }] } });
+      expect((await admin(b.url, 'GET', '/subgraphs')).status).toBe(503);
+      expect((await postGraphQL(a.url, { query: '{ topProducts(first: 1) { upc } }' })).body).toEqual({ data: { topProducts: [{ upc: '1' }] } });
+    } finally {
+      redis = await startRedis({ port });
+    }
   });
 });

@@ -39,7 +39,9 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
         }
       });
 
-      admin.get('/subgraphs', async (_request, reply) => (registry ? send(reply, 200, { subgraphs: await registry.list() }) : notFromRegistry(reply)));
+      admin.get('/subgraphs', async (_request, reply) =>
+        registry ? withRegistryErrors(reply, async () => send(reply, 200, { subgraphs: await registry.list() })) : notFromRegistry(reply),
+      );
 
       admin.post('/subgraphs', async (request, reply) => {
         if (!registry) return notFromRegistry(reply);

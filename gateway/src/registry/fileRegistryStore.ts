@@ -71,6 +71,11 @@ export class FileRegistryStore implements RegistryStore {
     return true;
   }
 
+  /** One process owns the file: the registry's own queue already runs its changes one at a time. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,7 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../deps';
 import { parseRecord } from './parseRecord';
-import type { RegistryStore, SubgraphRecord } from './types';
+import { RegistryBusyError, RegistryStoreUnavailableError, type RegistryStore, type SubgraphRecord } from './types';
+
+/**
+ * The lock is one key set with NX and an expiry, released only by its holder (the pattern of the
+ * Redis SET documentation): one Redis serves the registry, so Redlock's several-master quorum is
+ * not needed, and a crashed holder's lock lapses by itself.
+ */
+const LOCK_TTL_MS = 30_000;
+/** How long a change waits for another replica's before giving up (503 REGISTRY_BUSY). */
+const LOCK_WAIT_MS = 10_000;
+const LOCK_RETRY_MS = 25;
+const RELEASE_IF_HOLDER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * The shared store: records in one Redis hash (`<prefix>subgraphs`, name -> JSON), and a pub/sub
@@ -13,6 +25,7 @@ export class RedisRegistryStore implements RegistryStore {
   private readonly listeners = new Set<() => void>();
   private readonly hashKey: string;
   private readonly channel: string;
+  private readonly lockKey: string;
 
   private constructor(
     private readonly client: Redis,
@@ -22,6 +35,7 @@ export class RedisRegistryStore implements RegistryStore {
   ) {
     this.hashKey = `${prefix}subgraphs`;
     this.channel = `${prefix}changes`;
+    this.lockKey = `${prefix}lock`;
   }
 
   static async open(url: string, prefix: string, logger: Logger): Promise<RedisRegistryStore> {
@@ -46,7 +60,7 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   async list(): Promise<SubgraphRecord[]> {
-    const all = await this.client.hgetall(this.hashKey);
+    const all = await this.reach(() => this.client.hgetall(this.hashKey));
     const records: SubgraphRecord[] = [];
     for (const [name, json] of Object.entries(all)) {
       let record: SubgraphRecord | undefined;
@@ -62,12 +76,29 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   async put(record: SubgraphRecord): Promise<void> {
-    await this.client.multi().hset(this.hashKey, record.name, JSON.stringify(record)).publish(this.channel, record.name).exec();
+    await this.reach(() => this.client.multi().hset(this.hashKey, record.name, JSON.stringify(record)).publish(this.channel, record.name).exec());
   }
 
   async remove(name: string): Promise<boolean> {
-    const result = await this.client.multi().hdel(this.hashKey, name).publish(this.channel, name).exec();
+    const result = await this.reach(() => this.client.multi().hdel(this.hashKey, name).publish(this.channel, name).exec());
     return Number(result?.[0]?.[1] ?? 0) > 0;
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const token = randomUUID();
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while ((await this.reach(() => this.client.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX'))) !== 'OK') {
+      if (Date.now() > deadline) throw new RegistryBusyError('another registry change has held the lock for too long');
+      await new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.client.eval(RELEASE_IF_HOLDER, 1, this.lockKey, token).catch((err: Error) => {
+        // It lapses after LOCK_TTL_MS anyway.
+        this.logger.warn('could not release the registry lock', { reason: err.message });
+      });
+    }
   }
 
   onChange(listener: () => void): () => void {
@@ -78,6 +109,15 @@ export class RedisRegistryStore implements RegistryStore {
   async close(): Promise<void> {
     this.listeners.clear();
     await Promise.allSettled([this.subscriber.quit(), this.client.quit()]);
+  }
+
+  /** A Redis command, its failure turned into the store's own error. */
+  private async reach<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw new RegistryStoreUnavailableError(`the Redis registry store cannot be reached: ${(err as Error).message}`);
+    }
   }
 
   private notify(): void {

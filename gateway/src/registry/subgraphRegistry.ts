@@ -6,7 +6,7 @@ import type { Gateway } from '../gateway';
 import { loadSupergraph, type LoadedSupergraph } from '../planning/loadSupergraph';
 import { fetchSubgraphSdl, SubgraphSdlError, type FetchedSdl } from './fetchSubgraphSdl';
 import { diffSchemas, type SchemaChanges } from './schemaChanges';
-import type { RegistryStore, SubgraphRecord } from './types';
+import { RegistryBusyError, RegistryStoreUnavailableError, type RegistryStore, type SubgraphRecord } from './types';
 import { isAllowedHost } from './urlAllowlist';
 
 /** A registry operation that failed: the admin API sends `status` and `body` as they are. */
@@ -116,15 +116,16 @@ export class SubgraphRegistry {
   }
 
   async list(): Promise<SubgraphSummary[]> {
-    return (await this.options.store.list()).map(summary).sort((a, b) => a.name.localeCompare(b.name));
+    return (await storeErrors(() => this.options.store.list())).map(summary).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Registers a new subgraph or updates an existing one. Throws RegistryError; nothing changes then. */
-  register(name: string, url: string, allowBreaking = false): Promise<RegistrationResult> {
+  async register(name: string, url: string, allowBreaking = false): Promise<RegistrationResult> {
     this.checkName(name);
     const parsed = this.checkUrl(url);
+    // The SDL is fetched before taking the lock: a slow subgraph must not hold up other changes.
+    const fetched = await this.fetchSdl(name, parsed.toString());
     return this.exclusive(async () => {
-      const fetched = await this.fetchSdl(name, parsed.toString());
       const records = await this.options.store.list();
       const existing = records.find((r) => r.name === name);
       const record = this.newRecord(name, parsed.toString(), fetched, existing);
@@ -176,7 +177,8 @@ export class SubgraphRegistry {
           if (fingerprint(records) === this.servedFingerprint || records.length === 0) continue;
           const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
           if (!outcome.ok) {
-            // Another replica's change may not compose with this one's: keep serving the last good supergraph.
+            // Changes are checked under the store's lock, but a store written by hand or by an older
+            // version may still not compose: keep serving the last good supergraph.
             this.options.logger.error('registry does not compose; keeping the current supergraph', { errors: outcome.errors });
             this.servedFingerprint = fingerprint(records);
             continue;
@@ -304,11 +306,30 @@ export class SubgraphRegistry {
     return parsed;
   }
 
-  /** Registry mutations run one at a time in this process. */
+  /**
+   * Registry changes run one at a time: in this process (a queue), and across the processes sharing
+   * the store (its lock), so each checks its candidate set against what the others wrote.
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    const locked = () => storeErrors(() => this.options.store.exclusive(fn));
+    const run = this.queue.then(locked, locked);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+}
+
+/** Store failures, as the admin API answers them: 503, nothing changed. */
+async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RegistryStoreUnavailableError) {
+      throw new RegistryError(503, [{ code: 'REGISTRY_UNAVAILABLE', message: 'The registry store cannot be reached; nothing was changed.' }]);
+    }
+    if (err instanceof RegistryBusyError) {
+      throw new RegistryError(503, [{ code: 'REGISTRY_BUSY', message: 'Another registry change is taking too long; nothing was changed. Try again.' }]);
+    }
+    throw err;
   }
 }
 

@@ -20,6 +20,16 @@ export interface SubgraphRecord {
   federated: boolean;
 }
 
+/** The store cannot be read or written (Redis down): the registry answers 503 and changes nothing. */
+export class RegistryStoreUnavailableError extends Error {
+  override readonly name = 'RegistryStoreUnavailableError';
+}
+
+/** Another process held the registry's lock for longer than a change may wait. */
+export class RegistryBusyError extends Error {
+  override readonly name = 'RegistryBusyError';
+}
+
 export interface RegistryStore {
   /** Every record, in no particular order. */
   list(): Promise<SubgraphRecord[]>;
@@ -27,6 +37,12 @@ export interface RegistryStore {
   put(record: SubgraphRecord): Promise<void>;
   /** Removes a record; false when there was none. Notifies like `put`. */
   remove(name: string): Promise<boolean>;
+  /**
+   * Runs `fn` while no other process sharing the store runs one. A registry change checks that the
+   * candidate set composes, then writes it: two changes checked side by side could each compose with
+   * what was there and not with each other. Throws RegistryBusyError when the wait is too long.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Calls `listener` after changes, possibly made by another process. Returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
