@@ -85,4 +85,29 @@ describe('GET /readyz', () => {
     expect(await res.json()).toEqual({ status: 'unhealthy subgraphs', subgraphs: ['shipping'] });
     expect((await fetch(junction.url.replace('/graphql', '/healthz'))).status).toBe(200);
   });
+
+  it('is not ready while every URL of a subgraph has its circuit open; one live URL is enough', async () => {
+    const dead = ['http://127.0.0.1:9/graphql', 'http://127.0.0.1:10/graphql'];
+    const resilience = { retries: 1, retryBackoffMs: 0, breakerFailureThreshold: 1, breakerOpenMs: 60_000 };
+    const query = { query: '{ topProducts(first: 1) { upc inStock } }' };
+    const down = await startJunction(subgraphs.supergraphSdl, { config: { resilience, routing: { inventory: { urls: dead } } } });
+    try {
+      const readyz = () => fetch(down.url.replace('/graphql', '/readyz'));
+      expect((await readyz()).status).toBe(200); // nothing called yet
+      expect((await postGraphQL(down.url, query)).body.errors?.[0].extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+      const res = await readyz();
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: 'unhealthy subgraphs', subgraphs: ['inventory'] });
+    } finally {
+      await down.stop();
+    }
+    const half = await startJunction(subgraphs.supergraphSdl, { config: { resilience, routing: { inventory: { urls: [dead[0], subgraphs.url('inventory')] } } } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await postGraphQL(half.url, query)).body.errors).toBeUndefined();
+      expect(half.gateway.circuits().find((c) => c.url === dead[0])?.state).toBe('open');
+      expect((await fetch(half.url.replace('/graphql', '/readyz'))).status).toBe(200);
+    } finally {
+      await half.stop();
+    }
+  });
 });

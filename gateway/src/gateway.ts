@@ -189,6 +189,14 @@ export class Gateway {
     return this.client.circuits();
   }
 
+  /**
+   * Subgraphs of the served supergraph none of whose URLs is usable now: every circuit is open (a
+   * URL not called yet counts as usable).
+   */
+  subgraphsWithoutHealthyUrl(): string[] {
+    return this.state ? this.client.withoutHealthyUrl(this.state.loaded.subgraphUrls) : [];
+  }
+
   /** Requests being handled right now. */
   get requestsInFlight(): number {
     return this.inFlight;

@@ -54,6 +54,16 @@ export class SubgraphClient {
     return [...this.routes.entries()].flatMap(([key, route]) => route.targets.map((t) => ({ subgraph: key.split('\n')[0], url: t.url, state: t.breaker.state })));
   }
 
+  /** Of these subgraphs (name -> supergraph URL), those whose every URL has its circuit open. */
+  withoutHealthyUrl(subgraphUrls: ReadonlyMap<string, string>): string[] {
+    const out: string[] = [];
+    for (const [name, url] of subgraphUrls) {
+      const route = this.routes.get(name + '\n' + url);
+      if (route && route.targets.every((t) => t.breaker.state === 'open')) out.push(name);
+    }
+    return out;
+  }
+
   private route(subgraph: string, defaultUrl: string): Route {
     const key = subgraph + '\n' + defaultUrl;
     let route = this.routes.get(key);

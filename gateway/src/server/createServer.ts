@@ -128,11 +128,13 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
     return reply.type(gateway.metrics.registry.contentType).send(await gateway.metrics.registry.metrics());
   });
 
-  // Ready: a supergraph is loaded and every subgraph has a URL that answered its last health check.
+  // Ready: a supergraph is loaded and every subgraph has a usable URL: its last health check (SDL
+  // poll) passed, and not all of its URLs have their circuit open.
   app.get('/readyz', async (_request, reply) => {
     const supergraph = gateway.supergraph;
     if (!supergraph) return reply.code(503).send({ status: 'no supergraph' });
-    const unhealthy = options.unhealthySubgraphs ? await options.unhealthySubgraphs() : [];
+    const polled = options.unhealthySubgraphs ? await options.unhealthySubgraphs() : [];
+    const unhealthy = [...new Set([...polled, ...gateway.subgraphsWithoutHealthyUrl()])].sort();
     return unhealthy.length === 0 ? reply.code(200).send({ status: 'ready' }) : reply.code(503).send({ status: 'unhealthy subgraphs', subgraphs: unhealthy });
   });
 
