@@ -105,6 +105,7 @@ describe('a subgraph that answers something other than GraphQL', () => {
 
 describe('a subgraph that hangs', () => {
   let junction: StartedGateway;
+  let perSubgraph: StartedGateway;
   let hanging: Server;
 
   beforeAll(async () => {
@@ -116,14 +117,22 @@ describe('a subgraph that hangs', () => {
     junction = await startJunction(subgraphs.supergraphSdl.replace(subgraphs.url('inventory'), url), {
       config: { limits: { subgraphTimeoutMs: 300 } },
     });
+    perSubgraph = await startJunction(subgraphs.supergraphSdl.replace(subgraphs.url('inventory'), url), {
+      config: { limits: { subgraphTimeoutMs: 10_000 }, routing: { inventory: { timeoutMs: 300 } } },
+    });
   });
   afterAll(async () => {
     await junction?.stop();
+    await perSubgraph?.stop();
     hanging.closeAllConnections();
     await new Promise((r) => hanging.close(r));
   });
 
-  it('times out after limits.subgraphTimeoutMs with partial data', async () => {
+  it.each([
+    ['limits.subgraphTimeoutMs', () => junction],
+    ['routing.<subgraph>.timeoutMs, over a longer limits.subgraphTimeoutMs', () => perSubgraph],
+  ])('times out after %s with partial data', async (_name, gateway) => {
+    const junction = gateway();
     await postGraphQL(junction.url, { query: '{ topProducts(first: 1) { name } }' }); // warm: plan cached, pools connected
     const started = performance.now();
     const res = await postGraphQL(junction.url, { query: '{ topProducts(first: 1) { name inStock } }' });

@@ -34,6 +34,8 @@ export interface HttpRequest {
    * retries once when a kept-alive connection turns out to have been closed by the other side.
    */
   idempotent?: boolean;
+  /** Time allowed for this request (headers, then body), instead of the transport's default. */
+  timeoutMs?: number;
 }
 
 /** How the gateway reaches subgraphs (and fetches their SDL). */

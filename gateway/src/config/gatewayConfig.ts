@@ -204,7 +204,9 @@ const AuthorizationSchema = z
 const RoutingSchema = z
   .object({
     /** URLs to spread this subgraph's requests over, instead of the one the supergraph names. */
-    urls: z.array(httpUrl).min(1),
+    urls: z.array(httpUrl).min(1).optional(),
+    /** This subgraph's request timeout in ms, instead of `limits.subgraphTimeoutMs`. */
+    timeoutMs: z.number().int().min(1).optional(),
     /** `round-robin` (default) or `least-pending` (the URL with fewest requests in flight). */
     balance: z.enum(['round-robin', 'least-pending']).default('round-robin'),
   })

@@ -115,7 +115,7 @@ export class SubgraphClient {
       tried.add(target.url);
       target.pending++;
       try {
-        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent });
+        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: this.options.routing[subgraph]?.timeoutMs });
         const text = await res.text();
         // 5xx without a GraphQL body is a sick subgraph too: count it, and try elsewhere.
         if (res.status >= 500 && !text.startsWith('{')) throw Object.assign(new Error(`HTTP ${res.status}`), { code: 'HTTP_5XX', status: res.status, text });

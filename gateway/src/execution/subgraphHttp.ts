@@ -36,8 +36,18 @@ export function createUndiciFetch(options: HttpClientOptions): Fetch & { close()
   };
   const send = (url: string, req: HttpRequest) => {
     const { origin, path } = target(url);
+    const timeoutMs = req.timeoutMs ?? options.timeoutMs;
     // undici's own timers are coarse below a second; an AbortSignal keeps the limit to the millisecond.
-    return agent.request({ origin, path, method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(options.timeoutMs) });
+    return agent.request({
+      origin,
+      path,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
   };
   const fetch = async (url: string, req: HttpRequest): Promise<HttpResponse> => {
     let res;
