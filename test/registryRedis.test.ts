@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { shippingSubgraph } from '../subgraphs/extras/shipping';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
-import { ADMIN_TOKEN, admin, tempDir } from './helpers/registryEnvironment';
+import { ADMIN_TOKEN, admin, startRegistryJunction, tempDir } from './helpers/registryEnvironment';
 import { redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
@@ -107,6 +107,27 @@ describeWithRedis('two replicas sharing a Redis registry', () => {
       await within(2000, async () => (await postGraphQL(b.url, { query: '{ edition }' })).body.data?.edition !== undefined);
       expect((await admin(a.url, 'DELETE', `/subgraphs/${winner}`)).status).toBe(200);
       await within(2000, async () => (await postGraphQL(b.url, { query: '{ edition }' })).status === 400);
+    }
+  });
+
+  it('diffs a change against the store, not against a replica that has not heard of the last change', async () => {
+    const config = { registry: { store: 'redis' as const, redisUrl: redis.url, redisPrefix: 'junction-lag:' } };
+    const first = await startRegistryJunction(subgraphs, { registryFile: join(tempDir('junction-lag-'), 'registry.json'), config });
+    const second = await startRegistryJunction(subgraphs, { registryFile: join(tempDir('junction-lag-'), 'registry.json'), config });
+    try {
+      expect((await admin(first.url, 'POST', '/subgraphs', { name: 'shipping', url: shipping.url })).status).toBe(201);
+      await within(2000, () => shippingServed(second.url));
+      // The second replica stops listening: it will not hear of the next change by itself.
+      await second.registry!.stop();
+      expect((await admin(first.url, 'DELETE', '/subgraphs/shipping')).status).toBe(200);
+      expect(await shippingServed(second.url)).toBe(true);
+      // Registering an unchanged subgraph through it changes nothing in the API: shipping's removal
+      // is not this change's, and is not a breaking change of it.
+      const res = await admin(second.url, 'POST', '/subgraphs', { name: 'inventory', url: subgraphs.url('inventory') });
+      expect([res.status, res.body.changes]).toEqual([200, { breaking: [], dangerous: [], safe: [] }]);
+      expect(await shippingServed(second.url)).toBe(false);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
     }
   });
 
