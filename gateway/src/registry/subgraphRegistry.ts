@@ -126,7 +126,9 @@ export class SubgraphRegistry {
     // The SDL is fetched before taking the lock: a slow subgraph must not hold up other changes.
     const fetched = await this.fetchSdl(name, parsed.toString());
     return this.exclusive(async () => {
-      await this.catchUp();
+      // Serve what the store holds first: the change is then diffed against it, not against a
+      // supergraph that has not yet heard of another replica's change.
+      await this.sync();
       const records = await this.options.store.list();
       const existing = records.find((r) => r.name === name);
       const record = this.newRecord(name, parsed.toString(), fetched, existing);
@@ -150,7 +152,7 @@ export class SubgraphRegistry {
   /** Removes a subgraph; refused (422) when the others do not compose without it. */
   remove(name: string): Promise<{ supergraphHash: string; changes: SchemaChanges }> {
     return this.exclusive(async () => {
-      await this.catchUp();
+      await this.sync(); // as in register
       const records = await this.options.store.list();
       if (!records.some((r) => r.name === name)) {
         throw new RegistryError(404, [{ code: 'SUBGRAPH_NOT_FOUND', message: `No subgraph named "${name}" is registered.` }]);
@@ -163,14 +165,6 @@ export class SubgraphRegistry {
       this.options.logger.info('subgraph removed', { subgraph: name, supergraph: loaded.hash.slice(0, 12) });
       return { supergraphHash: loaded.hash, changes };
     });
-  }
-
-  /**
-   * Under the lock, before a change: serve what the store holds now, so that the change is diffed
-   * against it and not against a supergraph that has not yet heard of another replica's change.
-   */
-  private catchUp(): Promise<void> {
-    return this.sync();
   }
 
   /** Serves the composition of the store's records if they changed since the last time. */
