@@ -57,6 +57,8 @@ it('ten identical concurrent queries make one subgraph request, and each client 
     const results = await concurrently(10, () => postGraphQL(junction.url, { query: '{ slow(ms: 300) }' }).then((r) => r.body));
     expect(results).toEqual(Array.from({ length: 10 }, () => ({ data: { slow: 300 } })));
     expect(received).toHaveLength(1);
+    const metrics = await (await fetch(junction.url.replace('/graphql', '/metrics'))).text();
+    expect(metrics).toContain('junction_subgraph_fetches_shared_total{subgraph="slow"} 9\n');
   } finally {
     await junction.stop();
   }

@@ -175,8 +175,15 @@ describe('a traced request', () => {
       expect(results.every((r) => r.status === 200 && !r.body.errors)).toBe(true);
     });
     // Eight requests, eight traces, eight products fetch spans: fewer subgraph requests than that.
-    expect(receiver.spans().filter((s) => s.name === 'subgraph.fetch' && s.attributes['subgraph.name'] === 'products')).toHaveLength(8);
-    expect(subgraphs.requests.filter((r) => r.subgraph === 'products').length).toBeLessThan(8);
+    const fetches = receiver.spans().filter((s) => s.name === 'subgraph.fetch' && s.attributes['subgraph.name'] === 'products');
+    const sent = subgraphs.requests.filter((r) => r.subgraph === 'products');
+    expect(fetches).toHaveLength(8);
+    expect(sent.length).toBeLessThan(8);
+    // The spans that shared another's request say so; the subgraph saw the others' contexts.
+    const shared = fetches.filter((s) => s.attributes['junction.deduplicated'] === true);
+    expect(shared).toHaveLength(8 - sent.length);
+    const parents = sent.map((r) => TRACEPARENT.exec(r.headers.traceparent ?? '')![2]).sort();
+    expect(parents).toEqual(fetches.filter((s) => !shared.includes(s)).map((s) => s.spanId).sort());
   });
 });
 
@@ -227,11 +234,13 @@ it('a gateway process configured only by OTEL_* env vars exports OTLP/protobuf, 
   for (const r of subgraphs.requests) expect(body.includes(Buffer.from(TRACEPARENT.exec(r.headers.traceparent!)![2], 'hex'))).toBe(true);
 });
 
-it('an unreachable collector is logged, and requests are served as usual', async () => {
+it('an unreachable collector is logged and counted, and requests are served as usual', async () => {
   const gateway = await traced(
     async (url) => {
       expect((await postGraphQL(url, { query: QUERY })).body.errors).toBeUndefined();
-      await new Promise((r) => setTimeout(r, 300));
+      const failures = async () => /^junction_trace_export_failures_total (\d+)$/m.exec(await (await fetch(url.replace('/graphql', '/metrics'))).text())?.[1];
+      for (let i = 0; i < 100 && (await failures()) === '0'; i++) await new Promise((r) => setTimeout(r, 30));
+      expect(Number(await failures())).toBeGreaterThan(0);
     },
     {},
     { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '500' },

@@ -118,7 +118,9 @@ export class Gateway {
     }
     this.fetch = fetch;
     this.budgetStore = createBudgetStore(config, this.logger);
-    this.tracing = config.tracing.enabled ? createTracing(config.tracing, { logger: this.logger }) : undefined;
+    this.tracing = config.tracing.enabled
+      ? createTracing(config.tracing, { logger: this.logger, onExportFailure: () => this.metrics.traceExportFailures.inc() })
+      : undefined;
     this.plugins = [
       ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics, tracer: this.tracing?.tracer }),
       ...(options.plugins ?? []),

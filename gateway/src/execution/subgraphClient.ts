@@ -157,32 +157,32 @@ export class SubgraphClient {
     }
 
     let raw: RawResponse;
+    const sent = this.request(subgraph, url, headers, body, isQuery);
     try {
-      raw = await this.request(subgraph, url, headers, body, isQuery);
+      raw = await sent.response;
     } catch (err) {
-      if (ends) for (const end of ends) end({ error: err });
+      if (ends) for (const end of ends) end({ error: err, shared: sent.shared });
       this.logger.warn('subgraph request failed', { subgraph, requestId: context.requestId, reason: String((err as Error)?.message ?? err) });
       throw gatewayError(GatewayErrorCode.SUBGRAPH_UNAVAILABLE, `Subgraph "${subgraph}" is unavailable.`, {
         extensions: { serviceName: subgraph, reason: describeTransportError(err) },
       });
     }
-    if (ends) for (const end of ends) end({ status: raw.status });
+    if (ends) for (const end of ends) end({ status: raw.status, shared: sent.shared });
     return parseResponse(subgraph, raw);
   }
 
-  private request(subgraph: string, url: string, headers: Record<string, string>, body: string, isQuery: boolean): Promise<RawResponse> {
-    if (!this.deduplicate || !isQuery) return this.sendResilient(subgraph, url, headers, body, isQuery);
+  private request(subgraph: string, url: string, headers: Record<string, string>, body: string, isQuery: boolean): { response: Promise<RawResponse>; shared: boolean } {
+    if (!this.deduplicate || !isQuery) return { response: this.sendResilient(subgraph, url, headers, body, isQuery), shared: false };
     // Identical in-flight queries to the same subgraph share one HTTP request. The *text* is shared and
     // each caller parses its own copy: execution mutates what it parses, so objects must not be shared.
     const key = url + '\n' + headerKey(headers) + '\n' + body;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.sendResilient(subgraph, url, headers, body, true);
-      this.inFlight.set(key, pending);
-      const clear = () => this.inFlight.delete(key);
-      pending.then(clear, clear);
-    }
-    return pending;
+    const pending = this.inFlight.get(key);
+    if (pending) return { response: pending, shared: true };
+    const response = this.sendResilient(subgraph, url, headers, body, true);
+    this.inFlight.set(key, response);
+    const clear = () => this.inFlight.delete(key);
+    response.then(clear, clear);
+    return { response, shared: false };
   }
 
 }

@@ -147,7 +147,11 @@ export interface PhaseOutcome {
 
 export type PhaseEnd = (outcome: PhaseOutcome) => void;
 
-export type SubgraphRequestEnd = (end: { error?: unknown; status?: number }) => void;
+/**
+ * How a subgraph request ended. `shared`: it joined an identical request already in flight (in-flight
+ * deduplication) instead of sending its own; its headers, trace context included, were not sent.
+ */
+export type SubgraphRequestEnd = (end: { error?: unknown; status?: number; shared?: boolean }) => void;
 
 export interface ExecutionResultBody {
   data?: Record<string, unknown> | null;

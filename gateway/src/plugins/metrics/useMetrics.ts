@@ -24,6 +24,13 @@ export class GatewayMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly subgraphShared = new Counter({
+    name: 'junction_subgraph_fetches_shared_total',
+    help: 'Subgraph fetches answered by an identical request already in flight (in-flight deduplication), by subgraph.',
+    labelNames: ['subgraph'],
+    registers: [this.registry],
+  });
+  readonly traceExportFailures = new Counter({ name: 'junction_trace_export_failures_total', help: 'Span batches the trace exporter could not deliver.', registers: [this.registry] });
   readonly subgraphErrors = new Counter({ name: 'junction_subgraph_errors_total', help: 'Failed subgraph fetches by subgraph.', labelNames: ['subgraph'], registers: [this.registry] });
   readonly planCache = new Counter({ name: 'junction_plan_cache_total', help: 'Plan lookups by result (hit or miss).', labelNames: ['result'], registers: [this.registry] });
   readonly compositions = new Counter({ name: 'junction_compositions_total', help: 'Supergraph compositions by result.', labelNames: ['result'], registers: [this.registry] });
@@ -61,8 +68,9 @@ export function useMetrics(metrics: GatewayMetrics, deps: { clock: Clock }): Gat
     },
     onSubgraphRequest({ subgraph }) {
       const start = deps.clock.now();
-      return ({ error, status }) => {
+      return ({ error, status, shared }) => {
         metrics.subgraphDuration.observe({ subgraph }, (deps.clock.now() - start) / 1000);
+        if (shared) metrics.subgraphShared.inc({ subgraph });
         if (error !== undefined || (status !== undefined && status >= 400)) metrics.subgraphErrors.inc({ subgraph });
       };
     },

@@ -28,13 +28,13 @@ export interface GatewayTracing {
   shutdown(): Promise<void>;
 }
 
-export function createTracing(config: GatewayConfig['tracing'], deps: { logger: Logger }): GatewayTracing {
+export function createTracing(config: GatewayConfig['tracing'], deps: { logger: Logger; onExportFailure?: () => void }): GatewayTracing {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
     sampler: sampler(config.sampler, config.samplerRatio),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new LoggedExporter(exporter(config), deps.logger),
+        exporter: new ReportedExporter(exporter(config), deps.logger, deps.onExportFailure),
         scheduledDelayMillis: config.batch.scheduledDelayMs,
         maxQueueSize: config.batch.maxQueueSize,
         maxExportBatchSize: config.batch.maxExportBatchSize,
@@ -76,18 +76,20 @@ function sampler(name: GatewayConfig['tracing']['sampler'], ratio: number): Samp
 
 /**
  * The SDK reports export failures only to its global diagnostic logger, off by default: an
- * unreachable collector would go unnoticed. Say it in the gateway's log instead.
+ * unreachable collector would go unnoticed. Say it in the gateway's log and metrics instead.
  */
-class LoggedExporter implements SpanExporter {
+class ReportedExporter implements SpanExporter {
   constructor(
     private readonly inner: SpanExporter,
     private readonly logger: Logger,
+    private readonly onFailure: (() => void) | undefined,
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
       if (result.code !== ExportResultCode.SUCCESS) {
         this.logger.warn('trace export failed', { spans: spans.length, reason: result.error?.message });
+        this.onFailure?.();
       }
       resultCallback(result);
     });

@@ -75,7 +75,9 @@ export function useTracing(tracer: Tracer, options: { acceptIncoming: boolean })
       );
       // Sampled out or not, the subgraph learns the trace and the decision.
       propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
-      return ({ error, status }) => {
+      return ({ error, status, shared }) => {
+        // The subgraph saw the first identical request's trace context, not this span's.
+        if (shared) span.setAttribute('junction.deduplicated', true);
         if (status !== undefined) {
           span.setAttribute('http.response.status_code', status);
           if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
