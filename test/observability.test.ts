@@ -98,6 +98,9 @@ describe('GET /readyz', () => {
       const res = await readyz();
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ status: 'unhealthy subgraphs', subgraphs: ['inventory'] });
+      const m = series(await (await fetch(down.url.replace('/graphql', '/metrics'))).text());
+      for (const url of dead) expect(m.get(`junction_subgraph_circuit_open{subgraph="inventory",url="${url}"}`)).toBe(1);
+      expect(m.get(`junction_subgraph_circuit_open{subgraph="products",url="${subgraphs.url('products')}"}`)).toBe(0);
     } finally {
       await down.stop();
     }

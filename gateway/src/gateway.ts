@@ -126,6 +126,7 @@ export class Gateway {
       ...(options.plugins ?? []),
     ];
     this.phaseHooks = this.plugins.flatMap((p) => (p.onPhase ? [p.onPhase.bind(p)] : []));
+    this.metrics.observeCircuits(() => this.circuits());
     this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests, {
       clock: this.clock,
       routing: config.routing,

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../../deps';
 import type { GatewayPlugin } from '../types';
 
@@ -44,10 +44,27 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   private readonly operationNames = new Set<string>();
+  private circuitSource: (() => ReadonlyArray<{ subgraph: string; url: string; state: string }>) | undefined;
+  /** Read when scraped, from the breakers themselves: 1 while a URL's circuit is open, else 0. */
+  readonly circuitOpen = new Gauge({
+    name: 'junction_subgraph_circuit_open',
+    help: 'Whether the circuit of a subgraph URL is open (1) or not (0), for the URLs used so far.',
+    labelNames: ['subgraph', 'url'],
+    registers: [this.registry],
+    collect: () => {
+      this.circuitOpen.reset();
+      for (const c of this.circuitSource?.() ?? []) this.circuitOpen.set({ subgraph: c.subgraph, url: c.url }, c.state === 'open' ? 1 : 0);
+    },
+  });
 
   constructor(private readonly maxOperationNames = 500) {
     // Process metrics (memory, CPU, event loop lag, GC) in this gateway's registry.
     collectDefaultMetrics({ register: this.registry, prefix: 'junction_' });
+  }
+
+  /** Where `junction_subgraph_circuit_open` reads the circuits from. */
+  observeCircuits(source: () => ReadonlyArray<{ subgraph: string; url: string; state: string }>): void {
+    this.circuitSource = source;
   }
 
   operationLabel(name: string | undefined): string {
