@@ -63,6 +63,21 @@ it('caps operation-name labels: random names cannot grow the series without limi
   }
 });
 
+it('counts requests refused before they are GraphQL requests: bad JSON, wrong content type, too large', async () => {
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { limits: { maxBodyBytes: 4096 } } });
+  try {
+    const post = (body: string, contentType = 'application/json') => fetch(junction.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+    expect((await post('{"query": ')).status).toBe(400);
+    expect((await post('query=x', 'text/plain')).status).toBe(415);
+    expect((await post(JSON.stringify({ query: `{ ${'x'.repeat(5000)} }` }))).status).toBe(413);
+    expect((await fetch(junction.url, { headers: { accept: 'text/csv' } })).status).toBe(406);
+    const m = series(await (await fetch(junction.url.replace('/graphql', '/metrics'))).text());
+    expect(m.get('junction_requests_total{operation="(invalid)",outcome="rejected"}')).toBe(4);
+  } finally {
+    await junction.stop();
+  }
+});
+
 describe('GET /readyz', () => {
   let junction: StartedGateway;
   afterAll(async () => {

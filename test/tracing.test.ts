@@ -147,6 +147,7 @@ describe('a traced request', () => {
     await traced(
       async (url) => {
         expect((await postGraphQL(url, { query: '{ nope }' })).status).toBe(400);
+        expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'bad-json' }, body: '{"query": ' })).status).toBe(400);
         const res = await postGraphQL(url, { query: QUERY });
         expect(res.body.errors?.[0].extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
       },
@@ -154,8 +155,12 @@ describe('a traced request', () => {
     );
     const spans = receiver.spans();
     const roots = spans.filter((s) => s.name === 'graphql.request');
-    expect(roots).toHaveLength(2);
-    const invalid = roots.find((s) => s.attributes['http.response.status_code'] === 400)!;
+    expect(roots).toHaveLength(3);
+    // Refused before it was a GraphQL request, and traced all the same.
+    const badJson = roots.find((s) => s.attributes['junction.request_id'] === 'bad-json')!;
+    expect(badJson.attributes).toMatchObject({ 'http.response.status_code': 400, 'junction.error_codes': ['BAD_REQUEST'] });
+    expect(inTrace(spans, badJson.traceId).map((s) => s.name)).toEqual(['graphql.request']);
+    const invalid = roots.find((s) => s.attributes['http.response.status_code'] === 400 && s !== badJson)!;
     const partial = roots.find((s) => s.attributes['http.response.status_code'] === 200)!;
 
     expect(invalid.attributes).toMatchObject({ 'http.response.status_code': 400, 'junction.error_codes': ['GRAPHQL_VALIDATION_FAILED'] });

@@ -16,6 +16,7 @@ import {
   validate,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type GraphQLFormattedError,
   type OperationDefinitionNode,
   type ValidationRule,
 } from 'graphql';
@@ -168,17 +169,31 @@ export class Gateway {
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
+    return this.track(request, async (context) => {
+      try {
+        return await this.run(request, context);
+      } catch (err) {
+        return this.errorResponse(err, context);
+      }
+    });
+  }
+
+  /**
+   * Answers a request the transport refused before it became a GraphQL request (bad JSON, a body
+   * too large, a content type it cannot read) with these errors. Plugins see it end like any other
+   * request, so it is counted, logged and traced.
+   */
+  refuse(request: GatewayRequest, status: number, errors: readonly GraphQLFormattedError[]): Promise<GatewayResponse> {
+    return this.track(request, async () => ({ status, body: { errors: [...errors] } }));
+  }
+
+  /** One request from start to end: its context, the request phase, the onResult hooks, the drain count. */
+  private async track(request: GatewayRequest, respond: (context: GatewayContext) => Promise<GatewayResponse>): Promise<GatewayResponse> {
     const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now() };
     this.inFlight++;
     try {
       const endRequest = this.startPhase('request', request, context);
-      let response: GatewayResponse;
-      try {
-        response = await this.run(request, context);
-      } catch (err) {
-        response = this.errorResponse(err, context);
-      }
-      response = await this.finish(request, context, response);
+      const response = await this.finish(request, context, await respond(context));
       endRequest?.({ status: response.status, result: response.body });
       return response;
     } finally {

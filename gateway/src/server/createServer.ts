@@ -42,49 +42,57 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   app.addContentTypeParser(['application/json', 'application/graphql-response+json'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, _body, done) => done(null, UNSUPPORTED));
 
-  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+  // Requests refused here never become GraphQL requests, but plugins still see them end: they are
+  // counted, logged and traced like the others.
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) =>
+    respond(reply, mediaType, await gateway.refuse(toGatewayRequest(request, request.method === 'GET' ? 'GET' : 'POST', {}), status, errors));
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     let message = 'Unexpected error.';
     if (status === 413) message = `Request body is larger than the limit of ${options.bodyLimit} bytes.`;
     else if (status === 415) message = 'Unsupported content type: send application/json.';
     else if (status < 500) message = 'Bad request.';
-    sendErrors(reply, status, [{ message, extensions: { code: status >= 500 ? GatewayErrorCode.INTERNAL_SERVER_ERROR : GatewayErrorCode.BAD_REQUEST } }], 'application/json');
+    return refuse(request, reply, status, [{ message, extensions: { code: status >= 500 ? GatewayErrorCode.INTERNAL_SERVER_ERROR : GatewayErrorCode.BAD_REQUEST } }], 'application/json');
   });
 
   app.post(path, async (request, reply) => {
     const mediaType = negotiateMediaType(request.headers.accept);
-    if (!mediaType) return notAcceptable(reply);
+    if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if (request.body === UNSUPPORTED || request.body === undefined) {
-      return sendErrors(reply, 415, [badRequest('Unsupported content type: send application/json.')], mediaType);
+      return refuse(request, reply, 415, [badRequest('Unsupported content type: send application/json.')], mediaType);
     }
     let params: unknown;
     try {
       params = JSON.parse(request.body as string);
     } catch {
-      return sendErrors(reply, 400, [badRequest('The request body is not valid JSON.')], mediaType);
+      return refuse(request, reply, 400, [badRequest('The request body is not valid JSON.')], mediaType);
     }
     if (Array.isArray(params)) {
       const batching = options.batching;
       if (!batching?.enabled) {
-        return sendErrors(reply, 400, [badRequest('Batched requests are not accepted: send one operation per request.')], mediaType);
+        return refuse(request, reply, 400, [badRequest('Batched requests are not accepted: send one operation per request.')], mediaType);
       }
-      if (params.length === 0) return sendErrors(reply, 400, [badRequest('A batch must contain at least one operation.')], mediaType);
+      if (params.length === 0) return refuse(request, reply, 400, [badRequest('A batch must contain at least one operation.')], mediaType);
       if (params.length > batching.maxSize) {
         const message = `Batch of ${params.length} operations exceeds the limit of ${batching.maxSize}.`;
-        return sendErrors(reply, 400, [{ message, extensions: { code: GatewayErrorCode.BATCH_LIMIT_EXCEEDED, limit: batching.maxSize } }], mediaType);
+        return refuse(request, reply, 400, [{ message, extensions: { code: GatewayErrorCode.BATCH_LIMIT_EXCEEDED, limit: batching.maxSize } }], mediaType);
       }
       // Each operation is a request of its own (plugins, budgets, logs); they run side by side, and
       // the batch answers 200 with their results in order, each with its own errors.
       const results = await Promise.all(
         params.map(async (item) => {
           const problem = paramsProblem(item);
-          return problem ? { errors: [badRequest(problem)] } : (await gateway.handle(toGatewayRequest(request, 'POST', item as Record<string, unknown>))).body;
+          const response = problem
+            ? await gateway.refuse(toGatewayRequest(request, 'POST', {}), 400, [badRequest(problem)])
+            : await gateway.handle(toGatewayRequest(request, 'POST', item as Record<string, unknown>));
+          return response.body;
         }),
       );
       return reply.code(200).type(contentType(mediaType)).send(JSON.stringify(results));
     }
     const problem = paramsProblem(params);
-    if (problem) return sendErrors(reply, 400, [badRequest(problem)], mediaType);
+    if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
     return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', params as Record<string, unknown>)));
   });
 
@@ -94,9 +102,9 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       return reply.type('text/html; charset=utf-8').send(graphiqlPage(path, ASSET_BASE));
     }
     const mediaType = negotiateMediaType(request.headers.accept);
-    if (!mediaType) return notAcceptable(reply);
+    if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if ([q.query, q.operationName, q.variables, q.extensions].some(Array.isArray)) {
-      return sendErrors(reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
+      return refuse(request, reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
     }
     const params: Record<string, unknown> = { query: q.query, operationName: q.operationName || undefined };
     for (const key of ['variables', 'extensions'] as const) {
@@ -105,11 +113,11 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       try {
         params[key] = JSON.parse(text);
       } catch {
-        return sendErrors(reply, 400, [badRequest(`The "${key}" query parameter is not valid JSON.`)], mediaType);
+        return refuse(request, reply, 400, [badRequest(`The "${key}" query parameter is not valid JSON.`)], mediaType);
       }
     }
     const problem = checkParams(params.query, params.operationName, params.variables, params.extensions);
-    if (problem) return sendErrors(reply, 400, [badRequest(problem)], mediaType);
+    if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
     return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'GET', params)));
   });
 
@@ -189,13 +197,7 @@ function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: Ga
   return reply.code(response.status).type(contentType(mediaType)).send(JSON.stringify(response.body));
 }
 
-function sendErrors(reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) {
-  return reply.code(status).type(contentType(mediaType)).send(JSON.stringify({ errors }));
-}
-
-function notAcceptable(reply: FastifyReply) {
-  return sendErrors(reply, 406, [badRequest('Not acceptable: accept application/graphql-response+json or application/json.')], 'application/json');
-}
+const NOT_ACCEPTABLE = badRequest('Not acceptable: accept application/graphql-response+json or application/json.');
 
 function contentType(mediaType: ResponseMediaType): string {
   return mediaType === GRAPHQL_RESPONSE_JSON ? `${GRAPHQL_RESPONSE_JSON}; charset=utf-8` : 'application/json; charset=utf-8';
