@@ -233,6 +233,28 @@ describe('batched requests (a JSON array body)', () => {
     expect(codes(empty.body)).toEqual(['BAD_REQUEST']);
   });
 
+  it("carries the operations' response headers", async () => {
+    const marker = new Gateway(config, {
+      logger: silentLogger,
+      plugins: [{ name: 'marker', onResult: ({ request, setHeader }) => setHeader(`x-answered-${request.operationName ?? 'anonymous'}`, 'yes') }],
+    });
+    marker.useSupergraph(supergraphSdl);
+    const markerApp = createServer(marker, { graphiql: false, bodyLimit: config.limits.maxBodyBytes, batching: { enabled: true, maxSize: 3 } });
+    try {
+      const res = await markerApp.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify([{ query: 'query A { __typename }', operationName: 'A' }, { query: 'query B { __typename }', operationName: 'B' }]),
+      });
+      expect(res.statusCode).toBe(200);
+      expect([res.headers['x-answered-a'], res.headers['x-answered-b']]).toEqual(['yes', 'yes']);
+    } finally {
+      await markerApp.close();
+      await marker.close();
+    }
+  });
+
   it('is off by default', async () => {
     expect(config.batching).toEqual({ enabled: false, maxSize: 10 });
     const res = await post([{ query: '{ __typename }' }]);

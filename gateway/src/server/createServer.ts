@@ -80,16 +80,18 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       }
       // Each operation is a request of its own (plugins, budgets, logs); they run side by side, and
       // the batch answers 200 with their results in order, each with its own errors.
-      const results = await Promise.all(
-        params.map(async (item) => {
+      const responses = await Promise.all(
+        params.map((item) => {
           const problem = paramsProblem(item);
-          const response = problem
-            ? await gateway.refuse(toGatewayRequest(request, 'POST', {}), 400, [badRequest(problem)])
-            : await gateway.handle(toGatewayRequest(request, 'POST', item as Record<string, unknown>));
-          return response.body;
+          return problem
+            ? gateway.refuse(toGatewayRequest(request, 'POST', {}), 400, [badRequest(problem)])
+            : gateway.handle(toGatewayRequest(request, 'POST', item as Record<string, unknown>));
         }),
       );
-      return reply.code(200).type(contentType(mediaType)).send(JSON.stringify(results));
+      // One HTTP response carries them all: the operations' headers (rate limits, Retry-After,
+      // WWW-Authenticate) are merged, a later operation's value winning, as Apollo Server does.
+      for (const response of responses) if (response.headers) reply.headers(response.headers);
+      return reply.code(200).type(contentType(mediaType)).send(JSON.stringify(responses.map((r) => r.body)));
     }
     const problem = paramsProblem(params);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
