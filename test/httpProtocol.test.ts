@@ -81,7 +81,7 @@ it('reports syntax errors with their location', async () => {
 it('refuses bodies over the limit with 413', async () => {
   const res = await post({ query: `{ __typename } # ${'x'.repeat(9000)}` });
   expect(res.statusCode).toBe(413);
-  expect(codes(res.body)).toEqual(['BAD_REQUEST']);
+  expect(JSON.parse(res.body).errors).toEqual([{ message: 'Request body is larger than the limit of 8192 bytes.', extensions: { code: 'BODY_LIMIT_EXCEEDED', limit: 8192 } }]);
 });
 
 it('refuses other content types with 415', async () => {
@@ -192,6 +192,7 @@ it('the default limits serve the benchmark query but refuse depth 50, 1000 alias
     expect(codes((await send(`{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: __typename`).join(' ')} }`)).body)).toContain('ALIAS_LIMIT_EXCEEDED');
     const huge = await app2.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query: '{ __typename }', x: 'y'.repeat(5 * 1024 * 1024) }) });
     expect(huge.statusCode).toBe(413);
+    expect(codes(huge.body)).toEqual(['BODY_LIMIT_EXCEEDED']);
   } finally {
     await app2.close();
     await gw.close();

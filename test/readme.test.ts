@@ -95,7 +95,7 @@ it('documents every error code Junction sends, and every limit under Operating J
   expect(section('## Operating Junction')).toContain(limits);
   const defaults = resolveConfig({ supergraph: 'x' }).limits;
   for (const option of Object.keys(defaults)) expect({ option, documented: limits.includes(`\`limits.${option}\``) }).toEqual({ option, documented: true });
-  for (const code of ['TOKEN_LIMIT_EXCEEDED', 'DEPTH_LIMIT_EXCEEDED', 'ALIAS_LIMIT_EXCEEDED', 'ROOT_FIELD_LIMIT_EXCEEDED', 'DIRECTIVE_LIMIT_EXCEEDED', 'INTROSPECTION_DISABLED', 'COST_ESTIMATED_TOO_EXPENSIVE', 'BUDGET_EXHAUSTED']) {
+  for (const code of ['BODY_LIMIT_EXCEEDED', 'BATCH_LIMIT_EXCEEDED', 'TOKEN_LIMIT_EXCEEDED', 'DEPTH_LIMIT_EXCEEDED', 'ALIAS_LIMIT_EXCEEDED', 'ROOT_FIELD_LIMIT_EXCEEDED', 'DIRECTIVE_LIMIT_EXCEEDED', 'INTROSPECTION_DISABLED', 'COST_ESTIMATED_TOO_EXPENSIVE', 'BUDGET_EXHAUSTED']) {
     expect(limits).toContain(`\`${code}\``);
   }
   // The defaults the table states are the defaults the code has.

@@ -35,6 +35,8 @@ export const GatewayErrorCode = {
   ROOT_FIELD_LIMIT_EXCEEDED: 'ROOT_FIELD_LIMIT_EXCEEDED',
   /** More directives than `limits.maxDirectives`. */
   DIRECTIVE_LIMIT_EXCEEDED: 'DIRECTIVE_LIMIT_EXCEEDED',
+  /** A request body larger than `limits.maxBodyBytes` (HTTP 413). */
+  BODY_LIMIT_EXCEEDED: 'BODY_LIMIT_EXCEEDED',
   /** A batch (JSON array body) with more operations than `batching.maxSize`. */
   BATCH_LIMIT_EXCEEDED: 'BATCH_LIMIT_EXCEEDED',
   /** More lexical tokens than `limits.maxTokens`: refused while parsing, before the document is built. */

@@ -49,9 +49,12 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status === 413) {
+      const message = `Request body is larger than the limit of ${options.bodyLimit} bytes.`;
+      return refuse(request, reply, 413, [{ message, extensions: { code: GatewayErrorCode.BODY_LIMIT_EXCEEDED, limit: options.bodyLimit } }], 'application/json');
+    }
     let message = 'Unexpected error.';
-    if (status === 413) message = `Request body is larger than the limit of ${options.bodyLimit} bytes.`;
-    else if (status === 415) message = 'Unsupported content type: send application/json.';
+    if (status === 415) message = 'Unsupported content type: send application/json.';
     else if (status < 500) message = 'Bad request.';
     return refuse(request, reply, status, [{ message, extensions: { code: status >= 500 ? GatewayErrorCode.INTERNAL_SERVER_ERROR : GatewayErrorCode.BAD_REQUEST } }], 'application/json');
   });
