@@ -57,3 +57,21 @@ it('serves HTTPS when listen.tls names a certificate and key', async () => {
     await junction.stop();
   }
 });
+
+it('every limit can be turned off: 0 lets a 2 MB body and a 20,000-token document through', async () => {
+  const off = { maxBodyBytes: 0, maxTokens: 0, maxDepth: 0, maxAliases: 0, maxRootFields: 0, maxDirectives: 0 };
+  const query = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: topProducts(first: 1) { upc }`).join(' ')} }`;
+  const body = { query, variables: { padding: 'x'.repeat(2 * 1024 * 1024) } };
+  const limited = await startJunction(subgraphs.supergraphSdl);
+  const unlimited = await startJunction(subgraphs.supergraphSdl, { config: { limits: off } });
+  try {
+    expect((await postGraphQL(limited.url, body)).status).toBe(413);
+    expect((await postGraphQL(limited.url, { query })).body.errors?.[0].extensions?.code).toBe('TOKEN_LIMIT_EXCEEDED');
+    const res = await postGraphQL(unlimited.url, body);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(Object.keys(res.body.data ?? {})).toHaveLength(2000);
+  } finally {
+    await Promise.all([limited.stop(), unlimited.stop()]);
+  }
+});

@@ -417,7 +417,7 @@ export class Gateway {
       );
     }
     try {
-      return parse(query, { maxTokens: this.config.limits.maxTokens });
+      return parse(query, { maxTokens: this.config.limits.maxTokens || undefined });
     } catch (err) {
       const e = err as GraphQLError;
       // graphql-js stops lexing at the limit: a huge document costs no more than maxTokens tokens.

@@ -26,8 +26,15 @@ const ListenSchema = z
 
 const LimitsSchema = z
   .object({
-    /** Largest request body accepted, in bytes. Default 1 MiB. Bigger bodies get 413. */
-    maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+    /**
+     * Largest request body accepted, in bytes. Default 1 MiB. Bigger bodies get 413. 0 turns it off
+     * (only behind a proxy that limits bodies: the gateway holds each body in memory).
+     */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .refine((n) => n === 0 || n >= 1024, 'expected 0 (off) or at least 1024')
+      .default(1_048_576),
     /** Per-subgraph request timeout in ms. Default 30 000. A timed-out fetch is a SUBGRAPH_UNAVAILABLE error. */
     subgraphTimeoutMs: z.number().int().min(1).default(30_000),
     /**
@@ -41,8 +48,12 @@ const LimitsSchema = z
     maxRootFields: z.number().int().min(0).default(100),
     /** Most directive applications in a document. Default 100; 0 turns it off. */
     maxDirectives: z.number().int().min(0).default(100),
-    /** Most lexical tokens in a document, checked while parsing (a huge document is refused cheaply). Default 15 000. */
-    maxTokens: z.number().int().min(100).default(15_000),
+    /** Most lexical tokens in a document, checked while parsing (a huge document is refused cheaply). Default 15 000; 0 turns it off. */
+    maxTokens: z
+      .number()
+      .int()
+      .refine((n) => n === 0 || n >= 100, 'expected 0 (off) or at least 100')
+      .default(15_000),
     /** Answer `__schema` / `__type` introspection. Default true; turn off to hide the schema. */
     introspection: z.boolean().default(true),
     /** Most keep-alive connections per subgraph origin. Default 128. */

@@ -62,6 +62,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   const { config } = options;
   const policyModulePath = options.policyModulePath ?? (config.authorization.policyModule ? resolve(config.authorization.policyModule) : undefined);
   const gateway = new Gateway(config, { ...options, policyModulePath });
+  if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
   let server: FastifyInstance | undefined;
   let store: RegistryStore | undefined;
   let registry: SubgraphRegistry | undefined;
@@ -85,7 +86,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     }
     server = createServer(gateway, {
       graphiql: config.graphiql,
-      bodyLimit: config.limits.maxBodyBytes,
+      // Fastify has no "unlimited": 0 (off) becomes the largest body it can be given.
+      bodyLimit: config.limits.maxBodyBytes || Number.MAX_SAFE_INTEGER,
       batching: config.batching,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
       unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,

@@ -38,6 +38,8 @@ it.each([
   [{ ...base, listen: { port: 'eighty' } }, 'listen.port'],
   [{ ...base, listen: { port: 70000 } }, 'listen.port'],
   [{ ...base, limits: { maxBodyBytes: -1 } }, 'limits.maxBodyBytes'],
+  [{ ...base, limits: { maxBodyBytes: 500 } }, 'limits.maxBodyBytes'],
+  [{ ...base, limits: { maxTokens: 10 } }, 'limits.maxTokens'],
   [{ ...base, limits: { maxDepht: 3 } }, 'limits.maxDepht'],
   [{ ...base, colour: 'blue' }, 'colour'],
   [{ subgraphs: [{ name: 'a', url: 'ftp://x' }] }, 'subgraphs.0.url'],
