@@ -256,6 +256,17 @@ describe('batched requests (a JSON array body)', () => {
     }
   });
 
+  it('batching.maxSize 0 takes batches of any size', async () => {
+    const unlimited = createServer(gateway, { graphiql: false, bodyLimit: config.limits.maxBodyBytes, batching: { enabled: true, maxSize: 0 } });
+    try {
+      const res = await unlimited.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(Array.from({ length: 50 }, () => ({ query: '{ __typename }' }))) });
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body)).toHaveLength(50);
+    } finally {
+      await unlimited.close();
+    }
+  });
+
   it('is off by default', async () => {
     expect(config.batching).toEqual({ enabled: false, maxSize: 10 });
     const res = await post([{ query: '{ __typename }' }]);

@@ -393,7 +393,11 @@ export const GatewayConfigSchema = z
      * BatchHttpLink) and keep `maxSize` small.
      */
     batching: z
-      .object({ enabled: z.boolean().default(false), maxSize: z.number().int().min(1).default(10) })
+      .object({
+        enabled: z.boolean().default(false),
+        /** Most operations in a batch. Default 10; 0 turns the limit off. */
+        maxSize: z.number().int().min(0).default(10),
+      })
       .strict()
       .default({ enabled: false, maxSize: 10 }),
     /** OpenTelemetry tracing: spans per request, phase and subgraph fetch, exported by OTLP/HTTP. */

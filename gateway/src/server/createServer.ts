@@ -77,7 +77,7 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
         return refuse(request, reply, 400, [badRequest('Batched requests are not accepted: send one operation per request.')], mediaType);
       }
       if (params.length === 0) return refuse(request, reply, 400, [badRequest('A batch must contain at least one operation.')], mediaType);
-      if (params.length > batching.maxSize) {
+      if (batching.maxSize > 0 && params.length > batching.maxSize) {
         const message = `Batch of ${params.length} operations exceeds the limit of ${batching.maxSize}.`;
         return refuse(request, reply, 400, [{ message, extensions: { code: GatewayErrorCode.BATCH_LIMIT_EXCEEDED, limit: batching.maxSize } }], mediaType);
       }
