@@ -93,6 +93,20 @@ describe('GET /readyz', () => {
     const { shippingSubgraph } = await import('../subgraphs/extras/shipping');
     const shipping = await startSubgraph(shippingSubgraph('v1'));
     expect((await admin(junction.url, 'POST', '/subgraphs', { name: 'shipping', url: shipping.url })).status).toBe(201);
+    // A subgraph that does not compose with the sample (Query.me is accounts' User) is refused and counted.
+    const { parse } = await import('graphql');
+    const clash = await startSubgraph({
+      name: 'clash',
+      typeDefs: parse('extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { me: String }'),
+      resolvers: { Query: { me: () => 'x' } },
+    });
+    try {
+      expect((await admin(junction.url, 'POST', '/subgraphs', { name: 'clash', url: clash.url })).status).toBe(422);
+    } finally {
+      await clash.stop();
+    }
+    const compositions = series(await (await fetch(junction.url.replace('/graphql', '/metrics'))).text());
+    expect(compositions.get('junction_compositions_total{result="failure"}')).toBe(1);
     await shipping.stop();
     await junction.registry!.poll();
     const res = await readyz();

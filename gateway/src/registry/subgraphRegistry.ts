@@ -93,7 +93,7 @@ export class SubgraphRegistry {
     }
     const records = await store.list();
     if (records.length > 0) {
-      const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+      const outcome = this.composeRecords(records);
       if (!outcome.ok) throw new RegistryError(422, outcome.errors);
       this.serve(loadSupergraph(outcome.supergraphSdl), records);
     }
@@ -179,7 +179,7 @@ export class SubgraphRegistry {
           this.syncAgain = false;
           const records = await this.options.store.list();
           if (fingerprint(records) === this.servedFingerprint || records.length === 0) continue;
-          const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+          const outcome = this.composeRecords(records);
           if (!outcome.ok) {
             // Changes are checked under the store's lock, but a store written by hand or by an older
             // version may still not compose: keep serving the last good supergraph.
@@ -232,7 +232,7 @@ export class SubgraphRegistry {
         }
         const updated = this.newRecord(name, url, fetched, record);
         const candidate = [...current.filter((r) => r.name !== name), updated];
-        const outcome = composeSupergraph(candidate.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+        const outcome = this.composeRecords(candidate);
         if (!outcome.ok) {
           this.options.logger.error('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: outcome.errors });
           continue;
@@ -253,12 +253,16 @@ export class SubgraphRegistry {
     if (records.length === 0) {
       throw new RegistryError(422, [{ code: 'NO_SUBGRAPHS', message: 'The gateway needs at least one subgraph.' }]);
     }
-    const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
-    if (!outcome.ok) {
-      this.options.gateway.metrics.compositions.inc({ result: 'failure' });
-      throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
-    }
+    const outcome = this.composeRecords(records);
+    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
     return loadSupergraph(outcome.supergraphSdl);
+  }
+
+  /** Composes records; a failure is counted in the gateway's metrics (a success when it is served). */
+  private composeRecords(records: readonly SubgraphRecord[]): ReturnType<typeof composeSupergraph> {
+    const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+    if (!outcome.ok) this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+    return outcome;
   }
 
   private changesFrom(loaded: LoadedSupergraph): SchemaChanges {
