@@ -53,6 +53,8 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       const message = `Request body is larger than the limit of ${options.bodyLimit} bytes.`;
       return refuse(request, reply, 413, [{ message, extensions: { code: GatewayErrorCode.BODY_LIMIT_EXCEEDED, limit: options.bodyLimit } }], 'application/json');
     }
+    // A bug or a transport failure: the details go to the log, never to the client.
+    if (status >= 500) gateway.logger.error('request failed in the HTTP layer', { url: request.url, error: String((error as Error).stack ?? error.message) });
     let message = 'Unexpected error.';
     if (status === 415) message = 'Unsupported content type: send application/json.';
     else if (status < 500) message = 'Bad request.';
