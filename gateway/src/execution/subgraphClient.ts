@@ -25,6 +25,8 @@ interface RawResponse {
 interface Route {
   targets: Array<{ url: string; breaker: CircuitBreaker; pending: number }>;
   balance: 'round-robin' | 'least-pending';
+  /** `routing.<subgraph>.timeoutMs`; undefined: the transport's default. */
+  timeoutMs: number | undefined;
   next: number;
 }
 
@@ -77,6 +79,7 @@ export class SubgraphClient {
           breaker: new CircuitBreaker({ failureThreshold: breakerFailureThreshold, windowMs: breakerWindowMs, openMs: breakerOpenMs }, this.options.clock),
         })),
         balance: configured?.balance ?? 'round-robin',
+        timeoutMs: configured?.timeoutMs,
         next: 0,
       };
       this.routes.set(key, route);
@@ -115,7 +118,7 @@ export class SubgraphClient {
       tried.add(target.url);
       target.pending++;
       try {
-        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: this.options.routing[subgraph]?.timeoutMs });
+        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: route.timeoutMs });
         const text = await res.text();
         // 5xx without a GraphQL body is a sick subgraph too: count it, and try elsewhere.
         if (res.status >= 500 && !text.startsWith('{')) throw Object.assign(new Error(`HTTP ${res.status}`), { code: 'HTTP_5XX', status: res.status, text });
