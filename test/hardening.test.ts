@@ -59,7 +59,7 @@ it('serves HTTPS when listen.tls names a certificate and key', async () => {
 });
 
 it('every limit can be turned off: 0 lets a 2 MB body and a 20,000-token document through', async () => {
-  const off = { maxBodyBytes: 0, maxTokens: 0, maxDepth: 0, maxAliases: 0, maxRootFields: 0, maxDirectives: 0 };
+  const off = { maxBodyBytes: 0, maxTokens: 0, maxDepth: 0, maxAliases: 0, maxRootFields: 0, maxDirectives: 0, maxSelections: 0, maxIntrospectionFields: 0 };
   const query = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: topProducts(first: 1) { upc }`).join(' ')} }`;
   const body = { query, variables: { padding: 'x'.repeat(2 * 1024 * 1024) } };
   const limited = await startJunction(subgraphs.supergraphSdl);

@@ -35,10 +35,9 @@ import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
 import { createTracing, type GatewayTracing } from './plugins/tracing/tracerProvider';
-import { MaxDepthRule } from './plugins/limits/MaxDepthRule';
 import { maxNesting } from './plugins/limits/nestingGuard';
 import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
-import { MaxAliasesRule, MaxDirectivesRule, MaxRootFieldsRule } from './plugins/limits/operationLimitRules';
+import { MaxDirectivesRule, OperationLimitsRule } from './plugins/limits/operationLimitRules';
 import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, Phase, PhaseEnd, RejectFn } from './plugins/types';
 
 export interface GatewayResponse {
@@ -540,9 +539,7 @@ const MAX_NESTING = 500;
 
 function limitRules(limits: GatewayConfig['limits']): readonly ValidationRule[] {
   const rules: ValidationRule[] = [];
-  if (limits.maxDepth > 0) rules.push(MaxDepthRule(limits.maxDepth));
-  if (limits.maxAliases > 0) rules.push(MaxAliasesRule(limits.maxAliases));
-  if (limits.maxRootFields > 0) rules.push(MaxRootFieldsRule(limits.maxRootFields));
+  rules.push(OperationLimitsRule(limits));
   if (limits.maxDirectives > 0) rules.push(MaxDirectivesRule(limits.maxDirectives));
   if (!limits.introspection) rules.push(IntrospectionDisabledRule);
   return rules;

@@ -46,6 +46,18 @@ const LimitsSchema = z
     maxAliases: z.number().int().min(0).default(200),
     /** Most root fields in an operation. Default 100; 0 turns it off. */
     maxRootFields: z.number().int().min(0).default(100),
+    /**
+     * Most field selections in an operation once its fragments are expanded, each spread counted
+     * every time it is used. Default 1 000; 0 turns it off. Refuses documents whose expansion is far
+     * larger than their text (fragments spreading fragments twice) before anything walks them: the
+     * planner's work grows with this number.
+     */
+    maxSelections: z.number().int().min(0).default(1_000),
+    /**
+     * Most `__schema` and `__type` fields in an operation. Default 3 (GraphiQL and codegen ask one);
+     * 0 turns it off. Each one answers a copy of the schema.
+     */
+    maxIntrospectionFields: z.number().int().min(0).default(3),
     /** Most directive applications in a document. Default 100; 0 turns it off. */
     maxDirectives: z.number().int().min(0).default(100),
     /** Most lexical tokens in a document, checked while parsing (a huge document is refused cheaply). Default 15 000; 0 turns it off. */

@@ -33,6 +33,10 @@ export const GatewayErrorCode = {
   ALIAS_LIMIT_EXCEEDED: 'ALIAS_LIMIT_EXCEEDED',
   /** More root fields than `limits.maxRootFields`. */
   ROOT_FIELD_LIMIT_EXCEEDED: 'ROOT_FIELD_LIMIT_EXCEEDED',
+  /** More field selections, fragments expanded, than `limits.maxSelections`. */
+  SELECTION_LIMIT_EXCEEDED: 'SELECTION_LIMIT_EXCEEDED',
+  /** More `__schema` / `__type` fields than `limits.maxIntrospectionFields`. */
+  INTROSPECTION_LIMIT_EXCEEDED: 'INTROSPECTION_LIMIT_EXCEEDED',
   /** More directives than `limits.maxDirectives`. */
   DIRECTIVE_LIMIT_EXCEEDED: 'DIRECTIVE_LIMIT_EXCEEDED',
   /** A request body larger than `limits.maxBodyBytes` (HTTP 413). */

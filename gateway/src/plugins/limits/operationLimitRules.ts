@@ -1,76 +1,63 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type ValidationContext } from 'graphql';
 import { GatewayErrorCode } from '../../errors/gatewayError';
+import { selectionStats } from './selectionStats';
 
 /**
- * Validation rules that refuse abusive operations before they are planned. Each counts through
- * fragments (once per use: a fragment spread ten times counts ten times) and stops counting once
- * over the limit, so a hostile document costs little to refuse.
+ * Validation rules that refuse abusive operations before graphql-js's own rules, planning and every
+ * other analysis run. Counts are taken through fragments, each spread counted every time it is used,
+ * in time linear in the document (see selectionStats).
  */
 
-function fragmentsOf(context: ValidationContext): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  return fragments;
+/** The operation limits; 0 turns one off. */
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxRootFields: number;
+  maxSelections: number;
+  maxIntrospectionFields: number;
 }
 
 function limitError(code: GatewayErrorCode, message: string, limit: number): GraphQLError {
   return new GraphQLError(message, { extensions: { code, limit } });
 }
 
-/**
- * Counts the fields of an operation that `counts` selects, fragments expanded, `nested` saying
- * whether to look below the top level; stops once past `max`.
- */
-function countFields(
-  set: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
-  counts: (field: { alias?: unknown }) => boolean,
-  nested: boolean,
-  max: number,
-  seen = new Set<string>(),
-): number {
-  let n = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      if (counts(sel)) n++;
-      if (nested && sel.selectionSet) n += countFields(sel.selectionSet, fragments, counts, nested, max - n, seen);
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      n += countFields(sel.selectionSet, fragments, counts, nested, max - n, seen);
-    } else {
-      const f = fragments.get(sel.name.value);
-      if (f && !seen.has(f.name.value)) {
-        seen.add(f.name.value);
-        n += countFields(f.selectionSet, fragments, counts, nested, max - n, seen);
-        seen.delete(f.name.value);
-      }
-    }
-    if (n > max) return n;
-  }
-  return n;
-}
-
-/** At most `max` aliased fields in an operation (alias bombs). */
-export function MaxAliasesRule(max: number) {
+/** Depth, aliases, root fields, selections and introspection fields of each operation, fragments expanded. */
+export function OperationLimitsRule(limits: OperationLimits) {
   return (context: ValidationContext): ASTVisitor => {
-    const fragments = fragmentsOf(context);
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    const over = (limit: number, value: number) => limit > 0 && value > limit;
     return {
       OperationDefinition(node) {
-        if (countFields(node.selectionSet, fragments, (f) => f.alias !== undefined, true, max) > max) {
-          context.reportError(limitError(GatewayErrorCode.ALIAS_LIMIT_EXCEEDED, `Operation has more than the allowed ${max} aliases.`, max));
+        const stats = selectionStats(node, fragments);
+        const { maxDepth, maxAliases, maxRootFields, maxSelections, maxIntrospectionFields } = limits;
+        if (over(maxDepth, stats.depth)) {
+          context.reportError(
+            new GraphQLError(`Operation is nested deeper than the allowed ${maxDepth} levels.`, {
+              nodes: node.name ? [node.name] : [node],
+              extensions: { code: GatewayErrorCode.DEPTH_LIMIT_EXCEEDED, maxDepth },
+            }),
+          );
         }
-      },
-    };
-  };
-}
-
-/** At most `max` root fields in an operation. */
-export function MaxRootFieldsRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments = fragmentsOf(context);
-    return {
-      OperationDefinition(node) {
-        if (countFields(node.selectionSet, fragments, () => true, false, max) > max) {
-          context.reportError(limitError(GatewayErrorCode.ROOT_FIELD_LIMIT_EXCEEDED, `Operation has more than the allowed ${max} root fields.`, max));
+        if (over(maxAliases, stats.aliases)) {
+          context.reportError(limitError(GatewayErrorCode.ALIAS_LIMIT_EXCEEDED, `Operation has more than the allowed ${maxAliases} aliases.`, maxAliases));
+        }
+        if (over(maxRootFields, stats.rootFields)) {
+          context.reportError(limitError(GatewayErrorCode.ROOT_FIELD_LIMIT_EXCEEDED, `Operation has more than the allowed ${maxRootFields} root fields.`, maxRootFields));
+        }
+        if (over(maxSelections, stats.selections)) {
+          context.reportError(
+            limitError(GatewayErrorCode.SELECTION_LIMIT_EXCEEDED, `Operation selects more than the allowed ${maxSelections} fields once its fragments are expanded.`, maxSelections),
+          );
+        }
+        if (over(maxIntrospectionFields, stats.introspectionFields)) {
+          context.reportError(
+            limitError(
+              GatewayErrorCode.INTROSPECTION_LIMIT_EXCEEDED,
+              `Operation has more than the allowed ${maxIntrospectionFields} __schema and __type fields.`,
+              maxIntrospectionFields,
+            ),
+          );
         }
       },
     };
