@@ -203,6 +203,36 @@ it('caches plans per authorization outcome: a filtered plan never serves another
   expect(again).toEqual(anonymous);
 });
 
+describe('plans are cached by the whole authorization outcome, not by the paths removed', () => {
+  // Both fragments answer at `docs.@.x`: a key made of removed paths is the same for a memo:read
+  // and a finance:read caller, and the second got the first one's plan (and MEMO-SECRET-1).
+  const query = '{ docs { __typename ... on Memo { x: secret } ... on Invoice { x: amount } } }';
+  const docs = (memo: string | null, invoice: string | null) => [
+    { __typename: 'Memo', x: memo },
+    { __typename: 'Invoice', x: invoice },
+  ];
+  const callers: Array<[string, string | null, ReturnType<typeof docs>]> = [
+    ['memo:read', 'memo:read', docs('MEMO-SECRET-1', null)],
+    ['finance:read', 'finance:read', docs(null, 'INVOICE-AMOUNT-1')],
+    ['anonymous', null, docs(null, null)],
+    ['both scopes', 'memo:read finance:read', docs('MEMO-SECRET-1', 'INVOICE-AMOUNT-1')],
+  ];
+
+  it.each([
+    ['in one order', [0, 1, 2, 3, 1, 0]],
+    ['in another', [1, 0, 3, 2, 0, 1]],
+  ])('each caller gets its own answer, %s', async (_order, sequence) => {
+    for (const i of sequence) {
+      const [who, scope, expected] = callers[i];
+      const res = await ask(query, scope);
+      expect({ who, docs: res.data?.docs }).toEqual({ who, docs: expected });
+      // What a caller may not see is never asked of the subgraph either.
+      if (!scope?.includes('memo:read')) expect({ who, asked: asked('secret') }).toEqual({ who, asked: false });
+      if (!scope?.includes('finance:read')) expect({ who, asked: asked('amount') }).toEqual({ who, asked: false });
+    }
+  });
+});
+
 it('reject mode refuses the whole operation with 403 when anything would be removed', async () => {
   const strict = await startJunction(supergraphSdl, { config: { auth, authorization: { mode: 'reject' } } });
   try {

@@ -113,9 +113,16 @@ export function filterOperation(
     return reqs;
   };
 
+  // Fragments make the document a graph: a fragment spread twice in each of a chain of fragments
+  // would be walked 2^n times. Both walks below are memoized per selection set, so each is walked
+  // once per (parent type, path) it is reached at: a repeated spread at the same place is free.
+  const shared = new Map<SelectionSetNode, boolean>();
   /** Selections that apply whatever the concrete type: anything but type-specific fragments and __typename. */
-  const hasSharedSelections = (set: SelectionSetNode): boolean =>
-    set.selections.some((sel) => {
+  const hasSharedSelections = (set: SelectionSetNode): boolean => {
+    let known = shared.get(set);
+    if (known !== undefined) return known;
+    shared.set(set, false); // a fragment cycle (refused by validation) stops here
+    known = set.selections.some((sel) => {
       if (sel.kind === Kind.FIELD) return sel.name.value !== '__typename';
       const def = sel.kind === Kind.FRAGMENT_SPREAD ? fragments.get(sel.name.value) : undefined;
       const typeName = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : def?.typeCondition.name.value;
@@ -123,8 +130,24 @@ export function filterOperation(
       if (typeName && isObjectType(schema.getType(typeName))) return false;
       return selectionSet ? hasSharedSelections(selectionSet) : false;
     });
+    shared.set(set, known);
+    return known;
+  };
 
+  const filtered = new Map<SelectionSetNode, Map<string, Filtered>>();
   const filterSet = (set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered => {
+    let byPlace = filtered.get(set);
+    if (!byPlace) filtered.set(set, (byPlace = new Map()));
+    const place = parent.name + '\u0000' + path.join('\u0000');
+    let result = byPlace.get(place);
+    if (!result) {
+      result = filterSelections(set, parent, path);
+      byPlace.set(place, result);
+    }
+    return result;
+  };
+
+  const filterSelections = (set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered => {
     let changed = false;
     const plan: SelectionNode[] = [];
     const response: SelectionNode[] = [];

@@ -4,24 +4,39 @@ import type { Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import { ANONYMOUS, type Identity } from '../auth/identity';
 import type { GatewayPlugin, GatewayRequest } from '../types';
-import { authorizationMetadata, type Requirement } from './authorizationMetadata';
-import { filterOperation, mergeMissing, type Missing } from './filterOperation';
+import { authorizationMetadata, type AuthorizationMetadata, type Requirement } from './authorizationMetadata';
+import { filterOperation, mergeMissing, type FilterResult, type Missing } from './filterOperation';
 
 /** Decides a `@policy` name for a caller; registered through `authorization.policyModule`. */
 export type PolicyEvaluator = (policy: string, identity: Identity, request: GatewayRequest) => boolean | Promise<boolean>;
 
-/** Per document and supergraph: does the operation meet any requirement at all, and which policies? */
+/**
+ * Per document, supergraph and operation: every distinct requirement the operation meets, and the
+ * filtered documents already computed, by outcome.
+ */
 interface Analysis {
-  protected: boolean;
+  requirements: Requirement[];
+  /** Each requirement's position in `requirements`. */
+  index: Map<Requirement, number>;
   policies: string[];
+  /** Filter results by outcome key (see outcomeKey); a handful of distinct outcomes per operation. */
+  filtered: Map<string, FilterResult>;
 }
+
+/** Filter results kept per operation: distinct outcomes are as many as distinct kinds of callers. */
+const MAX_OUTCOMES = 32;
 
 /**
  * Authorization from the supergraph's `@authenticated`, `@requiresScopes` and `@policy`, after
  * validation and before planning: unauthorized selections are removed from the operation that gets
  * planned (so no subgraph is asked for them) and answered null with an `UNAUTHORIZED_FIELD_OR_TYPE`
- * error each; or, in `reject` mode, the operation is refused with 403. The plan cache is keyed by
- * what was removed, so one caller's filtered plan never serves another.
+ * error each; or, in `reject` mode, the operation is refused with 403.
+ *
+ * What is removed depends on nothing but the operation and, for each requirement it meets, what
+ * the caller lacks of it. That outcome, one entry per requirement, is the key of the filtered
+ * document and of the plan cache: two callers share a plan exactly when filtering gives them the
+ * same document. (A key made of what was removed is not enough: the same path can hold a field
+ * with one requirement on one type and another on another.)
  */
 export function useAuthorization(
   config: GatewayConfig['authorization'],
@@ -29,7 +44,7 @@ export function useAuthorization(
 ): GatewayPlugin {
   const analyses = new WeakMap<DocumentNode, WeakMap<GraphQLSchema, Map<string, Analysis>>>();
 
-  const analyse = (schema: GraphQLSchema, supergraphSchema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Analysis => {
+  const analyse = (schema: GraphQLSchema, metadata: AuthorizationMetadata, document: DocumentNode, operation: OperationDefinitionNode): Analysis => {
     let bySchema = analyses.get(document);
     if (!bySchema) analyses.set(document, (bySchema = new WeakMap()));
     let byOperation = bySchema.get(schema);
@@ -38,13 +53,13 @@ export function useAuthorization(
     let analysis = byOperation.get(key);
     if (!analysis) {
       const policies = new Set<string>();
-      let touched = false;
-      filterOperation(schema, authorizationMetadata(supergraphSchema), document, operation, (req) => {
-        touched = true;
+      const index = new Map<Requirement, number>();
+      filterOperation(schema, metadata, document, operation, (req) => {
+        if (!index.has(req)) index.set(req, index.size);
         for (const alternatives of req.policies) for (const all of alternatives) for (const p of all) policies.add(p);
         return undefined;
       });
-      analysis = { protected: touched, policies: [...policies] };
+      analysis = { requirements: [...index.keys()], index, policies: [...policies], filtered: new Map() };
       byOperation.set(key, analysis);
     }
     return analysis;
@@ -55,8 +70,8 @@ export function useAuthorization(
     async onValidated({ request, context, document, operation, supergraph, reject, replaceOperation }) {
       const metadata = authorizationMetadata(supergraph.supergraphSchema);
       if (!metadata.active) return;
-      const analysis = analyse(supergraph.schema, supergraph.supergraphSchema, document, operation);
-      if (!analysis.protected) return;
+      const analysis = analyse(supergraph.schema, metadata, document, operation);
+      if (analysis.requirements.length === 0) return;
 
       const identity = context.identity ?? ANONYMOUS;
       const granted = new Set<string>();
@@ -72,7 +87,16 @@ export function useAuthorization(
         }),
       );
 
-      const { document: filtered, responseDocument, removals } = filterOperation(supergraph.schema, metadata, document, operation, (req) => checkRequirement(req, identity, granted));
+      const outcome = analysis.requirements.map((req) => checkRequirement(req, identity, granted));
+      if (outcome.every((missing) => missing === undefined)) return;
+      const key = outcomeKey(outcome);
+      let result = analysis.filtered.get(key);
+      if (!result) {
+        result = filterOperation(supergraph.schema, metadata, document, operation, (req) => outcome[analysis.index.get(req)!]);
+        if (analysis.filtered.size >= MAX_OUTCOMES) analysis.filtered.clear();
+        analysis.filtered.set(key, result);
+      }
+      const { document: filtered, responseDocument, removals } = result;
       if (removals.length === 0) return;
       const errors = removals.map((r) =>
         gatewayError(GatewayErrorCode.UNAUTHORIZED_FIELD_OR_TYPE, 'Unauthorized field or type', {
@@ -85,9 +109,14 @@ export function useAuthorization(
         reject(errors);
         return;
       }
-      replaceOperation({ document: filtered, responseDocument, cacheKey: JSON.stringify(removals.map((r) => r.path)), errors });
+      replaceOperation({ document: filtered, responseDocument, cacheKey: key, errors });
     },
   };
+}
+
+/** One entry per requirement, in the analysis' order: empty when it holds, else what is missing. */
+export function outcomeKey(outcome: ReadonlyArray<Missing | undefined>): string {
+  return JSON.stringify(outcome.map((missing) => missing ?? 0));
 }
 
 /** Undefined when the caller meets the requirement; otherwise what is missing. */
