@@ -23,6 +23,7 @@ import {
   type DirectiveNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLAbstractType,
   type GraphQLCompositeType,
   type GraphQLOutputType,
   type OperationDefinitionNode,
@@ -128,7 +129,28 @@ export function compileOperationShape(
   const possibleTypes = (type: GraphQLCompositeType): ReadonlySet<string> =>
     new Set(isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
 
-  const compileSelectionSet = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): SelectionShape[] => {
+  // A fragment's selections compile once per parent type, however often it is spread: a chain of
+  // fragments that each spread the next one twice costs its length, not 2^length. The shapes are
+  // shared, never changed after compiling.
+  const compiled = new Map<SelectionSetNode, Map<string, SelectionShape[]>>();
+  const compileSelectionSet = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, applied = new Set<string>()): SelectionShape[] => {
+    let byType = compiled.get(selectionSet);
+    if (!byType) compiled.set(selectionSet, (byType = new Map()));
+    let shapes = byType.get(parentType.name);
+    if (!shapes) {
+      shapes = compileSelections(selectionSet, parentType, applied);
+      byType.set(parentType.name, shapes);
+    }
+    return shapes;
+  };
+
+  /**
+   * `applied`: the fragments already spread in this field's selections wherever its object is (no
+   * condition, a type condition every possible type meets). A second spread of one of them selects
+   * nothing new (graphql-js's collectFields skips it too), so it is left out, and applying the shape
+   * stays linear too.
+   */
+  const compileSelections = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, applied: Set<string>): SelectionShape[] => {
     const out: SelectionShape[] = [];
     for (const selection of selectionSet.selections) {
       const conditions = compileConditions(selection.directives);
@@ -169,16 +191,20 @@ export function compileOperationShape(
         } else {
           const fragment = fragments.get(selection.name.value);
           if (!fragment) throw new Error(`Unknown fragment ${selection.name.value}`);
+          if (applied.has(fragment.name.value)) continue;
           typeConditionName = fragment.typeCondition.name.value;
           selSet = fragment.selectionSet;
         }
         const conditionType = typeConditionName ? schema.getType(typeConditionName) : parentType;
         if (!conditionType || !isCompositeType(conditionType)) throw new Error(`Unknown type ${typeConditionName}`);
+        const always = conditions === undefined && (conditionType === parentType || (isObjectType(parentType) && schema.isSubType(conditionType as GraphQLCompositeType & GraphQLAbstractType, parentType)));
+        if (always && selection.kind === Kind.FRAGMENT_SPREAD) applied.add(selection.name.value);
         out.push({
           kind: 'fragment',
           typeCondition: typeConditionName,
           possibleTypes: typeConditionName ? possibleTypes(conditionType) : undefined,
-          selections: compileSelectionSet(selSet, conditionType),
+          // Within a fragment that always applies, what it spreads is spread in this field too.
+          selections: always ? compileSelections(selSet, conditionType, applied) : compileSelectionSet(selSet, conditionType),
           conditions,
         });
       }

@@ -18,6 +18,12 @@ export interface TakeResult {
 export interface BudgetStore {
   /** Takes `cost` points if the bucket has them. */
   take(key: string, cost: number, policy: BucketPolicy, nowMs: number): Promise<TakeResult>;
+  /**
+   * Takes `points` whether or not the bucket has them (an operation that cost more than estimated),
+   * down to at most `-capacity`: the client is in debt until the refill pays it back. Returns the
+   * points now available.
+   */
+  charge(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number>;
   /** Gives `points` back (up to capacity); returns the points now available. */
   refund(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number>;
   /** The points available now, without changing anything. */
@@ -50,6 +56,12 @@ export class MemoryBudgetStore implements BudgetStore {
     }
     this.set(key, { tokens: tokens - cost, at: nowMs });
     return { allowed: true, available: tokens - cost };
+  }
+
+  async charge(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    const tokens = Math.max(-policy.capacity, refilled(this.buckets.get(key), policy, nowMs) - points);
+    this.set(key, { tokens, at: nowMs });
+    return tokens;
   }
 
   async refund(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {

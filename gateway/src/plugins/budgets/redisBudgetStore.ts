@@ -25,6 +25,8 @@ if op == 'take' then
   if tokens < amount then allowed = 0 else tokens = tokens - amount end
 elseif op == 'refund' then
   tokens = math.min(capacity, tokens + amount)
+elseif op == 'charge' then
+  tokens = math.max(-capacity, tokens - amount)
 end
 if op ~= 'peek' then
   redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
@@ -45,7 +47,7 @@ export class RedisBudgetStore implements BudgetStore {
     this.client.defineCommand('junctionBucket', { numberOfKeys: 1, lua: SCRIPT });
   }
 
-  private async run(key: string, policy: BucketPolicy, nowMs: number, op: 'take' | 'refund' | 'peek', amount: number): Promise<[number, number]> {
+  private async run(key: string, policy: BucketPolicy, nowMs: number, op: 'take' | 'refund' | 'charge' | 'peek', amount: number): Promise<[number, number]> {
     const bucket = (this.client as unknown as { junctionBucket(...args: Array<string | number>): Promise<[number, string]> }).junctionBucket;
     const [allowed, tokens] = await bucket.call(this.client, this.prefix + key, policy.capacity, policy.refillPerSecond, Math.round(nowMs), op, amount);
     return [allowed, Number(tokens)];
@@ -54,6 +56,10 @@ export class RedisBudgetStore implements BudgetStore {
   async take(key: string, cost: number, policy: BucketPolicy, nowMs: number): Promise<TakeResult> {
     const [allowed, tokens] = await this.run(key, policy, nowMs, 'take', cost);
     return { allowed: allowed === 1, available: tokens };
+  }
+
+  async charge(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    return (await this.run(key, policy, nowMs, 'charge', points))[1];
   }
 
   async refund(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {

@@ -1,7 +1,9 @@
+import { OperationTypeNode } from 'graphql';
 import type { GatewayConfig } from '../../config';
 import type { Clock, Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import { claimAt, type Identity } from '../auth/identity';
+import { MUTATION_BASE_COST } from '../cost/estimateCost';
 import type { GatewayPlugin, GatewayRequest } from '../types';
 import type { BucketPolicy, BudgetStore } from './budgetStore';
 
@@ -18,6 +20,8 @@ interface BudgetState {
   assignment: BudgetAssignment;
   /** Points taken before execution (0 when refused). */
   taken: number;
+  /** The least the operation may end up costing: a mutation's base cost is never given back. */
+  floor: number;
   available: number;
 }
 
@@ -50,7 +54,7 @@ export function budgetForAdmin(config: BudgetsConfig, id: string): BudgetAssignm
 /**
  * Per-client query budgets: before execution the operation's estimated cost is taken from the
  * caller's bucket (429 BUDGET_EXHAUSTED with Retry-After when it cannot pay, and no subgraph is
- * called); after it, what the actual cost did not use is given back. Every response carries the
+ * called); after it, the bucket is settled to the actual cost (see onResult). Every response carries the
  * budget state in `extensions.cost.throttleStatus` and the IETF RateLimit-Policy / RateLimit
  * headers. Runs after the cost plugin, whose estimate it spends.
  */
@@ -61,11 +65,11 @@ export function useBudgets(
   const states = new WeakMap<object, BudgetState>();
   const policyHeader = (a: BudgetAssignment) => `"${a.tier}";q=${a.policy.capacity};w=${Math.ceil(a.policy.capacity / a.policy.refillPerSecond)}`;
   const rateHeader = (a: BudgetAssignment, available: number) =>
-    `"${a.tier}";r=${Math.floor(available)};t=${Math.ceil((a.policy.capacity - available) / a.policy.refillPerSecond)}`;
+    `"${a.tier}";r=${Math.max(0, Math.floor(available))};t=${Math.ceil((a.policy.capacity - available) / a.policy.refillPerSecond)}`;
 
   return {
     name: 'budgets',
-    async onPlanned({ request, context, reject }) {
+    async onPlanned({ request, context, reject, operationKind }) {
       const estimated = context.cost?.estimated;
       if (estimated === undefined || !context.identity) return;
       const assignment = assignBudget(config, context.identity, request);
@@ -96,7 +100,7 @@ export function useBudgets(
         const headers: Record<string, string> = { 'ratelimit-policy': policyHeader(assignment), ratelimit: rateHeader(assignment, result.available) };
         if (fits) headers['retry-after'] = String(retryAfter);
         // Not executed: nothing to refund, but the response still reports the budget state.
-        states.set(context, { assignment, taken: 0, available: result.available });
+        states.set(context, { assignment, taken: 0, floor: 0, available: result.available });
         reject(
           gatewayError(GatewayErrorCode.BUDGET_EXHAUSTED, fits ? 'Query budget exhausted; retry later.' : 'The operation costs more than the whole budget of this client.', {
             extensions: { cost: { requestedQueryCost: estimated, throttleStatus: throttleStatus(assignment, result.available) } },
@@ -106,19 +110,23 @@ export function useBudgets(
         );
         return;
       }
-      states.set(context, { assignment, taken: estimated, available: result.available });
+      states.set(context, { assignment, taken: estimated, floor: operationKind === OperationTypeNode.MUTATION ? MUTATION_BASE_COST : 0, available: result.available });
     },
     async onResult({ context, result, setResult, setHeader }) {
       const state = states.get(context);
       if (!state) return;
       const actual = context.cost?.actual;
       let available = state.available;
-      const unused = actual === undefined || state.taken === 0 ? 0 : state.taken - actual;
-      if (unused > 0) {
+      // The bucket ends up paying the actual cost: what the estimate took too much is given back
+      // (never below a mutation's base cost), and what it took too little (lists longer than
+      // assumed) is charged, even into debt.
+      const difference = actual === undefined || state.taken === 0 ? 0 : Math.max(actual, state.floor) - state.taken;
+      if (difference !== 0) {
+        const { key, policy } = state.assignment;
         try {
-          available = await deps.store.refund(state.assignment.key, unused, state.assignment.policy, deps.clock.epochMs());
+          available = difference < 0 ? await deps.store.refund(key, -difference, policy, deps.clock.epochMs()) : await deps.store.charge(key, difference, policy, deps.clock.epochMs());
         } catch (err) {
-          deps.logger.error('budget refund failed', { reason: String((err as Error)?.message ?? err), requestId: context.requestId });
+          deps.logger.error('budget settlement failed', { reason: String((err as Error)?.message ?? err), requestId: context.requestId });
         }
       }
       setHeader('ratelimit-policy', policyHeader(state.assignment));
@@ -130,5 +138,5 @@ export function useBudgets(
 }
 
 function throttleStatus(a: BudgetAssignment, available: number) {
-  return { maximumAvailable: a.policy.capacity, currentlyAvailable: Math.floor(available), restoreRate: a.policy.refillPerSecond };
+  return { maximumAvailable: a.policy.capacity, currentlyAvailable: Math.max(0, Math.floor(available)), restoreRate: a.policy.refillPerSecond };
 }

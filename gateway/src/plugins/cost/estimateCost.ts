@@ -37,6 +37,9 @@ import type { CostSchema, ListSizeSpec } from './costSchema';
 
 type Variables = Readonly<Record<string, unknown>>;
 
+/** What a mutation costs before any field, as in the IBM cost spec and Apollo Router. */
+export const MUTATION_BASE_COST = 10;
+
 /** A @listSize applied to one field of the operation: its size, and which child fields it sizes. */
 interface AppliedListSize {
   expectedSize: number | undefined;
@@ -66,7 +69,7 @@ export function estimateOperation(
   const root = cs.schema.getRootType(operation.operation);
   if (!root) throw new CostError(`The schema has no ${operation.operation} type.`);
   const ctx: Context = { cs, fragments, variables, defaultListSize };
-  return (operation.operation === OperationTypeNode.MUTATION ? 10 : 0) + scoreSelectionSet(ctx, operation.selectionSet, root, []);
+  return bounded((operation.operation === OperationTypeNode.MUTATION ? MUTATION_BASE_COST : 0) + scoreSelectionSet(ctx, operation.selectionSet, root, []));
 }
 
 function scoreSelectionSet(ctx: Context, set: SelectionSetNode, parent: GraphQLNamedType, sizes: readonly AppliedListSize[]): number {
@@ -210,7 +213,7 @@ function walkJson(value: unknown, path: string[]): unknown {
 
 function sizeOfAst(value: ValueNode | undefined, variables: Variables): number | undefined {
   if (!value) return undefined;
-  if (value.kind === Kind.INT) return Number(value.value);
+  if (value.kind === Kind.INT) return listSize(Number(value.value));
   if (value.kind === Kind.LIST) return value.values.length;
   if (value.kind === Kind.VARIABLE) return sizeOfJson(variables[value.name.value]);
   return undefined;
@@ -218,7 +221,26 @@ function sizeOfAst(value: ValueNode | undefined, variables: Variables): number |
 
 function sizeOfJson(value: unknown): number | undefined {
   if (Array.isArray(value)) return value.length;
-  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+  return typeof value === 'number' && Number.isInteger(value) ? listSize(value) : undefined;
+}
+
+/**
+ * A slicing argument as a list size: a negative one asks for no items, so it is sized 0. It must
+ * never make an estimate smaller (a negative estimate passes every limit and fills a budget).
+ */
+function listSize(n: number): number {
+  return n > 0 ? n : 0;
+}
+
+/**
+ * The largest estimate. Sizes multiply through nested lists, so a few huge slicing arguments could
+ * reach numbers that lose precision or overflow to Infinity; an estimate this large is over every
+ * limit and budget anyway, and stays a finite number the budget stores can hold.
+ */
+export const MAX_ESTIMATE = Number.MAX_SAFE_INTEGER;
+
+function bounded(cost: number): number {
+  return Number.isFinite(cost) ? Math.min(Math.max(cost, 0), MAX_ESTIMATE) : MAX_ESTIMATE;
 }
 
 /** True when @skip/@include take the selection out, variables considered. */
@@ -287,8 +309,8 @@ export function estimatePlan(
     }
   };
   const root = plan.node;
-  if (root && root.kind === 'Subscription') return score(root.primary) + score(root.rest);
-  return score(root);
+  if (root && root.kind === 'Subscription') return bounded(score(root.primary) + score(root.rest));
+  return bounded(score(root));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,15 +327,21 @@ export function actualCost(
   const root = cs.schema.getRootType(operation.operation);
   if (!root || !data) return 0;
   const ctx: Context = { cs, fragments, variables, defaultListSize: 0 };
-  return visitObject(ctx, operation.selectionSet, root, data);
+  return bounded(visitObject(ctx, operation.selectionSet, root, data));
 }
 
 function visitObject(ctx: Context, set: SelectionSetNode, parent: GraphQLNamedType, obj: Record<string, unknown>): number {
   let cost = 0;
-  // Each response key once, however many fragments select it.
+  // Each response key once, however many fragments select it; each named fragment once, however
+  // often it is spread (a chain of fragments each spreading the next twice must not cost 2^n).
   const seen = new Set<string>();
+  const spread = new Set<string>();
   const visit = (selections: SelectionSetNode, type: GraphQLNamedType) => {
     for (const sel of selections.selections) {
+      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        if (spread.has(sel.name.value)) continue;
+        spread.add(sel.name.value);
+      }
       if (sel.kind === Kind.FIELD) {
         const key = sel.alias?.value ?? sel.name.value;
         if (seen.has(key) || !(key in obj) || sel.name.value.startsWith('__')) continue;

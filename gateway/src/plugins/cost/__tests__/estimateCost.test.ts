@@ -89,6 +89,46 @@ describe('more cases', () => {
   });
 });
 
+describe('slicing arguments an attacker picks', () => {
+  // Negative sizes once made `topProducts(first: -1000000)` estimate below zero: under every limit,
+  // and a refund that filled the caller's bucket.
+  it.each([
+    ['a negative literal sizes the list 0', '{ lenient(first: -1000000) { id } }', {}, 0],
+    ['a negative variable too', 'query($n: Int) { lenient(first: $n) { id } }', { n: -1000000 }, 0],
+    ['beside a positive one, the positive one counts', '{ lenient(first: -5, last: 3) { id } }', {}, 3],
+    ['a negative size through a nested path', 'query($i: SearchInput!) { search(input: $i) { id } }', { i: { pagination: { first: -7 } } }, 0 + 1 + 1],
+    ['a negative sized field', '{ fieldWithDynamicListSize(first: -3) { items { id } } }', {}, 1],
+  ])('%s', (_name, query, variables, expected) => {
+    expect(estimate(CUSTOM, query, variables as Record<string, unknown>, 10)).toBe(expected);
+  });
+
+  it('huge sizes through nested lists stay a finite number, over any limit', () => {
+    const schema = buildSchema(COST_DIRECTIVES + `
+      type Query { nodes(first: Int): [Node] @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false) }
+      type Node { children(first: Int): [Node] @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false) id: ID }`);
+    const max = 2147483647;
+    const nested = (depth: number) => '{ nodes(first: ' + max + ') { ' + ('children(first: ' + max + ') { ').repeat(depth) + 'id' + ' }'.repeat(depth) + ' } }';
+    for (const depth of [1, 5, 40]) {
+      const cost = estimate(schema, nested(depth));
+      expect(Number.isFinite(cost)).toBe(true);
+      expect(cost).toBeGreaterThan(1e15);
+      expect(cost).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+    }
+  });
+});
+
+describe('fragments are walked once, however often they are spread', () => {
+  // 40 fragments each spreading the next one twice: a walk of the expansion would take 2^40 steps.
+  const chain = (n: number, on: string, last: string) =>
+    Array.from({ length: n }, (_, i) => `fragment F${i} on ${on} { ...F${i + 1} ...F${i + 1} }`).join(' ') + ` fragment F${n} on ${on} { ${last} }`;
+
+  it('actual cost of a response to a doubling chain', () => {
+    const { operation, fragments } = operationOf('{ getObjectsByObject(args: {}) { ...F0 } } ' + chain(40, 'SecondObjectType', 'field1 field2'));
+    const data = { getObjectsByObject: [{ field1: 1, field2: 'a' }, { field1: 2, field2: 'b' }] };
+    expect(actualCost(costSchemaOf(BASIC), operation, fragments, {}, data)).toBe(2 + 1);
+  });
+});
+
 describe('federated: the plan is scored fetch by fetch with subgraph schemas', () => {
   // Router's federated_ships schema, as its two subgraphs.
   const link = (imports: string) => `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: [${imports}])\n`;
