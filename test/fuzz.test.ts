@@ -1,5 +1,6 @@
 /**
- * Issue #6, acceptance 1: 10,000 malformed or hostile requests against a running gateway process.
+ * Issue #6, acceptance 1: 10,000 malformed or hostile requests against a running gateway process
+ * (issue #10 added documents built to be expensive: fragment chains, fan-out, deep variables).
  * Every one gets a well-formed error response, the process never crashes, and its memory after the
  * run is within 20% of before. Inputs come from a seeded generator, so a failure replays.
  */
@@ -7,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
+import { HOSTILE_SHAPES, bodyOf } from './fixtures/hostileDocuments';
 import { findLogLine } from './helpers/logLines';
 import { tempDir } from './helpers/registryEnvironment';
 import { startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
@@ -36,7 +38,7 @@ function hostile(random: () => number, i: number): Hostile {
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
   const n = (max: number) => 1 + Math.floor(random() * max);
   const json = (o: unknown) => JSON.stringify(o);
-  switch (i % 12) {
+  switch (i % 13) {
     case 0:
       return { kind: 'random bytes', contentType: 'application/json', body: Buffer.from(Array.from({ length: n(2000) }, () => Math.floor(random() * 256))) };
     case 1: {
@@ -67,6 +69,19 @@ function hostile(random: () => number, i: number): Hostile {
       return { kind: 'wrong types', contentType: 'application/json', body: json(pick([{ query: 42 }, { query: null }, { query: ['{ me { id } }'] }, { query: '{ me { id } }', variables: 'x' }, { operationName: {} }, 'null', 17])) };
     case 10:
       return { kind: 'variable type confusion', contentType: 'application/json', body: json({ query: 'query($n: Int, $r: Role) { topProducts(first: $n) { upc } users(role: $r) { id } }', variables: { n: pick(['x', 1e300, -1.5, [1], {}]), r: pick(['NOPE', 3, null]) } }) };
+    case 12: {
+      // Documents built to be expensive, each past a limit (sizes drawn from where it starts to bite).
+      const [shape, from, to] = pick([
+        ['doubling chain on Query', 7, 400],
+        ['doubling chain in a list field', 8, 400],
+        ['tripling chain', 7, 300],
+        ['alias fan-out through fragments', 5, 300],
+        ['doubling chain across entity types', 14, 200],
+        ['nested inline fragments', 501, 3000],
+        ['deep list in variables', 1, 200_000],
+      ] as Array<[string, number, number]>);
+      return { kind: shape, contentType: 'application/json', body: bodyOf(HOSTILE_SHAPES[shape](from + Math.floor(random() * (to - from)))) };
+    }
     default:
       return { kind: 'directive and fragment abuse', contentType: 'application/json', body: json({ query: `query { ...A } ${Array.from({ length: n(50) }, (_, k) => `fragment ${k ? `F${k}` : 'A'} on Query { __typename ${k < 49 ? `...F${k + 1}` : ''} }`).join(' ')} ${'@skip(if: false) '.repeat(n(300))}` }) };
   }
