@@ -45,8 +45,11 @@ let junction: StartedGateway;
 const identities: Identity[] = [];
 const recorder: GatewayPlugin = { name: 'identity-recorder', onValidated: ({ context }) => void identities.push(context.identity!) };
 
+// As the sample config: accounts answers Query.me for the subject it is told (user 1 is Ada Lovelace).
+const forwardUserId = { subgraphs: { accounts: { headersFromClaims: { 'x-user-id': 'sub' } } } };
 const jwtAuth = (): GatewayConfigInput['auth'] => ({
   jwt: { issuers: [{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUrl: jwks.url }], jwksCooldownMs: 0 },
+  forwarding: forwardUserId,
 });
 
 const ME = '{ me { name } }';
@@ -78,9 +81,9 @@ async function expect401(headers: Record<string, string>, reason: RegExp, challe
 describe('JWT', () => {
   it('accepts a valid token and puts the identity on the context', async () => {
     identities.length = 0;
-    const res = await postGraphQL(junction.url, { query: ME }, bearer(await signToken(key1, { sub: 'client-7', scope: 'read:email write:x' })));
+    const res = await postGraphQL(junction.url, { query: ME }, bearer(await signToken(key1, { sub: '1', scope: 'read:email write:x' })));
     expect(res.body).toEqual({ data: { me: { name: 'Ada Lovelace' } } });
-    expect(identities[0]).toMatchObject({ clientId: 'client-7', scopes: ['read:email', 'write:x'], via: 'jwt', claims: { sub: 'client-7', iss: TEST_ISSUER } });
+    expect(identities[0]).toMatchObject({ clientId: '1', scopes: ['read:email', 'write:x'], via: 'jwt', claims: { sub: '1', iss: TEST_ISSUER } });
   });
 
   it('treats a request without credentials as anonymous (allowed by default)', async () => {
@@ -133,7 +136,7 @@ describe('JWT', () => {
   });
 
   it('accepts a key rotated into the JWKS without a restart', async () => {
-    const token = await signToken(key2, { sub: 'rotated' });
+    const token = await signToken(key2, { sub: '1' });
     await expect401(bearer(token), /unknown key/);
     jwks.keys = [key1.publicJwk, key2.publicJwk];
     const res = await postGraphQL(junction.url, { query: ME }, bearer(token));
@@ -141,7 +144,7 @@ describe('JWT', () => {
   });
 
   it('keeps cached keys working while the JWKS server is down; without cached keys, 401 and the gateway stays up', async () => {
-    const token = await signToken(key1, { sub: 'u' });
+    const token = await signToken(key1, { sub: '1' });
     // `junction` has key-1 cached; `cold` has never fetched the JWKS.
     const cold = await startJunction(subgraphs.supergraphSdl, { config: { auth: jwtAuth() } });
     await jwks.stop();
@@ -221,6 +224,35 @@ describe('API keys', () => {
     } finally {
       await gateway.stop();
     }
+  });
+});
+
+describe('the sample accounts subgraph answers Query.me for the user the gateway names, and nobody else', () => {
+  let gateway: StartedGateway;
+  beforeAll(async () => {
+    gateway = await startJunction(subgraphs.supergraphSdl, {
+      config: {
+        auth: {
+          jwt: { issuers: [{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, publicKey: key1.publicPem }] },
+          apiKeys: { keys: [{ sha256: createHash('sha256').update('a-key-without-claims').digest('hex'), clientId: 'k' }] },
+          forwarding: forwardUserId,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it.each([
+    ['a known subject', async () => bearer(await signToken(key1, { sub: '2' })), { name: 'Alan Turing' }],
+    ['an unknown subject', async () => bearer(await signToken(key1, { sub: '999' })), null],
+    ['a subject named like an Object.prototype key', async () => bearer(await signToken(key1, { sub: 'constructor' })), null],
+    ['an empty subject', async () => bearer(await signToken(key1, { sub: '' })), null],
+    ['no subject header at all (an API key has no claims)', async () => ({ 'x-api-key': 'a-key-without-claims' }), null],
+  ])('%s', async (_what, headers, me) => {
+    const res = await postGraphQL(gateway.url, { query: ME }, await headers());
+    expect(res.body).toEqual({ data: { me } });
   });
 });
 
