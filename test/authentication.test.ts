@@ -162,6 +162,49 @@ describe('JWT', () => {
   });
 });
 
+describe('token lifetime: exp required, iat not in the future, maxTokenAge', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  /** A token with exactly the time claims given (signToken always sets both). */
+  const sign = (times: { iat?: number; exp?: number }) => {
+    const jwt = new SignJWT({ sub: '1', ...times }).setProtectedHeader({ alg: key1.alg, kid: key1.kid }).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE);
+    return jwt.sign(key1.privateKey);
+  };
+  type Jwt = NonNullable<GatewayConfigInput['auth']>['jwt'];
+  const issuer = (extra: object = {}) => ({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, publicKey: key1.publicPem, ...extra });
+  const HOUR = 3600;
+
+  it.each<[string, Omit<NonNullable<Jwt>, 'issuers'>, object, () => { iat?: number; exp?: number }, RegExp | 'ok']>([
+    ['no exp, by default', {}, {}, () => ({ iat: now() }), /no "exp" claim/],
+    ['no exp, requireExp off', { requireExp: false }, {}, () => ({ iat: now() }), 'ok'],
+    ['no exp, requireExp off for this issuer only', {}, { requireExp: false }, () => ({ iat: now() }), 'ok'],
+    ['no exp, requireExp off globally but on for this issuer', { requireExp: false }, { requireExp: true }, () => ({ iat: now() }), /no "exp" claim/],
+    ['exp and no iat, by default', {}, {}, () => ({ exp: now() + HOUR }), 'ok'],
+    ['iat an hour in the future', {}, {}, () => ({ iat: now() + HOUR, exp: now() + 2 * HOUR }), /"iat" claim is in the future/],
+    ['iat far in the future (1e12 s)', {}, {}, () => ({ iat: 1e12, exp: 1e12 + HOUR }), /"iat" claim is in the future/],
+    ['iat in the future within the clock tolerance', {}, {}, () => ({ iat: now() + 2, exp: now() + HOUR }), 'ok'],
+    ['iat in the future, with maxTokenAge', { maxTokenAge: 600 }, {}, () => ({ iat: now() + HOUR, exp: now() + 2 * HOUR }), /"iat" claim is in the future/],
+    ['maxTokenAge, a fresh token', { maxTokenAge: 600 }, {}, () => ({ iat: now() - 60, exp: now() + HOUR }), 'ok'],
+    ['maxTokenAge, a token issued too long ago (exp still ahead)', { maxTokenAge: 600 }, {}, () => ({ iat: now() - HOUR, exp: now() + HOUR }), /issued longer ago than maxTokenAge/],
+    ['maxTokenAge, a token without iat', { maxTokenAge: 600 }, {}, () => ({ exp: now() + HOUR }), /no "iat" claim/],
+    ['maxTokenAge of this issuer over the global one', { maxTokenAge: 600 }, { maxTokenAge: 2 * HOUR }, () => ({ iat: now() - HOUR, exp: now() + HOUR }), 'ok'],
+    ['maxTokenAge of this issuer only', {}, { maxTokenAge: 600 }, () => ({ iat: now() - HOUR, exp: now() + HOUR }), /issued longer ago than maxTokenAge/],
+  ])('%s', async (_what, jwt, issuerOptions, times, outcome) => {
+    const gateway = await startJunction(subgraphs.supergraphSdl, { config: { auth: { jwt: { ...jwt, issuers: [issuer(issuerOptions)] }, forwarding: forwardUserId } } });
+    try {
+      const res = await postGraphQL(gateway.url, { query: ME }, bearer(await sign(times())));
+      if (outcome === 'ok') {
+        expect(res.body).toEqual({ data: { me: { name: 'Ada Lovelace' } } });
+      } else {
+        expect(res.status).toBe(401);
+        expect(res.body.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Invalid credentials.', 'UNAUTHENTICATED']]);
+        expect(res.body.errors?.[0].extensions?.reason).toMatch(outcome);
+      }
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
 describe('scopes from other claims', () => {
   it.each([
     ['an array claim (Auth0 permissions)', 'permissions', { permissions: ['read:email'] }],

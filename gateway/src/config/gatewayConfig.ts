@@ -127,6 +127,10 @@ const IssuerSchema = z
     algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).min(1).optional(),
     /** Leeway for `exp`/`nbf`/`iat`, seconds. Default 5. */
     clockToleranceSec: z.number().min(0).max(300).default(5),
+    /** Refuse tokens without `exp` from this issuer. Default: `auth.jwt.requireExp`. */
+    requireExp: z.boolean().optional(),
+    /** Refuse tokens from this issuer whose `iat` is older than this, seconds (`iat` then required). Default: `auth.jwt.maxTokenAge`. */
+    maxTokenAge: z.number().int().min(1).optional(),
     /** The claim naming the client. Default `sub`. */
     clientIdClaim: z.string().min(1).default('sub'),
     /** The claim holding scopes, a dot path; a space-separated string or an array. Default `scope`. */
@@ -162,9 +166,19 @@ const AuthSchema = z
         jwksMaxAgeMs: z.number().int().min(1000).default(600_000),
         /** Least time between refetches on an unknown `kid`, ms. Default 30 000. */
         jwksCooldownMs: z.number().int().min(0).default(30_000),
+        /**
+         * Refuse tokens without an `exp` claim. Default true: a token that never expires stays a
+         * credential forever once leaked. Per issuer: `issuers[].requireExp`.
+         */
+        requireExp: z.boolean().default(true),
+        /**
+         * Refuse tokens whose `iat` is older than this many seconds, whatever their `exp` (tokens without
+         * `iat` are then refused). Default: unset, no limit. Per issuer: `issuers[].maxTokenAge`.
+         */
+        maxTokenAge: z.number().int().min(1).optional(),
       })
       .strict()
-      .default({ issuers: [], jwksMaxAgeMs: 600_000, jwksCooldownMs: 30_000 }),
+      .default({ issuers: [], jwksMaxAgeMs: 600_000, jwksCooldownMs: 30_000, requireExp: true }),
     apiKeys: z
       .object({
         /** Request header carrying the key. Default `x-api-key`. */
