@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './configError';
 
@@ -13,6 +14,20 @@ const httpUrl = z.string().refine((s) => {
   }
 }, 'expected an http(s) URL');
 
+/** The names proxy-addr (Fastify's trustProxy) knows for address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or one of PROXY_RANGE_NAMES. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  // A zone (fe80::1%eth0) is a local detail proxy-addr cannot match.
+  if (family === 0 || rest.length > 0 || address.includes('%')) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const ListenSchema = z
   .object({
     /** Interface to bind. Default `0.0.0.0`. */
@@ -21,6 +36,21 @@ const ListenSchema = z
     port: z.number().int().min(0).max(65535).default(4000),
     /** Serve HTTPS with this certificate and key (PEM files, relative to the config file). */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    /**
+     * The proxies in front of the gateway: addresses, CIDRs, or `loopback` / `linklocal` /
+     * `uniquelocal`. A request's address (anonymous budgets, logs) is then read from
+     * X-Forwarded-For, hop by hop, for as long as the hop it came through is one of them. Default
+     * `false`: the peer's own address, X-Forwarded-For ignored. No hop count: it would trust whatever
+     * peer connects, so a client reaching the gateway directly could pick its own address.
+     */
+    trustProxy: z
+      .union([
+        z.literal(false),
+        z
+          .array(z.string().refine(isProxyAddress, 'expected an IP address, a CIDR (10.0.0.0/8), loopback, linklocal or uniquelocal'))
+          .min(1),
+      ], { error: 'expected false or a list of proxy addresses / CIDRs (a hop count is not accepted)' })
+      .default(false),
   })
   .strict();
 

@@ -22,6 +22,8 @@ export interface ServerOptions {
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Accept JSON arrays of operations, at most `maxSize`. Default: off. */
   batching?: { enabled: boolean; maxSize: number };
+  /** Proxies (addresses, CIDRs) whose X-Forwarded-For is believed for `request.ip`. Default: none. */
+  trustProxy?: readonly string[] | false;
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -32,9 +34,11 @@ const ASSET_BASE = '/graphiql-assets';
  */
 export function createServer(gateway: Gateway, options: ServerOptions): FastifyInstance {
   const path = options.path ?? '/graphql';
+  // Fastify's trustProxy (proxy-addr): request.ip walks X-Forwarded-For back only through trusted hops.
+  const common = { bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, trustProxy: options.trustProxy ? [...options.trustProxy] : false } as const;
   const app = (options.tls
-    ? Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, https: { cert: options.tls.cert, key: options.tls.key } })
-    : Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true })) as unknown as FastifyInstance;
+    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key } })
+    : Fastify(common)) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
 
   // Bodies are parsed in the route so that bad JSON gets a GraphQL error, not Fastify's.

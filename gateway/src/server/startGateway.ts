@@ -89,6 +89,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       // Fastify has no "unlimited": 0 (off) becomes the largest body it can be given.
       bodyLimit: config.limits.maxBodyBytes || Number.MAX_SAFE_INTEGER,
       batching: config.batching,
+      trustProxy: config.listen.trustProxy,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
       unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,
       tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
