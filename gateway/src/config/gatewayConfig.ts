@@ -88,8 +88,27 @@ const LimitsSchema = z
     introspection: z.boolean().default(true),
     /** Most keep-alive connections per subgraph origin. Default 128. */
     subgraphConnections: z.number().int().min(1).default(128),
+    /**
+     * Time a client has to send its whole request, headers and body, in ms; then it gets 408 and its
+     * connection is closed. Default 30 000; 0 turns it off. Without it, a body that stalls half-sent
+     * holds its socket (and its buffer) forever. Answering takes as long as it takes: only receiving counts.
+     */
+    requestTimeoutMs: z.number().int().min(0).default(30_000),
+    /** Time a client has to send its request headers, in ms (slowloris). Default 10 000; 0: Node's own (60 s). At most `requestTimeoutMs`. */
+    headersTimeoutMs: z.number().int().min(0).default(10_000),
+    /**
+     * How long an idle keep-alive connection stays open between requests, in ms. Default 72 000:
+     * longer than the idle timeout of common load balancers (60 s), so they close it first.
+     */
+    keepAliveTimeoutMs: z.number().int().min(1).default(72_000),
   })
-  .strict();
+  .strict()
+  .superRefine((limits, ctx) => {
+    // Node refuses a headers timeout longer than the request timeout.
+    if (limits.requestTimeoutMs > 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: `expected at most limits.requestTimeoutMs (${limits.requestTimeoutMs})` });
+    }
+  });
 
 const CacheSchema = z
   .object({

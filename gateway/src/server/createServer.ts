@@ -24,6 +24,28 @@ export interface ServerOptions {
   batching?: { enabled: boolean; maxSize: number };
   /** Proxies (addresses, CIDRs) whose X-Forwarded-For is believed for `request.ip`. Default: none. */
   trustProxy?: readonly string[] | false;
+  /** Slow clients: time to receive a whole request, its headers, and idle keep-alive time, ms (0: off). Default: Node's. */
+  timeouts?: ClientTimeouts;
+}
+
+export interface ClientTimeouts {
+  requestMs: number;
+  headersMs: number;
+  keepAliveMs: number;
+}
+
+/**
+ * Fastify and Node options for slow clients. Node checks the request and headers timeouts only every
+ * `connectionsCheckingInterval` (30 s by default), which would let a stalled request outlive its
+ * timeout by that much: check a few times per (shortest) timeout instead, at most once a second.
+ * @internal
+ */
+export function timeoutOptions(t: ClientTimeouts | undefined) {
+  if (!t) return {};
+  const shortest = Math.min(...[t.requestMs, t.headersMs].filter((ms) => ms > 0));
+  const connectionsCheckingInterval = Number.isFinite(shortest) ? Math.min(1000, Math.max(25, Math.floor(shortest / 4))) : undefined;
+  const http = { connectionsCheckingInterval, ...(t.headersMs > 0 ? { headersTimeout: t.headersMs } : {}) };
+  return { fastify: { requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs }, http };
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -35,10 +57,11 @@ const ASSET_BASE = '/graphiql-assets';
 export function createServer(gateway: Gateway, options: ServerOptions): FastifyInstance {
   const path = options.path ?? '/graphql';
   // Fastify's trustProxy (proxy-addr): request.ip walks X-Forwarded-For back only through trusted hops.
-  const common = { bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, trustProxy: options.trustProxy ? [...options.trustProxy] : false } as const;
+  const timeouts = timeoutOptions(options.timeouts);
+  const common = { bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, trustProxy: options.trustProxy ? [...options.trustProxy] : false, ...timeouts.fastify } as const;
   const app = (options.tls
-    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key } })
-    : Fastify(common)) as unknown as FastifyInstance;
+    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http } })
+    : Fastify({ ...common, http: timeouts.http })) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
 
   // Bodies are parsed in the route so that bad JSON gets a GraphQL error, not Fastify's.

@@ -90,6 +90,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       bodyLimit: config.limits.maxBodyBytes || Number.MAX_SAFE_INTEGER,
       batching: config.batching,
       trustProxy: config.listen.trustProxy,
+      timeouts: { requestMs: config.limits.requestTimeoutMs, headersMs: config.limits.headersTimeoutMs, keepAliveMs: config.limits.keepAliveTimeoutMs },
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
       unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,
       tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),

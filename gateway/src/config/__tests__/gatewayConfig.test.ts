@@ -28,6 +28,9 @@ it('fills in documented defaults and freezes the result', () => {
     maxTokens: 15_000,
     introspection: true,
     subgraphConnections: 128,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 72_000,
   });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
   expect(config.graphiql).toBe(true);
@@ -55,6 +58,9 @@ it.each([
   [{ ...base, auth: { apiKeys: { keys: [{ sha256: 'abc', clientId: 'c' }] } } }, 'auth.apiKeys.keys.0.sha256'],
   [{ ...base, authorization: { mode: 'lenient' } }, 'authorization.mode'],
   [{ ...base, admin: { token: 'short' } }, 'admin.token'],
+  [{ ...base, limits: { requestTimeoutMs: 5000, headersTimeoutMs: 6000 } }, 'limits.headersTimeoutMs'],
+  [{ ...base, limits: { requestTimeoutMs: -1 } }, 'limits.requestTimeoutMs'],
+  [{ ...base, limits: { keepAliveTimeoutMs: 0 } }, 'limits.keepAliveTimeoutMs'],
   [{ ...base, listen: { trustProxy: 1 } }, 'listen.trustProxy'],
   [{ ...base, listen: { trustProxy: true } }, 'listen.trustProxy'],
   [{ ...base, listen: { trustProxy: [] } }, 'listen.trustProxy'],
