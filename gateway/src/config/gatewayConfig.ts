@@ -157,6 +157,29 @@ const AdminSchema = z
   })
   .strict();
 
+const OperationsSchema = z
+  .object({
+    /**
+     * A listener of its own for `/metrics`, `/readyz` and `/healthz`, apart from client traffic: bind
+     * it where only Prometheus and the orchestrator reach. Default: none.
+     */
+    listen: z
+      .object({
+        /** Default `127.0.0.1`: this host only. `0.0.0.0` for probes and scrapers from other hosts (pods). */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Default 9464 (the OpenTelemetry Prometheus exporter's); 0 picks a free one. */
+        port: z.number().int().min(0).max(65535).default(9464),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Bearer token `/metrics` and `/readyz` require, wherever they are served. Prefer env
+     * `JUNCTION_OPERATIONS_TOKEN`, which overrides this. At least 16 characters.
+     */
+    token: z.string().min(16, 'expected at least 16 characters').optional(),
+  })
+  .strict();
+
 const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
 
@@ -437,6 +460,12 @@ export const GatewayConfigSchema = z
     registry: RegistrySchema.default(RegistrySchema.parse({})),
     /** The admin API (used with `subgraphs`). */
     admin: AdminSchema.default(AdminSchema.parse({})),
+    /**
+     * Where `/metrics` and `/readyz` (which name subgraphs and their URLs) are served: on
+     * `operations.listen`, or on the client port behind `operations.token`. Default: neither, so
+     * they are not served. `/healthz` is always on the client port, public and cheap, for load balancers.
+     */
+    operations: OperationsSchema.default(OperationsSchema.parse({})),
     /** Authentication: JWTs, API keys, anonymous access, forwarding to subgraphs. */
     auth: AuthSchema.default(AuthSchema.parse({})),
     /** Per subgraph: several URLs and how to balance them. */
@@ -493,6 +522,9 @@ export const GatewayConfigSchema = z
   .superRefine((cfg, ctx) => {
     if ((cfg.supergraph === undefined) === (cfg.subgraphs === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['supergraph'], message: 'give exactly one of "supergraph" (a file) or "subgraphs" (a list)' });
+    }
+    if (cfg.operations.listen && cfg.operations.listen.port !== 0 && cfg.operations.listen.port === cfg.listen.port) {
+      ctx.addIssue({ code: 'custom', path: ['operations', 'listen', 'port'], message: `expected a port other than listen.port (${cfg.listen.port})` });
     }
     if (cfg.registry.store === 'redis' && !cfg.registry.redisUrl) {
       ctx.addIssue({ code: 'custom', path: ['registry', 'redisUrl'], message: 'required when registry.store is "redis"' });

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import { registerAdminRoutes, type AdminOptions } from '../admin/adminRoutes';
+import { registerHealthRoute, registerOperationsRoutes, type OperationsOptions } from '../admin/operationsRoutes';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway, GatewayResponse } from '../gateway';
 import type { GatewayRequest } from '../plugins/types';
@@ -16,8 +17,8 @@ export interface ServerOptions {
   path?: string;
   /** The admin API; not served when absent. */
   admin?: AdminOptions;
-  /** Names of subgraphs whose last health check failed (for /readyz); none when absent. */
-  unhealthySubgraphs?: () => Promise<string[]>;
+  /** Serve /metrics and /readyz here too (behind `token` when given); not served when absent. /healthz always is. */
+  operations?: OperationsOptions;
   /** HTTPS: certificate and key, PEM. */
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Accept JSON arrays of operations, at most `maxSize`. Default: off. */
@@ -165,28 +166,22 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
 
   if (options.admin) registerAdminRoutes(app, gateway, options.admin);
 
-  // Prometheus scrape endpoint.
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(gateway.metrics.registry.contentType).send(await gateway.metrics.registry.metrics());
-  });
+  registerHealthRoute(app, gateway);
+  if (options.operations) registerOperationsRoutes(app, gateway, options.operations);
 
-  // Ready: a supergraph is loaded and every subgraph has a usable URL: its last health check (SDL
-  // poll) passed, and not all of its URLs have their circuit open.
-  app.get('/readyz', async (_request, reply) => {
-    const supergraph = gateway.supergraph;
-    if (!supergraph) return reply.code(503).send({ status: 'no supergraph' });
-    const polled = options.unhealthySubgraphs ? await options.unhealthySubgraphs() : [];
-    const unhealthy = [...new Set([...polled, ...gateway.subgraphsWithoutHealthyUrl()])].sort();
-    return unhealthy.length === 0 ? reply.code(200).send({ status: 'ready' }) : reply.code(503).send({ status: 'unhealthy subgraphs', subgraphs: unhealthy });
-  });
+  return app;
+}
 
-  app.get('/healthz', async (_request, reply) => {
-    const supergraph = gateway.supergraph;
-    return supergraph
-      ? reply.code(200).send({ status: 'ok', supergraph: supergraph.hash.slice(0, 12) })
-      : reply.code(503).send({ status: 'starting' });
-  });
-
+/**
+ * The operations listener: /healthz, /readyz and /metrics apart from client traffic (plain HTTP,
+ * meant for a private interface), with the client listener's timeouts.
+ */
+export function createOperationsServer(gateway: Gateway, options: OperationsOptions & { timeouts?: ClientTimeouts }): FastifyInstance {
+  const timeouts = timeoutOptions(options.timeouts);
+  // Only GETs are served: no body is worth more than a few bytes.
+  const app = Fastify({ bodyLimit: 1024, logger: false, return503OnClosing: true, ...timeouts.fastify, http: timeouts.http }) as unknown as FastifyInstance;
+  registerHealthRoute(app, gateway);
+  registerOperationsRoutes(app, gateway, options);
   return app;
 }
 
