@@ -20,7 +20,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY gateway/junction.docker.yaml ./gateway/junction.docker.yaml
 USER node
-EXPOSE 4000
+# 4000: GraphQL and /healthz (public); 9464: /metrics and /readyz (operations.listen in the docker config; keep it private).
+EXPOSE 4000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.JUNCTION_PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "bin/junction.js", "--config", "gateway/junction.docker.yaml"]

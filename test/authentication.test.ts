@@ -45,8 +45,11 @@ let junction: StartedGateway;
 const identities: Identity[] = [];
 const recorder: GatewayPlugin = { name: 'identity-recorder', onValidated: ({ context }) => void identities.push(context.identity!) };
 
+// As the sample config: accounts answers Query.me for the subject it is told (user 1 is Ada Lovelace).
+const forwardUserId = { subgraphs: { accounts: { headersFromClaims: { 'x-user-id': 'sub' } } } };
 const jwtAuth = (): GatewayConfigInput['auth'] => ({
   jwt: { issuers: [{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUrl: jwks.url }], jwksCooldownMs: 0 },
+  forwarding: forwardUserId,
 });
 
 const ME = '{ me { name } }';
@@ -78,9 +81,9 @@ async function expect401(headers: Record<string, string>, reason: RegExp, challe
 describe('JWT', () => {
   it('accepts a valid token and puts the identity on the context', async () => {
     identities.length = 0;
-    const res = await postGraphQL(junction.url, { query: ME }, bearer(await signToken(key1, { sub: 'client-7', scope: 'read:email write:x' })));
+    const res = await postGraphQL(junction.url, { query: ME }, bearer(await signToken(key1, { sub: '1', scope: 'read:email write:x' })));
     expect(res.body).toEqual({ data: { me: { name: 'Ada Lovelace' } } });
-    expect(identities[0]).toMatchObject({ clientId: 'client-7', scopes: ['read:email', 'write:x'], via: 'jwt', claims: { sub: 'client-7', iss: TEST_ISSUER } });
+    expect(identities[0]).toMatchObject({ clientId: '1', scopes: ['read:email', 'write:x'], via: 'jwt', claims: { sub: '1', iss: TEST_ISSUER } });
   });
 
   it('treats a request without credentials as anonymous (allowed by default)', async () => {
@@ -133,7 +136,7 @@ describe('JWT', () => {
   });
 
   it('accepts a key rotated into the JWKS without a restart', async () => {
-    const token = await signToken(key2, { sub: 'rotated' });
+    const token = await signToken(key2, { sub: '1' });
     await expect401(bearer(token), /unknown key/);
     jwks.keys = [key1.publicJwk, key2.publicJwk];
     const res = await postGraphQL(junction.url, { query: ME }, bearer(token));
@@ -141,7 +144,7 @@ describe('JWT', () => {
   });
 
   it('keeps cached keys working while the JWKS server is down; without cached keys, 401 and the gateway stays up', async () => {
-    const token = await signToken(key1, { sub: 'u' });
+    const token = await signToken(key1, { sub: '1' });
     // `junction` has key-1 cached; `cold` has never fetched the JWKS.
     const cold = await startJunction(subgraphs.supergraphSdl, { config: { auth: jwtAuth() } });
     await jwks.stop();
@@ -155,6 +158,49 @@ describe('JWT', () => {
     } finally {
       await cold.stop();
       await jwks.start();
+    }
+  });
+});
+
+describe('token lifetime: exp required, iat not in the future, maxTokenAge', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  /** A token with exactly the time claims given (signToken always sets both). */
+  const sign = (times: { iat?: number; exp?: number }) => {
+    const jwt = new SignJWT({ sub: '1', ...times }).setProtectedHeader({ alg: key1.alg, kid: key1.kid }).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE);
+    return jwt.sign(key1.privateKey);
+  };
+  type Jwt = NonNullable<GatewayConfigInput['auth']>['jwt'];
+  const issuer = (extra: object = {}) => ({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, publicKey: key1.publicPem, ...extra });
+  const HOUR = 3600;
+
+  it.each<[string, Omit<NonNullable<Jwt>, 'issuers'>, object, () => { iat?: number; exp?: number }, RegExp | 'ok']>([
+    ['no exp, by default', {}, {}, () => ({ iat: now() }), /no "exp" claim/],
+    ['no exp, requireExp off', { requireExp: false }, {}, () => ({ iat: now() }), 'ok'],
+    ['no exp, requireExp off for this issuer only', {}, { requireExp: false }, () => ({ iat: now() }), 'ok'],
+    ['no exp, requireExp off globally but on for this issuer', { requireExp: false }, { requireExp: true }, () => ({ iat: now() }), /no "exp" claim/],
+    ['exp and no iat, by default', {}, {}, () => ({ exp: now() + HOUR }), 'ok'],
+    ['iat an hour in the future', {}, {}, () => ({ iat: now() + HOUR, exp: now() + 2 * HOUR }), /"iat" claim is in the future/],
+    ['iat far in the future (1e12 s)', {}, {}, () => ({ iat: 1e12, exp: 1e12 + HOUR }), /"iat" claim is in the future/],
+    ['iat in the future within the clock tolerance', {}, {}, () => ({ iat: now() + 2, exp: now() + HOUR }), 'ok'],
+    ['iat in the future, with maxTokenAge', { maxTokenAge: 600 }, {}, () => ({ iat: now() + HOUR, exp: now() + 2 * HOUR }), /"iat" claim is in the future/],
+    ['maxTokenAge, a fresh token', { maxTokenAge: 600 }, {}, () => ({ iat: now() - 60, exp: now() + HOUR }), 'ok'],
+    ['maxTokenAge, a token issued too long ago (exp still ahead)', { maxTokenAge: 600 }, {}, () => ({ iat: now() - HOUR, exp: now() + HOUR }), /issued longer ago than maxTokenAge/],
+    ['maxTokenAge, a token without iat', { maxTokenAge: 600 }, {}, () => ({ exp: now() + HOUR }), /no "iat" claim/],
+    ['maxTokenAge of this issuer over the global one', { maxTokenAge: 600 }, { maxTokenAge: 2 * HOUR }, () => ({ iat: now() - HOUR, exp: now() + HOUR }), 'ok'],
+    ['maxTokenAge of this issuer only', {}, { maxTokenAge: 600 }, () => ({ iat: now() - HOUR, exp: now() + HOUR }), /issued longer ago than maxTokenAge/],
+  ])('%s', async (_what, jwt, issuerOptions, times, outcome) => {
+    const gateway = await startJunction(subgraphs.supergraphSdl, { config: { auth: { jwt: { ...jwt, issuers: [issuer(issuerOptions)] }, forwarding: forwardUserId } } });
+    try {
+      const res = await postGraphQL(gateway.url, { query: ME }, bearer(await sign(times())));
+      if (outcome === 'ok') {
+        expect(res.body).toEqual({ data: { me: { name: 'Ada Lovelace' } } });
+      } else {
+        expect(res.status).toBe(401);
+        expect(res.body.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Invalid credentials.', 'UNAUTHENTICATED']]);
+        expect(res.body.errors?.[0].extensions?.reason).toMatch(outcome);
+      }
+    } finally {
+      await gateway.stop();
     }
   });
 });
@@ -221,6 +267,35 @@ describe('API keys', () => {
     } finally {
       await gateway.stop();
     }
+  });
+});
+
+describe('the sample accounts subgraph answers Query.me for the user the gateway names, and nobody else', () => {
+  let gateway: StartedGateway;
+  beforeAll(async () => {
+    gateway = await startJunction(subgraphs.supergraphSdl, {
+      config: {
+        auth: {
+          jwt: { issuers: [{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, publicKey: key1.publicPem }] },
+          apiKeys: { keys: [{ sha256: createHash('sha256').update('a-key-without-claims').digest('hex'), clientId: 'k' }] },
+          forwarding: forwardUserId,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it.each([
+    ['a known subject', async () => bearer(await signToken(key1, { sub: '2' })), { name: 'Alan Turing' }],
+    ['an unknown subject', async () => bearer(await signToken(key1, { sub: '999' })), null],
+    ['a subject named like an Object.prototype key', async () => bearer(await signToken(key1, { sub: 'constructor' })), null],
+    ['an empty subject', async () => bearer(await signToken(key1, { sub: '' })), null],
+    ['no subject header at all (an API key has no claims)', async () => ({ 'x-api-key': 'a-key-without-claims' }), null],
+  ])('%s', async (_what, headers, me) => {
+    const res = await postGraphQL(gateway.url, { query: ME }, await headers());
+    expect(res.body).toEqual({ data: { me } });
   });
 });
 

@@ -254,7 +254,9 @@ describe('the sample subgraphs', () => {
   let gateway: StartedGateway;
   beforeAll(async () => {
     sample = await startSampleSubgraphs();
-    gateway = await startJunction(sample.supergraphSdl, { config: { auth }, policyModulePath: join(__dirname, '..', 'gateway', 'policies.sample.js') });
+    // As the sample config: accounts answers Query.me for the subject it is told.
+    const forwarding = { subgraphs: { accounts: { headersFromClaims: { 'x-user-id': 'sub' } } } };
+    gateway = await startJunction(sample.supergraphSdl, { config: { auth: { ...auth, forwarding } }, policyModulePath: join(__dirname, '..', 'gateway', 'policies.sample.js') });
   });
   afterAll(async () => {
     await gateway?.stop();

@@ -124,6 +124,47 @@ describe('with an injected clock', () => {
   });
 });
 
+describe('anonymous buckets by address: X-Forwarded-For only through trusted proxies (listen.trustProxy)', () => {
+  // A bucket of 100 pays for three cost-30 queries. Each step: the X-Forwarded-For sent (from this
+  // test's socket, 127.0.0.1) and the status expected.
+  const spoofs = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4'];
+  it.each<[string, string[] | undefined, Array<[string | undefined, number]>]>([
+    ['off (default): every spoofed X-Forwarded-For is ignored, one bucket', undefined, spoofs.map((ip, i) => [ip, i < 3 ? 200 : 429])],
+    ['the peer is not a trusted proxy: ignored', ['10.0.0.0/8'], spoofs.map((ip, i) => [ip, i < 3 ? 200 : 429])],
+    [
+      'behind a trusted proxy: two clients, two buckets',
+      ['127.0.0.1'],
+      [['203.0.113.1', 200], ['203.0.113.2', 200], ['203.0.113.1', 200], ['203.0.113.2', 200], ['203.0.113.1', 200], ['203.0.113.2', 200], ['203.0.113.1', 429], ['203.0.113.2', 429]],
+    ],
+    [
+      'behind a trusted proxy, what the client prepended is not believed: only the address the proxy saw',
+      ['loopback'],
+      spoofs.map((ip, i) => [`${ip}, 203.0.113.7`, i < 3 ? 200 : 429]),
+    ],
+    [
+      'through a chain of trusted proxies (CIDR): the first untrusted hop',
+      ['127.0.0.1', '10.0.0.0/8'],
+      [['203.0.113.1, 10.1.2.3', 200], ['203.0.113.1, 10.9.9.9', 200], ['203.0.113.1, 10.0.0.1', 200], ['203.0.113.1, 10.1.2.3', 429], ['203.0.113.2, 10.1.2.3', 200]],
+    ],
+    [
+      'IPv6: one bucket per /64, whichever address in it the client picks',
+      ['127.0.0.1'],
+      [['2001:db8:0:1::a', 200], ['2001:db8:0:1::b', 200], ['2001:db8:0:1:ffff:ffff:ffff:ffff', 200], ['2001:db8:0:1::c', 429], ['2001:db8:0:2::1', 200]],
+    ],
+    ['an IPv4-mapped IPv6 address is its IPv4 address', ['127.0.0.1'], [['203.0.113.5', 200], ['::ffff:203.0.113.5', 200], ['203.0.113.5', 200], ['::ffff:203.0.113.5', 429]]],
+    ['no X-Forwarded-For behind a trusted proxy: the proxy itself', ['127.0.0.1'], [[undefined, 200], [undefined, 200], [undefined, 200], [undefined, 429]]],
+  ])('%s', async (_what, trustProxy, steps) => {
+    const junction = await startJunction(supergraphSdl, { config: { ...budgetConfig(), listen: { trustProxy } }, clock: new FakeClock() });
+    try {
+      const statuses = [];
+      for (const [xff] of steps) statuses.push((await postGraphQL(junction.url, { query: COST_30 }, xff === undefined ? {} : { 'x-forwarded-for': xff })).status);
+      expect(statuses).toEqual(steps.map(([, status]) => status));
+    } finally {
+      await junction.stop();
+    }
+  });
+});
+
 it('tiers: a client assigned to a tier gets its capacity and its cost limit', async () => {
   const clock = new FakeClock();
   const junction = await startJunction(supergraphSdl, {

@@ -52,12 +52,12 @@ async function concurrently(n: number, request: (i: number) => Promise<unknown>)
 }
 
 it('ten identical concurrent queries make one subgraph request, and each client gets the answer', async () => {
-  const junction = await startJunction(supergraphSdl);
+  const junction = await startJunction(supergraphSdl, { config: { operations: { listen: { host: '127.0.0.1', port: 0 } } } });
   try {
     const results = await concurrently(10, () => postGraphQL(junction.url, { query: '{ slow(ms: 300) }' }).then((r) => r.body));
     expect(results).toEqual(Array.from({ length: 10 }, () => ({ data: { slow: 300 } })));
     expect(received).toHaveLength(1);
-    const metrics = await (await fetch(junction.url.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(`${junction.operationsUrl}/metrics`)).text();
     expect(metrics).toContain('junction_subgraph_fetches_shared_total{subgraph="slow"} 9\n');
   } finally {
     await junction.stop();

@@ -54,3 +54,22 @@ it('docker-compose.yml: the gateways trace to the Jaeger service, and those env 
   const { config } = loadConfigFile(join(root, 'gateway', 'junction.docker.yaml'), env);
   expect(config.tracing).toMatchObject({ enabled: true, exporter: 'otlp', endpoint: 'http://jaeger:4318/v1/traces', serviceName: 'junction' });
 });
+
+it('operations endpoints: the docker config serves /metrics and /readyz on a port compose does not publish; health checks use the public /healthz', () => {
+  const { config } = loadConfigFile(join(root, 'gateway', 'junction.docker.yaml'), { JUNCTION_REDIS_URL: 'redis://redis:6379' });
+  const opsPort = config.operations.listen?.port;
+  expect(opsPort).toBeDefined();
+  expect(opsPort).not.toBe(config.listen.port);
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+  for (const [name, service] of Object.entries(compose.services as Record<string, { ports?: string[] }>)) {
+    if (!name.startsWith('gateway')) continue;
+    // "host:container": only the GraphQL port leaves the compose network.
+    expect(service.ports?.map((p) => Number(p.split(':').pop()))).toEqual([config.listen.port]);
+  }
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  expect(/^HEALTHCHECK[\s\S]*?CMD (.*)$/m.exec(dockerfile)?.[1]).toMatch(/\/healthz/);
+  expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${config.listen.port} ${opsPort}$`, 'm'));
+  // The sample (npm start) keeps them on this machine.
+  const sample = loadConfigFile(join(root, 'gateway', 'junction.sample.yaml'), {}).config;
+  expect(sample.operations.listen).toEqual({ host: '127.0.0.1', port: 9464 });
+});

@@ -3,12 +3,15 @@
  * requests reaches a subgraph. After every bad request the gateway still answers a good one.
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { resolveConfig } from '../gateway/src/config';
 import { silentLogger } from '../gateway/src/deps';
 import { Gateway } from '../gateway/src/gateway';
 import { createServer } from '../gateway/src/server/createServer';
+import type { StartedGateway } from '../gateway/src/server/startGateway';
+import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
 
 const supergraphSdl = readFileSync(join(__dirname, '..', 'supergraph.graphql'), 'utf8');
 const config = resolveConfig({
@@ -272,5 +275,59 @@ describe('batched requests (a JSON array body)', () => {
     const res = await post([{ query: '{ __typename }' }]);
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body).errors[0].message).toMatch(/Batched requests are not accepted/);
+  });
+});
+
+describe('slow clients, over real sockets (limits.requestTimeoutMs, limits.headersTimeoutMs)', () => {
+  let junction: StartedGateway;
+  beforeAll(async () => {
+    junction = await startJunction(supergraphSdl, {
+      config: { limits: { requestTimeoutMs: 400, headersTimeoutMs: 300 } },
+      // A slow answer: receiving the request is what is timed, not answering it.
+      plugins: [{ name: 'slow', onRequest: async ({ request }) => void (request.headers['x-slow'] && (await new Promise((r) => setTimeout(r, 1200)))) }],
+    });
+  });
+  afterAll(async () => {
+    await junction?.stop();
+  });
+
+  /** Opens a socket, writes `sent`, then stalls; resolves with what came back once the gateway closes it, or 'still open' after 10 s. */
+  function stall(sent: string): { closed: Promise<string> } {
+    const socket = connect(junction.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (received += chunk));
+    socket.on('error', () => {});
+    socket.write(sent);
+    const closed = new Promise<string>((resolve) => {
+      const giveUp = setTimeout(() => {
+        socket.destroy();
+        resolve('still open');
+      }, 10_000);
+      socket.on('close', () => {
+        clearTimeout(giveUp);
+        resolve(received.split('\r\n')[0] || 'closed without an answer');
+      });
+    });
+    return { closed };
+  }
+  const head = (length: number) => `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+  const body = JSON.stringify({ query: '{ __typename }' });
+
+  it.each([
+    ['a body that stalls half-sent', head(body.length) + body.slice(0, body.length / 2)],
+    ['a body that never starts', head(body.length)],
+    ['headers that stall half-sent (slowloris)', 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Ty'],
+    ['a connection that sends nothing', ''],
+  ])('%s: the gateway answers 408 or closes the socket, and serves others meanwhile', async (_what, sent) => {
+    const stalled = Array.from({ length: 20 }, () => stall(sent));
+    const served = await postGraphQL(junction.url, { query: '{ __typename }' });
+    expect(served.body).toEqual({ data: { __typename: 'Query' } });
+    for (const s of stalled) expect(await s.closed).toMatch(/^(HTTP\/1\.1 408 |closed without an answer$)/);
+  });
+
+  it('a request received in time may take longer than the timeout to answer', async () => {
+    const res = await postGraphQL(junction.url, { query: '{ __typename }' }, { 'x-slow': '1' });
+    expect(res.body).toEqual({ data: { __typename: 'Query' } });
   });
 });

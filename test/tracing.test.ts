@@ -37,6 +37,8 @@ beforeEach(() => {
  * A gateway process traced by the standard env vars, exporting OTLP/JSON to the receiver with a
  * short batch delay. Its exit (SIGTERM) flushes what is left.
  */
+const OPERATIONS_TOKEN = 'tracing-test-operations-token';
+
 async function tracedGateway(config: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
   const dir = tempDir('junction-tracing-');
   writeFileSync(join(dir, 'supergraph.graphql'), subgraphs.supergraphSdl);
@@ -243,12 +245,13 @@ it('an unreachable collector is logged and counted, and requests are served as u
   const gateway = await traced(
     async (url) => {
       expect((await postGraphQL(url, { query: QUERY })).body.errors).toBeUndefined();
-      const failures = async () => /^junction_trace_export_failures_total (\d+)$/m.exec(await (await fetch(url.replace('/graphql', '/metrics'))).text())?.[1];
+      const metrics = () => fetch(url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${OPERATIONS_TOKEN}` } });
+      const failures = async () => /^junction_trace_export_failures_total (\d+)$/m.exec(await (await metrics()).text())?.[1];
       for (let i = 0; i < 100 && (await failures()) === '0'; i++) await new Promise((r) => setTimeout(r, 30));
       expect(Number(await failures())).toBeGreaterThan(0);
     },
     {},
-    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '500' },
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '500', JUNCTION_OPERATIONS_TOKEN: OPERATIONS_TOKEN },
   );
   expect(findLogLine(gateway.stderr(), 'trace export failed')).toMatchObject({ spans: expect.any(Number) });
 });

@@ -7,7 +7,7 @@ export const typeDefs = parse(/* GraphQL */ `
     @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@authenticated", "@requiresScopes", "@listSize"])
 
   type Query {
-    "The signed-in user: the one the gateway names in x-user-id, else the sample's first user."
+    "The signed-in user: the one the gateway names in x-user-id; null when it names nobody we know."
     me: User @authenticated
     user(id: ID!): User
     users(role: Role): [User] @listSize(assumedSize: 5)
@@ -48,9 +48,12 @@ const byId = new Map(USERS.map((u) => [u.id, u]));
 
 export const resolvers = {
   Query: {
-    // The gateway forwards the token's subject as x-user-id (see junction.sample.yaml).
-    me: (_: unknown, __: unknown, ctx: { headers?: Record<string, string | string[] | undefined> }) =>
-      byId.get(String(ctx.headers?.['x-user-id'])) ?? USERS[0],
+    // The gateway forwards the token's subject as x-user-id (see junction.sample.yaml). No header, or
+    // an id we do not know, is nobody: never stand in another user for a caller we cannot name.
+    me: (_: unknown, __: unknown, ctx: { headers?: Record<string, string | string[] | undefined> }) => {
+      const id = ctx.headers?.['x-user-id'];
+      return (typeof id === 'string' && byId.get(id)) || null;
+    },
     user: (_: unknown, { id }: { id: string }) => byId.get(id) ?? null,
     users: (_: unknown, { role }: { role?: string }) => (role ? USERS.filter((u) => u.role === role) : USERS),
   },

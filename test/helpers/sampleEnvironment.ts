@@ -55,7 +55,7 @@ export async function startJunction(
   supergraphSdl: string,
   options: { config?: Omit<GatewayConfigInput, 'supergraph' | 'subgraphs'>; plugins?: GatewayPlugin[]; policyModulePath?: string; clock?: Clock } = {},
 ): Promise<StartedGateway> {
-  const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', ...options.config, listen: { host: '127.0.0.1', port: 0 } });
+  const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', ...options.config, listen: { ...options.config?.listen, host: '127.0.0.1', port: 0 } });
   return startGateway({ config, supergraphSdl, plugins: options.plugins, logger: silentLogger, policyModulePath: options.policyModulePath, clock: options.clock });
 }
 

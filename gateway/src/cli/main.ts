@@ -70,7 +70,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const logger = createLogger(config.logLevel);
   try {
     const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, logger });
-    logger.info('junction listening', { url: started.url });
+    logger.info('junction listening', { url: started.url, operations: started.operationsUrl });
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });
       started.stop().then(

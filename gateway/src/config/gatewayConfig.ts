@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './configError';
 
@@ -13,6 +14,20 @@ const httpUrl = z.string().refine((s) => {
   }
 }, 'expected an http(s) URL');
 
+/** The names proxy-addr (Fastify's trustProxy) knows for address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or one of PROXY_RANGE_NAMES. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  // A zone (fe80::1%eth0) is a local detail proxy-addr cannot match.
+  if (family === 0 || rest.length > 0 || address.includes('%')) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const ListenSchema = z
   .object({
     /** Interface to bind. Default `0.0.0.0`. */
@@ -21,6 +36,21 @@ const ListenSchema = z
     port: z.number().int().min(0).max(65535).default(4000),
     /** Serve HTTPS with this certificate and key (PEM files, relative to the config file). */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    /**
+     * The proxies in front of the gateway: addresses, CIDRs, or `loopback` / `linklocal` /
+     * `uniquelocal`. A request's address (anonymous budgets, logs) is then read from
+     * X-Forwarded-For, hop by hop, for as long as the hop it came through is one of them. Default
+     * `false`: the peer's own address, X-Forwarded-For ignored. No hop count: it would trust whatever
+     * peer connects, so a client reaching the gateway directly could pick its own address.
+     */
+    trustProxy: z
+      .union([
+        z.literal(false),
+        z
+          .array(z.string().refine(isProxyAddress, 'expected an IP address, a CIDR (10.0.0.0/8), loopback, linklocal or uniquelocal'))
+          .min(1),
+      ], { error: 'expected false or a list of proxy addresses / CIDRs (a hop count is not accepted)' })
+      .default(false),
   })
   .strict();
 
@@ -70,8 +100,27 @@ const LimitsSchema = z
     introspection: z.boolean().default(true),
     /** Most keep-alive connections per subgraph origin. Default 128. */
     subgraphConnections: z.number().int().min(1).default(128),
+    /**
+     * Time a client has to send its whole request, headers and body, in ms; then it gets 408 and its
+     * connection is closed. Default 30 000; 0 turns it off. Without it, a body that stalls half-sent
+     * holds its socket (and its buffer) forever. Answering takes as long as it takes: only receiving counts.
+     */
+    requestTimeoutMs: z.number().int().min(0).default(30_000),
+    /** Time a client has to send its request headers, in ms (slowloris). Default 10 000; 0: Node's own (60 s). At most `requestTimeoutMs`. */
+    headersTimeoutMs: z.number().int().min(0).default(10_000),
+    /**
+     * How long an idle keep-alive connection stays open between requests, in ms. Default 72 000:
+     * longer than the idle timeout of common load balancers (60 s), so they close it first.
+     */
+    keepAliveTimeoutMs: z.number().int().min(1).default(72_000),
   })
-  .strict();
+  .strict()
+  .superRefine((limits, ctx) => {
+    // Node refuses a headers timeout longer than the request timeout.
+    if (limits.requestTimeoutMs > 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: `expected at most limits.requestTimeoutMs (${limits.requestTimeoutMs})` });
+    }
+  });
 
 const CacheSchema = z
   .object({
@@ -120,6 +169,29 @@ const AdminSchema = z
   })
   .strict();
 
+const OperationsSchema = z
+  .object({
+    /**
+     * A listener of its own for `/metrics`, `/readyz` and `/healthz`, apart from client traffic: bind
+     * it where only Prometheus and the orchestrator reach. Default: none.
+     */
+    listen: z
+      .object({
+        /** Default `127.0.0.1`: this host only. `0.0.0.0` for probes and scrapers from other hosts (pods). */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Default 9464 (the OpenTelemetry Prometheus exporter's); 0 picks a free one. */
+        port: z.number().int().min(0).max(65535).default(9464),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Bearer token `/metrics` and `/readyz` require, wherever they are served. Prefer env
+     * `JUNCTION_OPERATIONS_TOKEN`, which overrides this. At least 16 characters.
+     */
+    token: z.string().min(16, 'expected at least 16 characters').optional(),
+  })
+  .strict();
+
 const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
 
@@ -139,6 +211,10 @@ const IssuerSchema = z
     algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).min(1).optional(),
     /** Leeway for `exp`/`nbf`/`iat`, seconds. Default 5. */
     clockToleranceSec: z.number().min(0).max(300).default(5),
+    /** Refuse tokens without `exp` from this issuer. Default: `auth.jwt.requireExp`. */
+    requireExp: z.boolean().optional(),
+    /** Refuse tokens from this issuer whose `iat` is older than this, seconds (`iat` then required). Default: `auth.jwt.maxTokenAge`. */
+    maxTokenAge: z.number().int().min(1).optional(),
     /** The claim naming the client. Default `sub`. */
     clientIdClaim: z.string().min(1).default('sub'),
     /** The claim holding scopes, a dot path; a space-separated string or an array. Default `scope`. */
@@ -174,9 +250,19 @@ const AuthSchema = z
         jwksMaxAgeMs: z.number().int().min(1000).default(600_000),
         /** Least time between refetches on an unknown `kid`, ms. Default 30 000. */
         jwksCooldownMs: z.number().int().min(0).default(30_000),
+        /**
+         * Refuse tokens without an `exp` claim. Default true: a token that never expires stays a
+         * credential forever once leaked. Per issuer: `issuers[].requireExp`.
+         */
+        requireExp: z.boolean().default(true),
+        /**
+         * Refuse tokens whose `iat` is older than this many seconds, whatever their `exp` (tokens without
+         * `iat` are then refused). Default: unset, no limit. Per issuer: `issuers[].maxTokenAge`.
+         */
+        maxTokenAge: z.number().int().min(1).optional(),
       })
       .strict()
-      .default({ issuers: [], jwksMaxAgeMs: 600_000, jwksCooldownMs: 30_000 }),
+      .default({ issuers: [], jwksMaxAgeMs: 600_000, jwksCooldownMs: 30_000, requireExp: true }),
     apiKeys: z
       .object({
         /** Request header carrying the key. Default `x-api-key`. */
@@ -386,6 +472,12 @@ export const GatewayConfigSchema = z
     registry: RegistrySchema.default(RegistrySchema.parse({})),
     /** The admin API (used with `subgraphs`). */
     admin: AdminSchema.default(AdminSchema.parse({})),
+    /**
+     * Where `/metrics` and `/readyz` (which name subgraphs and their URLs) are served: on
+     * `operations.listen`, or on the client port behind `operations.token`. Default: neither, so
+     * they are not served. `/healthz` is always on the client port, public and cheap, for load balancers.
+     */
+    operations: OperationsSchema.default(OperationsSchema.parse({})),
     /** Authentication: JWTs, API keys, anonymous access, forwarding to subgraphs. */
     auth: AuthSchema.default(AuthSchema.parse({})),
     /** Per subgraph: several URLs and how to balance them. */
@@ -442,6 +534,9 @@ export const GatewayConfigSchema = z
   .superRefine((cfg, ctx) => {
     if ((cfg.supergraph === undefined) === (cfg.subgraphs === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['supergraph'], message: 'give exactly one of "supergraph" (a file) or "subgraphs" (a list)' });
+    }
+    if (cfg.operations.listen && cfg.operations.listen.port !== 0 && cfg.operations.listen.port === cfg.listen.port) {
+      ctx.addIssue({ code: 'custom', path: ['operations', 'listen', 'port'], message: `expected a port other than listen.port (${cfg.listen.port})` });
     }
     if (cfg.registry.store === 'redis' && !cfg.registry.redisUrl) {
       ctx.addIssue({ code: 'custom', path: ['registry', 'redisUrl'], message: 'required when registry.store is "redis"' });

@@ -48,7 +48,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 /**
  * Env overrides: `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`,
- * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl` and
+ * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_OPERATIONS_TOKEN` sets `operations.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl` and
  * `budgets.redisUrl`; the standard `OTEL_*` vars set `tracing` (see otelEnv).
  */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
@@ -66,6 +66,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
     obj = { ...obj, listen: { ...section('listen'), port } };
   }
   if (env.JUNCTION_ADMIN_TOKEN) obj = { ...obj, admin: { ...section('admin'), token: env.JUNCTION_ADMIN_TOKEN } };
+  if (env.JUNCTION_OPERATIONS_TOKEN) obj = { ...obj, operations: { ...section('operations'), token: env.JUNCTION_OPERATIONS_TOKEN } };
   if (env.JUNCTION_REDIS_URL) {
     obj = { ...obj, registry: { ...section('registry'), redisUrl: env.JUNCTION_REDIS_URL }, budgets: { ...section('budgets'), redisUrl: env.JUNCTION_REDIS_URL } };
   }

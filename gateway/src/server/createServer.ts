@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import { registerAdminRoutes, type AdminOptions } from '../admin/adminRoutes';
+import { registerHealthRoute, registerOperationsRoutes, type OperationsOptions } from '../admin/operationsRoutes';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway, GatewayResponse } from '../gateway';
 import type { GatewayRequest } from '../plugins/types';
@@ -16,12 +17,36 @@ export interface ServerOptions {
   path?: string;
   /** The admin API; not served when absent. */
   admin?: AdminOptions;
-  /** Names of subgraphs whose last health check failed (for /readyz); none when absent. */
-  unhealthySubgraphs?: () => Promise<string[]>;
+  /** Serve /metrics and /readyz here too (behind `token` when given); not served when absent. /healthz always is. */
+  operations?: OperationsOptions;
   /** HTTPS: certificate and key, PEM. */
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Accept JSON arrays of operations, at most `maxSize`. Default: off. */
   batching?: { enabled: boolean; maxSize: number };
+  /** Proxies (addresses, CIDRs) whose X-Forwarded-For is believed for `request.ip`. Default: none. */
+  trustProxy?: readonly string[] | false;
+  /** Slow clients: time to receive a whole request, its headers, and idle keep-alive time, ms (0: off). Default: Node's. */
+  timeouts?: ClientTimeouts;
+}
+
+export interface ClientTimeouts {
+  requestMs: number;
+  headersMs: number;
+  keepAliveMs: number;
+}
+
+/**
+ * Fastify and Node options for slow clients. Node checks the request and headers timeouts only every
+ * `connectionsCheckingInterval` (30 s by default), which would let a stalled request outlive its
+ * timeout by that much: check a few times per (shortest) timeout instead, at most once a second.
+ * @internal
+ */
+export function timeoutOptions(t: ClientTimeouts | undefined) {
+  if (!t) return {};
+  const shortest = Math.min(...[t.requestMs, t.headersMs].filter((ms) => ms > 0));
+  const connectionsCheckingInterval = Number.isFinite(shortest) ? Math.min(1000, Math.max(25, Math.floor(shortest / 4))) : undefined;
+  const http = { connectionsCheckingInterval, ...(t.headersMs > 0 ? { headersTimeout: t.headersMs } : {}) };
+  return { fastify: { requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs }, http };
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -32,9 +57,12 @@ const ASSET_BASE = '/graphiql-assets';
  */
 export function createServer(gateway: Gateway, options: ServerOptions): FastifyInstance {
   const path = options.path ?? '/graphql';
+  // Fastify's trustProxy (proxy-addr): request.ip walks X-Forwarded-For back only through trusted hops.
+  const timeouts = timeoutOptions(options.timeouts);
+  const common = { bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, trustProxy: options.trustProxy ? [...options.trustProxy] : false, ...timeouts.fastify } as const;
   const app = (options.tls
-    ? Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, https: { cert: options.tls.cert, key: options.tls.key } })
-    : Fastify({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true })) as unknown as FastifyInstance;
+    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http } })
+    : Fastify({ ...common, http: timeouts.http })) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
 
   // Bodies are parsed in the route so that bad JSON gets a GraphQL error, not Fastify's.
@@ -138,28 +166,22 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
 
   if (options.admin) registerAdminRoutes(app, gateway, options.admin);
 
-  // Prometheus scrape endpoint.
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(gateway.metrics.registry.contentType).send(await gateway.metrics.registry.metrics());
-  });
+  registerHealthRoute(app, gateway);
+  if (options.operations) registerOperationsRoutes(app, gateway, options.operations);
 
-  // Ready: a supergraph is loaded and every subgraph has a usable URL: its last health check (SDL
-  // poll) passed, and not all of its URLs have their circuit open.
-  app.get('/readyz', async (_request, reply) => {
-    const supergraph = gateway.supergraph;
-    if (!supergraph) return reply.code(503).send({ status: 'no supergraph' });
-    const polled = options.unhealthySubgraphs ? await options.unhealthySubgraphs() : [];
-    const unhealthy = [...new Set([...polled, ...gateway.subgraphsWithoutHealthyUrl()])].sort();
-    return unhealthy.length === 0 ? reply.code(200).send({ status: 'ready' }) : reply.code(503).send({ status: 'unhealthy subgraphs', subgraphs: unhealthy });
-  });
+  return app;
+}
 
-  app.get('/healthz', async (_request, reply) => {
-    const supergraph = gateway.supergraph;
-    return supergraph
-      ? reply.code(200).send({ status: 'ok', supergraph: supergraph.hash.slice(0, 12) })
-      : reply.code(503).send({ status: 'starting' });
-  });
-
+/**
+ * The operations listener: /healthz, /readyz and /metrics apart from client traffic (plain HTTP,
+ * meant for a private interface), with the client listener's timeouts.
+ */
+export function createOperationsServer(gateway: Gateway, options: OperationsOptions & { timeouts?: ClientTimeouts }): FastifyInstance {
+  const timeouts = timeoutOptions(options.timeouts);
+  // Only GETs are served: no body is worth more than a few bytes.
+  const app = Fastify({ bodyLimit: 1024, logger: false, return503OnClosing: true, ...timeouts.fastify, http: timeouts.http }) as unknown as FastifyInstance;
+  registerHealthRoute(app, gateway);
+  registerOperationsRoutes(app, gateway, options);
   return app;
 }
 

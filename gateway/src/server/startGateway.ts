@@ -10,7 +10,7 @@ import { openRegistryStore } from '../registry/openRegistryStore';
 import { readSupergraphFile, SupergraphSourceError } from '../registry/readSupergraphFile';
 import { RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
-import { createServer } from './createServer';
+import { createOperationsServer, createServer, type ClientTimeouts } from './createServer';
 
 function tlsFiles(paths: { cert: string; key: string } | undefined): { cert: Buffer; key: Buffer } | undefined {
   if (!paths) return undefined;
@@ -19,6 +19,14 @@ function tlsFiles(paths: { cert: string; key: string } | undefined): { cert: Buf
   } catch (err) {
     throw new SupergraphSourceError(`Cannot read the TLS certificate or key: ${(err as Error).message}`);
   }
+}
+
+/** `http://host:port` of a listening server; a wildcard host is reached on loopback. */
+function originOf(app: FastifyInstance, protocol: 'http' | 'https'): string {
+  const address = app.server.address();
+  if (!address || typeof address !== 'object') throw new Error('the server is not listening on a TCP port');
+  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  return `${protocol}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 function unhealthyIn(registry: SubgraphRegistry): () => Promise<string[]> {
@@ -51,6 +59,8 @@ export interface StartedGateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   readonly url: string;
   readonly port: number;
+  /** The operations listener's origin (`operations.listen`), e.g. http://127.0.0.1:9464; undefined when there is none. */
+  readonly operationsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -64,6 +74,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   const gateway = new Gateway(config, { ...options, policyModulePath });
   if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
   let server: FastifyInstance | undefined;
+  let operationsServer: FastifyInstance | undefined;
   let store: RegistryStore | undefined;
   let registry: SubgraphRegistry | undefined;
   try {
@@ -84,17 +95,30 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
         throw err;
       }
     }
+    const timeouts: ClientTimeouts = { requestMs: config.limits.requestTimeoutMs, headersMs: config.limits.headersTimeoutMs, keepAliveMs: config.limits.keepAliveTimeoutMs };
+    const operations = { token: config.operations.token, unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined };
+    if (!config.operations.listen && !config.operations.token) {
+      gateway.logger.info('/metrics and /readyz are not served: set operations.listen or operations.token to serve them');
+    }
     server = createServer(gateway, {
       graphiql: config.graphiql,
       // Fastify has no "unlimited": 0 (off) becomes the largest body it can be given.
       bodyLimit: config.limits.maxBodyBytes || Number.MAX_SAFE_INTEGER,
       batching: config.batching,
+      trustProxy: config.listen.trustProxy,
+      timeouts,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
-      unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined,
+      // Without a listener of their own, the client port serves them, but only behind the token.
+      operations: !config.operations.listen && config.operations.token ? operations : undefined,
       tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
     });
     await server.listen({ host: config.listen.host, port: config.listen.port });
+    if (config.operations.listen) {
+      operationsServer = createOperationsServer(gateway, { ...operations, timeouts });
+      await operationsServer.listen({ host: config.operations.listen.host, port: config.operations.listen.port });
+    }
   } catch (err) {
+    await operationsServer?.close();
     await server?.close();
     await registry?.stop();
     await store?.close();
@@ -105,11 +129,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const host = config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
   const started = server;
+  const opsServer = operationsServer;
   return {
     gateway,
     server: started,
     registry,
     port,
+    operationsUrl: opsServer ? originOf(opsServer, 'http') : undefined,
     url: `${config.listen.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     /**
      * Graceful: stop accepting (new requests on open connections get 503), let in-flight requests
@@ -117,6 +143,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
      */
     async stop() {
       const closed = started.close();
+      // While requests drain, the orchestrator sees the gateway unready: new connections are refused, open ones get 503.
+      const opsClosed = opsServer?.close();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
@@ -126,7 +154,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       if (outcome === 'timeout') gateway.logger.warn('shutdown timed out with requests in flight', { inFlight: gateway.requestsInFlight });
       // Every request has been answered (or we gave up): idle keep-alive connections need not linger.
       started.server.closeAllConnections();
+      opsServer?.server.closeAllConnections();
       await closed;
+      await opsClosed;
       await registry?.stop();
       await store?.close();
       await gateway.close();

@@ -17,7 +17,7 @@ function configError(input: unknown): ConfigError {
 
 it('fills in documented defaults and freezes the result', () => {
   const config = resolveConfig(base);
-  expect(config.listen).toEqual({ host: '0.0.0.0', port: 4000 });
+  expect(config.listen).toEqual({ host: '0.0.0.0', port: 4000, trustProxy: false });
   expect(config.limits).toEqual({
     maxBodyBytes: 1_048_576,
     subgraphTimeoutMs: 30_000,
@@ -28,6 +28,9 @@ it('fills in documented defaults and freezes the result', () => {
     maxTokens: 15_000,
     introspection: true,
     subgraphConnections: 128,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 72_000,
   });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
   expect(config.graphiql).toBe(true);
@@ -55,6 +58,19 @@ it.each([
   [{ ...base, auth: { apiKeys: { keys: [{ sha256: 'abc', clientId: 'c' }] } } }, 'auth.apiKeys.keys.0.sha256'],
   [{ ...base, authorization: { mode: 'lenient' } }, 'authorization.mode'],
   [{ ...base, admin: { token: 'short' } }, 'admin.token'],
+  [{ ...base, limits: { requestTimeoutMs: 5000, headersTimeoutMs: 6000 } }, 'limits.headersTimeoutMs'],
+  [{ ...base, limits: { requestTimeoutMs: -1 } }, 'limits.requestTimeoutMs'],
+  [{ ...base, limits: { keepAliveTimeoutMs: 0 } }, 'limits.keepAliveTimeoutMs'],
+  [{ ...base, operations: { token: 'short' } }, 'operations.token'],
+  [{ ...base, operations: { listen: { port: 4000 } } }, 'operations.listen.port'],
+  [{ ...base, operations: { listen: { port: 70000 } } }, 'operations.listen.port'],
+  [{ ...base, listen: { trustProxy: 1 } }, 'listen.trustProxy'],
+  [{ ...base, listen: { trustProxy: true } }, 'listen.trustProxy'],
+  [{ ...base, listen: { trustProxy: [] } }, 'listen.trustProxy'],
+  [{ ...base, listen: { trustProxy: ['10.0.0.0/8', '10.0.0.0/33'] } }, 'listen.trustProxy.1'],
+  [{ ...base, listen: { trustProxy: ['proxy.internal'] } }, 'listen.trustProxy.0'],
+  [{ ...base, auth: { jwt: { maxTokenAge: 0 } } }, 'auth.jwt.maxTokenAge'],
+  [{ ...base, auth: { jwt: { issuers: [{ issuer: 'x', jwksUrl: 'http://k/jwks', maxTokenAge: -60 }] } } }, 'auth.jwt.issuers.0.maxTokenAge'],
 ])('%j is rejected naming %s', (input, path) => {
   const err = configError(input);
   expect(err.path).toBe(path);

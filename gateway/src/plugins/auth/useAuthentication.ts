@@ -15,6 +15,8 @@ interface Issuer {
   config: IssuerConfig;
   key: KeyObject | Uint8Array | JWTVerifyGetKey;
   algorithms: string[];
+  requireExp: boolean;
+  maxTokenAge: number | undefined;
 }
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -41,7 +43,13 @@ export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; cloc
     } else {
       key = new TextEncoder().encode(c.secret);
     }
-    issuers.set(c.issuer, { config: c, key, algorithms: c.algorithms ?? (c.secret ? HMAC : ASYMMETRIC) });
+    issuers.set(c.issuer, {
+      config: c,
+      key,
+      algorithms: c.algorithms ?? (c.secret ? HMAC : ASYMMETRIC),
+      requireExp: c.requireExp ?? config.jwt.requireExp,
+      maxTokenAge: c.maxTokenAge ?? config.jwt.maxTokenAge,
+    });
   }
   const apiKeys = config.apiKeys.keys.map((k) => ({ digest: Buffer.from(k.sha256.toLowerCase(), 'hex'), clientId: k.clientId, scopes: k.scopes }));
   const apiKeyHeader = config.apiKeys.header.toLowerCase();
@@ -65,16 +73,25 @@ export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; cloc
     const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
     if (!issuer) throw unauthenticated('the token is from an unknown issuer', 'invalid_token');
     let payload: JWTPayload;
+    const now = deps.clock.epochMs();
     try {
       ({ payload } = await jwtVerify(token, issuer.key as JWTVerifyGetKey, {
         issuer: issuer.config.issuer,
         audience: issuer.config.audience,
         algorithms: issuer.algorithms,
         clockTolerance: issuer.config.clockToleranceSec,
-        currentDate: new Date(deps.clock.epochMs()),
+        currentDate: new Date(now),
+        requiredClaims: issuer.requireExp ? ['exp'] : [],
+        // jose then requires `iat`, and refuses one too old or in the future.
+        maxTokenAge: issuer.maxTokenAge,
       }));
     } catch (err) {
       throw unauthenticated(describeJoseError(err), 'invalid_token');
+    }
+    // jose checks that `iat` is not in the future only with maxTokenAge; a token "issued" later than
+    // now is forged or from a broken clock either way.
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + issuer.config.clockToleranceSec) {
+      throw unauthenticated('the token\'s "iat" claim is in the future', 'invalid_token');
     }
     const clientId = claimAt(payload, issuer.config.clientIdClaim);
     return Object.freeze({
@@ -133,8 +150,12 @@ export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; cloc
 
 /** Why verification failed, in words safe to return: no key material, no internals. */
 function describeJoseError(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `the token's "${err.claim}" claim is not accepted`;
+  if (err instanceof joseErrors.JWTExpired) return err.claim === 'iat' ? 'the token was issued longer ago than maxTokenAge allows' : 'the token has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return `the token has no "${err.claim}" claim, which is required`;
+    if (err.claim === 'iat' && err.reason === 'check_failed') return 'the token\'s "iat" claim is in the future';
+    return `the token's "${err.claim}" claim is not accepted`;
+  }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this issuer does not allow';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'the token is signed with an unknown key';

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { OperationTypeNode } from 'graphql';
 import type { GatewayConfig } from '../../config';
 import type { Clock, Logger } from '../../deps';
@@ -35,20 +36,40 @@ export function assignBudget(config: BudgetsConfig, identity: Identity, request:
   );
   const tier = rule?.tier ?? config.defaultTier;
   const t = config.tiers[tier];
-  const key = identity.via === 'anonymous' ? (config.anonymousKey === 'ip' ? `ip:${request.remoteAddress ?? 'unknown'}` : 'anonymous') : `client:${identity.clientId ?? ''}`;
+  const key = identity.via === 'anonymous' ? (config.anonymousKey === 'ip' ? `ip:${addressBucket(request.remoteAddress)}` : 'anonymous') : `client:${identity.clientId ?? ''}`;
   return { key, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
 }
 
 /**
+ * Whose bucket an address draws from. An IPv4 address is its own; an IPv6 address shares its /64
+ * (one subscriber's allocation, which a caller can hop around in at will: per address, it would have
+ * 2^64 buckets). An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is its IPv4 address.
+ */
+export function addressBucket(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped && isIPv4(mapped[1])) return mapped[1];
+  if (!isIPv6(address)) return address;
+  const [head, tail = ''] = address.split('%')[0].split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':')).flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const left = groups(head);
+  const right = address.includes('::') ? groups(tail) : [];
+  const full = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${full.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
+/**
  * The bucket behind `GET /admin/budgets/:id`: a client id (its tier from the `assign` rules that
- * name it, else the default tier), or `ip:<address>` / `anonymous` for anonymous callers.
+ * name it, else the default tier), or `ip:<address>` (an IPv6 address names its /64) / `anonymous`
+ * for anonymous callers.
  */
 export function budgetForAdmin(config: BudgetsConfig, id: string): BudgetAssignment {
   const anonymous = id.startsWith('ip:') || id === 'anonymous';
   const rule = anonymous ? config.assign.find((r) => r.via === 'anonymous' && !r.clientId && !r.claim) : config.assign.find((r) => r.clientId === id);
   const tier = rule?.tier ?? config.defaultTier;
   const t = config.tiers[tier];
-  return { key: anonymous ? id : `client:${id}`, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
+  const key = id.startsWith('ip:') ? `ip:${addressBucket(id.slice(3))}` : anonymous ? id : `client:${id}`;
+  return { key, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
 }
 
 /**
