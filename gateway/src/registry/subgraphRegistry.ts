@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { composeSupergraph, type CompositionErrorInfo } from '../composition/composeSupergraph';
+import { compositionCrash, type CompositionErrorInfo, type CompositionOutcome } from '../composition/composeSupergraph';
+import { CompositionWorker } from '../composition/compositionWorker';
 import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
 import type { Fetch, Logger } from '../deps';
 import type { Gateway } from '../gateway';
@@ -36,10 +37,18 @@ export interface RegistrationResult {
   changes: SchemaChanges;
 }
 
-/** Timers, injectable so tests can drive polling and reconciling by hand. */
+/** Timers, injectable so tests can drive polling, reconciling and composition time limits by hand. */
 export interface Timers {
   setInterval(fn: () => void, ms: number): { unref?(): void };
   clearInterval(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** What composes records: by default a CompositionWorker, off the event loop. */
+export interface Composer {
+  compose(subgraphs: ReadonlyArray<{ name: string; url: string; sdl: string }>): Promise<CompositionOutcome>;
+  close(): Promise<void>;
 }
 
 export interface SubgraphRegistryOptions {
@@ -50,6 +59,7 @@ export interface SubgraphRegistryOptions {
   config: GatewayConfig['registry'];
   now?: () => Date;
   timers?: Timers;
+  composer?: Composer;
 }
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -71,15 +81,26 @@ export class SubgraphRegistry {
   private syncAgain = false;
   private readonly now: () => Date;
   private readonly timers: Timers;
+  private readonly composer: Composer;
 
   constructor(private readonly options: SubgraphRegistryOptions) {
     this.now = options.now ?? (() => new Date());
-    this.timers = options.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+    this.timers = options.timers ?? {
+      setInterval: (fn, ms) => setInterval(fn, ms),
+      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    this.composer =
+      options.composer ??
+      new CompositionWorker({ timeoutMs: options.config.compositionTimeoutMs, maxHeapMb: options.config.compositionMaxHeapMb, timers: this.timers });
   }
 
   /**
    * Seeds an empty store with `seed`, serves the composition of the store, and starts listening for
-   * changes, reconciling and polling. Throws when the store's subgraphs do not compose at startup.
+   * changes, reconciling and polling. A subgraph now serving an SDL that does not compose (or
+   * breaks the API) is left at its last good SDL, with a warning naming it. Throws when the
+   * store's own subgraphs do not compose.
    */
   async start(seed: ReadonlyArray<{ name: string; url: string }>): Promise<void> {
     const { store, config, logger } = this.options;
@@ -92,11 +113,7 @@ export class SubgraphRegistry {
       await this.poll();
     }
     const records = await store.list();
-    if (records.length > 0) {
-      const outcome = this.composeRecords(records);
-      if (!outcome.ok) throw new RegistryError(422, outcome.errors);
-      this.serve(loadSupergraph(outcome.supergraphSdl), records);
-    }
+    if (records.length > 0) this.serve(await this.compose(records, []), records);
     this.unsubscribe = store.onChange(() => void this.sync());
     const every = (ms: number, fn: () => Promise<unknown>) => {
       if (ms <= 0) return;
@@ -113,6 +130,7 @@ export class SubgraphRegistry {
     for (const h of this.handles) this.timers.clearInterval(h);
     await this.queue.catch(() => undefined);
     await this.syncing;
+    await this.composer.close();
   }
 
   async list(): Promise<SubgraphSummary[]> {
@@ -133,7 +151,7 @@ export class SubgraphRegistry {
       const existing = records.find((r) => r.name === name);
       const record = this.newRecord(name, parsed.toString(), fetched, existing);
       const candidate = [...records.filter((r) => r.name !== name), record];
-      const loaded = this.compose(candidate, fetched.federated ? [] : [name]);
+      const loaded = await this.compose(candidate, fetched.federated ? [] : [name], name);
       const changes = this.changesFrom(loaded);
       if (existing && changes.breaking.length > 0 && !allowBreaking) {
         throw new RegistryError(
@@ -158,7 +176,7 @@ export class SubgraphRegistry {
         throw new RegistryError(404, [{ code: 'SUBGRAPH_NOT_FOUND', message: `No subgraph named "${name}" is registered.` }]);
       }
       const rest = records.filter((r) => r.name !== name);
-      const loaded = this.compose(rest, []);
+      const loaded = await this.compose(rest, []);
       const changes = this.changesFrom(loaded);
       await this.options.store.remove(name);
       this.serve(loaded, rest);
@@ -179,16 +197,18 @@ export class SubgraphRegistry {
           this.syncAgain = false;
           const records = await this.options.store.list();
           if (fingerprint(records) === this.servedFingerprint || records.length === 0) continue;
-          const outcome = this.composeRecords(records);
-          if (!outcome.ok) {
+          const outcome = await this.composeRecords(records);
+          const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? this.load(outcome.supergraphSdl) : undefined;
+          const errors = !outcome.ok ? outcome.errors : loaded && !loaded.ok ? loaded.errors : undefined;
+          if (errors) {
             // Changes are checked under the store's lock, but a store written by hand or by an older
             // version may still not compose: keep serving the last good supergraph.
-            this.options.logger.error('registry does not compose; keeping the current supergraph', { errors: outcome.errors });
+            this.options.logger.error('registry does not compose; keeping the current supergraph', { errors });
             this.servedFingerprint = fingerprint(records);
             continue;
           }
-          if (outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl) {
-            this.serve(loadSupergraph(outcome.supergraphSdl), records);
+          if (loaded?.ok) {
+            this.serve(loaded.loaded, records);
             this.options.logger.info('supergraph updated from the registry', { subgraphs: records.map((r) => r.name) });
           } else {
             this.servedFingerprint = fingerprint(records);
@@ -232,13 +252,16 @@ export class SubgraphRegistry {
         }
         const updated = this.newRecord(name, url, fetched, record);
         const candidate = [...current.filter((r) => r.name !== name), updated];
-        const outcome = this.composeRecords(candidate);
-        if (!outcome.ok) {
-          this.options.logger.error('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: outcome.errors });
+        let loaded: LoadedSupergraph;
+        try {
+          loaded = await this.compose(candidate, fetched.federated ? [] : [name], name);
+        } catch (err) {
+          if (!(err instanceof RegistryError)) throw err;
+          this.options.logger.warn('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: err.errors });
           continue;
         }
         await this.options.store.put(updated);
-        this.serve(loadSupergraph(outcome.supergraphSdl), candidate);
+        this.serve(loaded, candidate);
         this.options.logger.info('subgraph SDL changed', { subgraph: name });
       }
     });
@@ -249,20 +272,41 @@ export class SubgraphRegistry {
     this.servedFingerprint = fingerprint(records);
   }
 
-  private compose(records: readonly SubgraphRecord[], plainServices: string[]): LoadedSupergraph {
+  /**
+   * Composes and loads records; throws RegistryError (422) when they do not compose or load.
+   * `changed` is the one subgraph that differs from the served set: what fails without naming a
+   * subgraph (composition crashing on a schema too deep) is its doing.
+   */
+  private async compose(records: readonly SubgraphRecord[], plainServices: string[], changed?: string): Promise<LoadedSupergraph> {
     if (records.length === 0) {
       throw new RegistryError(422, [{ code: 'NO_SUBGRAPHS', message: 'The gateway needs at least one subgraph.' }]);
     }
-    const outcome = this.composeRecords(records);
-    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
-    return loadSupergraph(outcome.supergraphSdl);
+    const attribute = (e: CompositionErrorInfo) => (changed && e.subgraphs.length === 0 ? { ...e, subgraphs: [changed] } : e);
+    const outcome = await this.composeRecords(records);
+    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(attribute(e), plainServices)));
+    const loaded = this.load(outcome.supergraphSdl);
+    if (!loaded.ok) throw new RegistryError(422, loaded.errors.map(attribute));
+    return loaded.loaded;
   }
 
   /** Composes records; a failure is counted in the gateway's metrics (a success when it is served). */
-  private composeRecords(records: readonly SubgraphRecord[]): ReturnType<typeof composeSupergraph> {
-    const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+  private async composeRecords(records: readonly SubgraphRecord[]): Promise<CompositionOutcome> {
+    const outcome = await this.composer.compose(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
     if (!outcome.ok) this.options.gateway.metrics.compositions.inc({ result: 'failure' });
     return outcome;
+  }
+
+  /**
+   * Builds schemas and planner on this thread (they serve requests here). What the composition
+   * thread composed loads here too, but a failure is still a failed composition, never a crash.
+   */
+  private load(supergraphSdl: string): { ok: true; loaded: LoadedSupergraph } | { ok: false; errors: CompositionErrorInfo[] } {
+    try {
+      return { ok: true, loaded: loadSupergraph(supergraphSdl) };
+    } catch (err) {
+      this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+      return { ok: false, errors: [compositionCrash(err)] };
+    }
   }
 
   private changesFrom(loaded: LoadedSupergraph): SchemaChanges {

@@ -1,0 +1,67 @@
+/**
+ * Issue #10: one subgraph cannot stop the gateway (defect 4), composition does not hold the event
+ * loop and polling checks what registration checks (weakness), one change is one swap (defect 8).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StartedGateway } from '../gateway/src/server/startGateway';
+import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
+import { admin, FEDERATION_HEADER, recordingLogger, startRegistryJunction, startSdlServer, tempDir, typeChainSdl } from './helpers/registryEnvironment';
+
+let subgraphs: SampleSubgraphs;
+let sdlServer: Awaited<ReturnType<typeof startSdlServer>>;
+const running: StartedGateway[] = [];
+
+beforeAll(async () => {
+  [subgraphs, sdlServer] = await Promise.all([startSampleSubgraphs(), startSdlServer()]);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((j) => j.stop()));
+});
+afterAll(async () => {
+  await Promise.all([subgraphs?.stop(), sdlServer?.stop()]);
+});
+
+async function junction(registryFile: string, options: Omit<Parameters<typeof startRegistryJunction>[1], 'registryFile'> = {}) {
+  const started = await startRegistryJunction(subgraphs, { registryFile, ...options });
+  running.push(started);
+  return started;
+}
+
+const storedSdl = (file: string, name: string) =>
+  (JSON.parse(readFileSync(file, 'utf8')).subgraphs as Array<{ name: string; sdl: string }>).find((s) => s.name === name)?.sdl;
+
+describe('a subgraph whose SDL is too large to compose', () => {
+  it('is refused at registration with 422 COMPOSITION_TOO_COMPLEX naming it, and nothing changes', async () => {
+    const j = await junction(join(tempDir('junction-deep-'), 'registry.json'));
+    const before = (await admin(j.url, 'GET', '/supergraph')).body;
+    sdlServer.setSdl('deep3000', typeChainSdl(3_000));
+    const res = await admin(j.url, 'POST', '/subgraphs', { name: 'deep3000', url: sdlServer.url('deep3000') });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ code: 'COMPOSITION_TOO_COMPLEX', message: expect.stringContaining('stack'), subgraphs: ['deep3000'] }]);
+    expect((await admin(j.url, 'GET', '/supergraph')).body).toBe(before);
+    expect((await postGraphQL(j.url, { query: '{ topProducts(first: 1) { name } }' })).body).toEqual({ data: { topProducts: [{ name: 'Table 1' }] } });
+  });
+
+  it('does not stop the gateway starting: it keeps the last good SDL, with a warning naming it', async () => {
+    const registryFile = join(tempDir('junction-deep-start-'), 'registry.json');
+    const goodSdl = `${FEDERATION_HEADER}type Query { deep: Int }`;
+    sdlServer.setSdl('deep', goodSdl);
+    const first = await junction(registryFile);
+    expect((await admin(first.url, 'POST', '/subgraphs', { name: 'deep', url: sdlServer.url('deep') })).status).toBe(201);
+    const served = (await admin(first.url, 'GET', '/supergraph')).body;
+    await running.pop()!.stop();
+
+    // Redeployed: the subgraph now serves an 8,000-type chain.
+    sdlServer.setSdl('deep', typeChainSdl(8_000));
+    const logger = recordingLogger();
+    const second = await junction(registryFile, { logger });
+    expect((await admin(second.url, 'GET', '/supergraph')).body).toBe(served);
+    expect(storedSdl(registryFile, 'deep')).toBe(goodSdl);
+    expect(logger.entries).toContainEqual({
+      level: 'warn',
+      message: 'a polled SDL change does not compose; keeping the last good SDL',
+      fields: { subgraph: 'deep', errors: [expect.objectContaining({ code: 'COMPOSITION_TOO_COMPLEX', subgraphs: ['deep'] })] },
+    });
+  });
+});
