@@ -37,12 +37,10 @@ export class CompositionWorker {
   private readonly queue: Pending[] = [];
   private running: (Pending & { timer: unknown }) | undefined;
   private nextId = 1;
-  private closed = false;
 
   constructor(private readonly options: CompositionWorkerOptions) {}
 
   compose(subgraphs: ReadonlyArray<SubgraphSource & { sdl: string }>): Promise<CompositionOutcome> {
-    if (this.closed) return Promise.resolve(failure(CompositionCrashCode.FAILED, 'The gateway is shutting down.'));
     return new Promise((resolve) => {
       // Plain copies: a record may carry more than composition needs.
       const job = { id: this.nextId++, subgraphs: subgraphs.map(({ name, url, sdl }) => ({ name, url, sdl })) };
@@ -51,18 +49,18 @@ export class CompositionWorker {
     });
   }
 
-  /** Terminates the thread; queued and running compositions fail. */
+  /** Terminates the thread; queued and running compositions fail. A later `compose` starts a new one. */
   async close(): Promise<void> {
-    this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
-    this.finish(failure(CompositionCrashCode.FAILED, 'The gateway is shutting down.'));
-    for (const pending of this.queue.splice(0)) pending.resolve(failure(CompositionCrashCode.FAILED, 'The gateway is shutting down.'));
+    const stopped = failure(CompositionCrashCode.FAILED, 'The composition thread was stopped (the gateway is shutting down).');
+    for (const pending of this.queue.splice(0)) pending.resolve(stopped);
+    this.finish(stopped);
     await worker?.terminate();
   }
 
   private runNext(): void {
-    if (this.running || this.closed) return;
+    if (this.running) return;
     const next = this.queue.shift();
     if (!next) return;
     const worker = this.thread();

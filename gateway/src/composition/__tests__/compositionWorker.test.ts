@@ -105,3 +105,11 @@ it('keeps the event loop free while it composes', async () => {
   expect(offThread).toBeGreaterThan(100);
   expect(free.max / 1e6).toBeLessThan(offThread * 0.25);
 });
+
+it('fails what is queued when closed, and composes again on a new thread afterwards', async () => {
+  const w = worker();
+  const queued = [w.compose(manySubgraphs(20)), w.compose(small)];
+  await w.close();
+  expect((await Promise.all(queued)).map((o) => !o.ok && o.errors[0].code)).toEqual(['COMPOSITION_FAILED', 'COMPOSITION_FAILED']);
+  expect((await w.compose(small)).ok).toBe(true);
+});
