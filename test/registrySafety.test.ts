@@ -65,3 +65,28 @@ describe('a subgraph whose SDL is too large to compose', () => {
     });
   });
 });
+
+describe('one registry change, one supergraph swap', () => {
+  it('registers, updates and removes with one composition and one swap each', async () => {
+    const logger = recordingLogger();
+    const j = await junction(join(tempDir('junction-swaps-'), 'registry.json'), { logger, config: { logLevel: 'debug' } });
+    const swaps = async () => (await j.gateway.metrics.compositions.get()).values.find((v) => v.labels.result === 'success')?.value ?? 0;
+    const compositions = () => logger.entries.filter((e) => e.message === 'composition finished').length;
+    const steps: Array<[string, () => Promise<number>]> = [
+      ['register', async () => (sdlServer.setSdl('once', `${FEDERATION_HEADER}type Query { once: Int }`), (await admin(j.url, 'POST', '/subgraphs', { name: 'once', url: sdlServer.url('once') })).status)],
+      ['update', async () => (sdlServer.setSdl('once', `${FEDERATION_HEADER}type Query { once: Int twice: Int }`), (await admin(j.url, 'POST', '/subgraphs', { name: 'once', url: sdlServer.url('once') })).status)],
+      ['remove', async () => (await admin(j.url, 'DELETE', '/subgraphs/once')).status],
+    ];
+    for (const [step, change] of steps) {
+      const before = { swaps: await swaps(), compositions: compositions() };
+      const status = await change();
+      await j.registry!.sync(); // whatever the store's change notification started has finished
+      expect({ step, status, swaps: (await swaps()) - before.swaps, compositions: compositions() - before.compositions }).toEqual({
+        step,
+        status: step === 'register' ? 201 : 200,
+        swaps: 1,
+        compositions: 1,
+      });
+    }
+  });
+});

@@ -77,8 +77,8 @@ export class SubgraphRegistry {
   private servedFingerprint: string | undefined;
   private readonly handles: unknown[] = [];
   private unsubscribe: (() => void) | undefined;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
+  /** A sync waiting in the queue: later requests for one join it. */
+  private queuedSync: Promise<void> | undefined;
   private readonly now: () => Date;
   private readonly timers: Timers;
   private readonly composer: Composer;
@@ -129,7 +129,6 @@ export class SubgraphRegistry {
     this.unsubscribe?.();
     for (const h of this.handles) this.timers.clearInterval(h);
     await this.queue.catch(() => undefined);
-    await this.syncing;
     await this.composer.close();
   }
 
@@ -146,7 +145,7 @@ export class SubgraphRegistry {
     return this.exclusive(async () => {
       // Serve what the store holds first: the change is then diffed against it, not against a
       // supergraph that has not yet heard of another replica's change.
-      await this.sync();
+      await this.syncNow();
       const records = await this.options.store.list();
       const existing = records.find((r) => r.name === name);
       const record = this.newRecord(name, parsed.toString(), fetched, existing);
@@ -170,7 +169,7 @@ export class SubgraphRegistry {
   /** Removes a subgraph; refused (422) when the others do not compose without it. */
   remove(name: string): Promise<{ supergraphHash: string; changes: SchemaChanges }> {
     return this.exclusive(async () => {
-      await this.sync(); // as in register
+      await this.syncNow(); // as in register
       const records = await this.options.store.list();
       if (!records.some((r) => r.name === name)) {
         throw new RegistryError(404, [{ code: 'SUBGRAPH_NOT_FOUND', message: `No subgraph named "${name}" is registered.` }]);
@@ -185,40 +184,42 @@ export class SubgraphRegistry {
     });
   }
 
-  /** Serves the composition of the store's records if they changed since the last time. */
+  /**
+   * Serves the composition of the store's records if they changed since the last time. Waits its
+   * turn behind the changes this process is making: the store announces a change as soon as it is
+   * written, before the change has served it, and a sync run then would compose and swap the same
+   * supergraph a second time. In turn, it finds the change already served and does nothing.
+   */
   sync(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
+    if (this.queuedSync) return this.queuedSync;
+    const run = this.queue.then(() => {
+      this.queuedSync = undefined;
+      return this.syncNow();
+    });
+    this.queuedSync = run;
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncNow(): Promise<void> {
+    const records = await this.options.store.list();
+    if (fingerprint(records) === this.servedFingerprint || records.length === 0) return;
+    const outcome = await this.composeRecords(records);
+    const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? this.load(outcome.supergraphSdl) : undefined;
+    const errors = !outcome.ok ? outcome.errors : loaded && !loaded.ok ? loaded.errors : undefined;
+    if (errors) {
+      // Changes are checked under the store's lock, but a store written by hand or by an older
+      // version may still not compose: keep serving the last good supergraph.
+      this.options.logger.error('registry does not compose; keeping the current supergraph', { errors });
+      this.servedFingerprint = fingerprint(records);
+      return;
     }
-    this.syncing = (async () => {
-      try {
-        do {
-          this.syncAgain = false;
-          const records = await this.options.store.list();
-          if (fingerprint(records) === this.servedFingerprint || records.length === 0) continue;
-          const outcome = await this.composeRecords(records);
-          const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? this.load(outcome.supergraphSdl) : undefined;
-          const errors = !outcome.ok ? outcome.errors : loaded && !loaded.ok ? loaded.errors : undefined;
-          if (errors) {
-            // Changes are checked under the store's lock, but a store written by hand or by an older
-            // version may still not compose: keep serving the last good supergraph.
-            this.options.logger.error('registry does not compose; keeping the current supergraph', { errors });
-            this.servedFingerprint = fingerprint(records);
-            continue;
-          }
-          if (loaded?.ok) {
-            this.serve(loaded.loaded, records);
-            this.options.logger.info('supergraph updated from the registry', { subgraphs: records.map((r) => r.name) });
-          } else {
-            this.servedFingerprint = fingerprint(records);
-          }
-        } while (this.syncAgain);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    if (loaded?.ok) {
+      this.serve(loaded.loaded, records);
+      this.options.logger.info('supergraph updated from the registry', { subgraphs: records.map((r) => r.name) });
+    } else {
+      this.servedFingerprint = fingerprint(records);
+    }
   }
 
   /**
@@ -291,7 +292,9 @@ export class SubgraphRegistry {
 
   /** Composes records; a failure is counted in the gateway's metrics (a success when it is served). */
   private async composeRecords(records: readonly SubgraphRecord[]): Promise<CompositionOutcome> {
+    const started = this.now().getTime();
     const outcome = await this.composer.compose(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+    this.options.logger.debug('composition finished', { subgraphs: records.length, ok: outcome.ok, ms: this.now().getTime() - started });
     if (!outcome.ok) this.options.gateway.metrics.compositions.inc({ result: 'failure' });
     return outcome;
   }
