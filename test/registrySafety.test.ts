@@ -66,6 +66,61 @@ describe('a subgraph whose SDL is too large to compose', () => {
   });
 });
 
+describe('polling checks a changed SDL as a registration does', () => {
+  it('keeps the last good SDL of a breaking change, warns and counts it once; allowBreaking applies it', async () => {
+    const registryFile = join(tempDir('junction-poll-breaking-'), 'registry.json');
+    const logger = recordingLogger();
+    const j = await junction(registryFile, { logger, config: { logLevel: 'debug' } });
+    const v1 = `${FEDERATION_HEADER}type Query { kept: Int dropped: Int }`;
+    sdlServer.setSdl('evolving', v1);
+    expect((await admin(j.url, 'POST', '/subgraphs', { name: 'evolving', url: sdlServer.url('evolving') })).status).toBe(201);
+    const served = (await admin(j.url, 'GET', '/supergraph')).body;
+    const failures = async () => (await j.gateway.metrics.compositions.get()).values.find((v) => v.labels.result === 'failure')?.value ?? 0;
+    const compositions = () => logger.entries.filter((e) => e.message === 'composition finished').length;
+    const before = { failures: await failures(), compositions: compositions() };
+
+    sdlServer.setSdl('evolving', `${FEDERATION_HEADER}type Query { kept: Int }`);
+    await j.registry!.poll();
+    await j.registry!.poll(); // the same refused SDL is not composed (nor reported) again
+    expect((await admin(j.url, 'GET', '/supergraph')).body).toBe(served);
+    expect(storedSdl(registryFile, 'evolving')).toBe(v1);
+    expect(logger.entries.filter((e) => e.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'a polled SDL change is breaking; keeping the last good SDL (register the subgraph with allowBreaking to apply it)',
+        fields: { subgraph: 'evolving', errors: [{ code: 'BREAKING_CHANGE', message: 'Query.dropped was removed.', subgraphs: ['evolving'] }] },
+      },
+    ]);
+    expect({ failures: (await failures()) - before.failures, compositions: compositions() - before.compositions }).toEqual({ failures: 1, compositions: 1 });
+
+    const allowed = await admin(j.url, 'POST', '/subgraphs', { name: 'evolving', url: sdlServer.url('evolving'), allowBreaking: true });
+    expect([allowed.status, allowed.body.changes.breaking]).toEqual([200, [{ type: 'FIELD_REMOVED', description: 'Query.dropped was removed.' }]]);
+
+    // A safe change is still picked up by polling alone.
+    sdlServer.setSdl('evolving', `${FEDERATION_HEADER}type Query { kept: Int added: Int }`);
+    await j.registry!.poll();
+    expect((await postGraphQL(j.url, { query: '{ added }' })).status).toBe(200);
+  });
+
+  it('checks an SDL that changed while the gateway was down the same way at startup', async () => {
+    const registryFile = join(tempDir('junction-start-breaking-'), 'registry.json');
+    const v1 = `${FEDERATION_HEADER}type Query { stays: Int goes: Int }`;
+    sdlServer.setSdl('offline', v1);
+    const first = await junction(registryFile);
+    expect((await admin(first.url, 'POST', '/subgraphs', { name: 'offline', url: sdlServer.url('offline') })).status).toBe(201);
+    await running.pop()!.stop();
+
+    sdlServer.setSdl('offline', `${FEDERATION_HEADER}type Query { stays: Int }`);
+    const logger = recordingLogger();
+    const second = await junction(registryFile, { logger });
+    expect((await admin(second.url, 'GET', '/supergraph')).body).toContain('goes: Int');
+    expect(storedSdl(registryFile, 'offline')).toBe(v1);
+    expect(logger.entries.filter((e) => e.level === 'warn').map((e) => [e.message, e.fields.subgraph])).toEqual([
+      ['a polled SDL change is breaking; keeping the last good SDL (register the subgraph with allowBreaking to apply it)', 'offline'],
+    ]);
+  });
+});
+
 describe('one registry change, one supergraph swap', () => {
   it('registers, updates and removes with one composition and one swap each', async () => {
     const logger = recordingLogger();

@@ -82,6 +82,11 @@ export class SubgraphRegistry {
   private readonly now: () => Date;
   private readonly timers: Timers;
   private readonly composer: Composer;
+  /**
+   * Polled SDLs refused (they do not compose, or break the API), by subgraph, with the served set
+   * they were refused against: the same SDL against the same set is not composed again each poll.
+   */
+  private readonly refusedPolls = new Map<string, string>();
 
   constructor(private readonly options: SubgraphRegistryOptions) {
     this.now = options.now ?? (() => new Date());
@@ -104,16 +109,17 @@ export class SubgraphRegistry {
    */
   async start(seed: ReadonlyArray<{ name: string; url: string }>): Promise<void> {
     const { store, config, logger } = this.options;
-    if ((await store.list()).length === 0 && seed.length > 0) {
+    const seeding = (await store.list()).length === 0 && seed.length > 0;
+    if (seeding) {
       const fetched = await Promise.all(seed.map((s) => this.fetchSdl(s.name, s.url)));
       for (const [i, s] of seed.entries()) await store.put(this.newRecord(s.name, s.url, fetched[i]));
       logger.info('registry seeded from config', { subgraphs: seed.map((s) => s.name) });
-    } else {
-      // Stored SDLs may be older than the running subgraphs: refresh them before serving.
-      await this.poll();
     }
+    // The stored SDLs are the last good ones: serve them, then let polling check each SDL that
+    // changed while the gateway was down as it checks any other (no composition when none did).
     const records = await store.list();
     if (records.length > 0) this.serve(await this.compose(records, []), records);
+    if (!seeding) await this.poll();
     this.unsubscribe = store.onChange(() => void this.sync());
     const every = (ms: number, fn: () => Promise<unknown>) => {
       if (ms <= 0) return;
@@ -223,9 +229,12 @@ export class SubgraphRegistry {
   }
 
   /**
-   * Re-fetches every SDL; a changed one is stored (if it composes), an unreachable subgraph keeps its
-   * last good SDL. The fetches run outside the registry lock, so a slow subgraph does not hold up
-   * registrations.
+   * Re-fetches every SDL; a changed one goes through the checks a registration makes (it must
+   * compose, and must not break the API: there is no `allowBreaking` here) and is stored and served
+   * if it passes. Otherwise, and while a subgraph is unreachable, it keeps its last good SDL. A
+   * refused change is logged and counted as a failed composition; registering the subgraph again
+   * with `allowBreaking` applies a breaking one. The fetches run outside the registry lock, so a
+   * slow subgraph does not hold up registrations.
    */
   async poll(): Promise<void> {
     const polled = await Promise.all(
@@ -238,6 +247,8 @@ export class SubgraphRegistry {
       }),
     );
     await this.exclusive(async () => {
+      // As in register: diff against what the store holds, not a supergraph behind it.
+      await this.syncNow();
       for (const { name, url, fetched } of polled) {
         const current = await this.options.store.list();
         const record = current.find((r) => r.name === name);
@@ -253,14 +264,28 @@ export class SubgraphRegistry {
         }
         const updated = this.newRecord(name, url, fetched, record);
         const candidate = [...current.filter((r) => r.name !== name), updated];
+        const attempt = `${updated.sdlHash} ${fingerprint(current)}`;
+        if (this.refusedPolls.get(name) === attempt) continue;
         let loaded: LoadedSupergraph;
         try {
           loaded = await this.compose(candidate, fetched.federated ? [] : [name], name);
         } catch (err) {
           if (!(err instanceof RegistryError)) throw err;
+          this.refusedPolls.set(name, attempt);
           this.options.logger.warn('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: err.errors });
           continue;
         }
+        const breaking = this.changesFrom(loaded).breaking;
+        if (breaking.length > 0) {
+          this.refusedPolls.set(name, attempt);
+          this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+          this.options.logger.warn('a polled SDL change is breaking; keeping the last good SDL (register the subgraph with allowBreaking to apply it)', {
+            subgraph: name,
+            errors: breaking.map((c) => ({ code: 'BREAKING_CHANGE', message: c.description, subgraphs: [name] })),
+          });
+          continue;
+        }
+        this.refusedPolls.delete(name);
         await this.options.store.put(updated);
         this.serve(loaded, candidate);
         this.options.logger.info('subgraph SDL changed', { subgraph: name });
