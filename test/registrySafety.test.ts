@@ -121,6 +121,44 @@ describe('polling checks a changed SDL as a registration does', () => {
   });
 });
 
+describe('composition off the event loop', () => {
+  it('keeps answering /healthz while a registration composes 50 subgraphs', async () => {
+    const many = Array.from({ length: 50 }, (_, i) => {
+      sdlServer.setSdl(`wide${i}`, `${FEDERATION_HEADER}type Query { f${i}: [Product] } type Product @key(fields: "id") { id: ID! p${i}: Int }`);
+      return { name: `wide${i}`, url: sdlServer.url(`wide${i}`) };
+    });
+    const j = await startRegistryJunction({ subgraphs: many.slice(1) }, { registryFile: join(tempDir('junction-wide-'), 'registry.json') });
+    running.push(j);
+    const healthz = j.url.replace('/graphql', '/healthz');
+
+    let registering = true;
+    const latencies: number[] = [];
+    const probe = (async () => {
+      while (registering) {
+        const started = performance.now();
+        expect((await fetch(healthz)).status).toBe(200);
+        latencies.push(performance.now() - started);
+      }
+    })();
+    const started = performance.now();
+    const res = await admin(j.url, 'POST', '/subgraphs', many[0]);
+    const registration = performance.now() - started;
+    registering = false;
+    await probe;
+
+    // Time the gateway could not answer: the probes that waited (well above a /healthz round trip).
+    const stalled = latencies.filter((ms) => ms > 100).reduce((a, b) => a + b, 0);
+    if (process.env.JUNCTION_TEST_REPORT) {
+      console.log(`registration ${registration.toFixed(0)} ms; /healthz: ${latencies.length} answers, slowest ${Math.max(...latencies).toFixed(0)} ms, stalled ${stalled.toFixed(0)} ms`);
+    }
+    expect(res.status).toBe(201);
+    // Composing 50 subgraphs takes most of the registration: on the event loop, the gateway answered
+    // nothing meanwhile. Loading the result (schemas, planner) still runs there, a fraction of it.
+    expect(stalled).toBeLessThan(registration / 2);
+    expect(latencies.length).toBeGreaterThan(10);
+  });
+});
+
 describe('one registry change, one supergraph swap', () => {
   it('registers, updates and removes with one composition and one swap each', async () => {
     const logger = recordingLogger();
