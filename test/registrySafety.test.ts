@@ -1,12 +1,13 @@
 /**
  * Issue #10: one subgraph cannot stop the gateway (defect 4), composition does not hold the event
- * loop and polling checks what registration checks (weakness), one change is one swap (defect 8).
+ * loop and polling checks what registration checks (weakness), one change is one swap (defect 8),
+ * a record without its SDL is never lost (defect 5).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
-import { admin, FEDERATION_HEADER, recordingLogger, startRegistryJunction, startSdlServer, tempDir, typeChainSdl } from './helpers/registryEnvironment';
+import { admin, deadUrl, FEDERATION_HEADER, recordingLogger, startRegistryJunction, startSdlServer, tempDir, typeChainSdl } from './helpers/registryEnvironment';
 
 let subgraphs: SampleSubgraphs;
 let sdlServer: Awaited<ReturnType<typeof startSdlServer>>;
@@ -181,5 +182,43 @@ describe('one registry change, one supergraph swap', () => {
         compositions: 1,
       });
     }
+  });
+});
+
+describe('a registry record without its SDL', () => {
+  /** A registry file of the sample subgraphs, with `edit` applied to its list of records. */
+  async function editedRegistry(edit: (records: Array<Record<string, unknown>>) => void) {
+    const registryFile = join(tempDir('junction-incomplete-'), 'registry.json');
+    await (await junction(registryFile)).stop();
+    running.pop();
+    const file = JSON.parse(readFileSync(registryFile, 'utf8'));
+    edit(file.subgraphs);
+    writeFileSync(registryFile, JSON.stringify(file, null, 2));
+    return registryFile;
+  }
+
+  it('is completed from its URL at startup, with a warning naming it', async () => {
+    const registryFile = await editedRegistry((records) => delete records.find((r) => r.name === 'reviews')!.sdl);
+    const logger = recordingLogger();
+    const j = await junction(registryFile, { logger });
+    const served = await postGraphQL(j.url, { query: '{ topProducts(first: 1) { reviews { body } } }' });
+    expect(served.body).toEqual({ data: { topProducts: [{ reviews: expect.arrayContaining([{ body: expect.any(String) }]) }] } });
+    expect(storedSdl(registryFile, 'reviews')).toContain('type Review');
+    expect(logger.entries).toContainEqual({
+      level: 'warn',
+      message: 'incomplete registry record completed: its SDL was fetched again from its URL',
+      fields: { subgraph: 'reviews', problem: 'no sdl' },
+    });
+  });
+
+  it.each([
+    ['whose subgraph is unreachable', async () => ({ name: 'gone', url: await deadUrl() }), /Registry record "gone" is incomplete \(no sdl, sdlHash, updatedAt, fetchedAt\) and cannot be completed: .*connection refused/],
+    ['without a name', async () => ({ url: subgraphs.url('reviews'), sdl: 'type Query { x: Int }' }), /A registry record without a name is incomplete \(no name, sdlHash, updatedAt, fetchedAt\)/],
+  ])('%s stops the gateway starting, naming it, and stays in the file', async (_case, entry, reason) => {
+    const broken = await entry();
+    const registryFile = await editedRegistry((records) => void records.push(broken));
+    const before = readFileSync(registryFile, 'utf8');
+    await expect(junction(registryFile)).rejects.toThrow(reason);
+    expect(readFileSync(registryFile, 'utf8')).toBe(before);
   });
 });

@@ -18,7 +18,7 @@ export function tempDir(prefix: string): string {
 
 /** Junction composing the running sample subgraphs (or others) through its registry, with the admin API on. */
 export async function startRegistryJunction(
-  subgraphs: Pick<SampleSubgraphs, 'subgraphs'>,
+  subgraphs: { subgraphs: ReadonlyArray<{ name: string; url: string }> },
   options: { registryFile: string; config?: Partial<GatewayConfigInput>; port?: number; logger?: Logger },
 ): Promise<StartedGateway> {
   const config = resolveConfig({

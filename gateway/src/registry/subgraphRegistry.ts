@@ -109,6 +109,7 @@ export class SubgraphRegistry {
    */
   async start(seed: ReadonlyArray<{ name: string; url: string }>): Promise<void> {
     const { store, config, logger } = this.options;
+    await this.completeRecords();
     const seeding = (await store.list()).length === 0 && seed.length > 0;
     if (seeding) {
       const fetched = await Promise.all(seed.map((s) => this.fetchSdl(s.name, s.url)));
@@ -129,6 +130,34 @@ export class SubgraphRegistry {
     };
     every(config.reconcileIntervalMs, () => this.sync());
     every(config.pollIntervalMs, () => this.poll());
+  }
+
+  /**
+   * A stored record without its SDL (or another field) is never dropped: its SDL is fetched again
+   * from its URL, as a registration would, and stored whole. When that cannot be done, the gateway
+   * does not start: serving without the subgraph would silently lose it.
+   */
+  private async completeRecords(): Promise<void> {
+    const { store, logger } = this.options;
+    const lost: Array<{ code: string; message: string; subgraphs?: string[] }> = [];
+    for (const broken of await store.incomplete()) {
+      const what = broken.name === undefined ? 'A registry record without a name' : `Registry record "${broken.name}"`;
+      try {
+        this.checkName(broken.name);
+        const url = this.checkUrl(broken.url).toString();
+        const fetched = await this.fetchSdl(broken.name, url);
+        await store.put(this.newRecord(broken.name, url, fetched));
+        logger.warn('incomplete registry record completed: its SDL was fetched again from its URL', { subgraph: broken.name, problem: broken.problem });
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        lost.push({
+          code: 'INCOMPLETE_REGISTRY_RECORD',
+          message: `${what} is incomplete (${broken.problem}) and cannot be completed: ${err.message}. Bring the subgraph up, or remove the record from the registry store.`,
+          subgraphs: broken.name === undefined ? [] : [broken.name],
+        });
+      }
+    }
+    if (lost.length > 0) throw new RegistryError(500, lost);
   }
 
   async stop(): Promise<void> {
