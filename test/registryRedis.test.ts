@@ -5,11 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parse } from 'graphql';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { shippingSubgraph } from '../subgraphs/extras/shipping';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
-import { ADMIN_TOKEN, admin, startRegistryJunction, tempDir } from './helpers/registryEnvironment';
+import { ADMIN_TOKEN, admin, deadUrl, startRegistryJunction, tempDir } from './helpers/registryEnvironment';
 import { redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
@@ -128,6 +129,31 @@ describeWithRedis('two replicas sharing a Redis registry', () => {
       expect(await shippingServed(second.url)).toBe(false);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+
+  it('completes a record without its SDL from its URL at startup; refuses to start when it cannot, keeping it', async () => {
+    const config = { registry: { store: 'redis' as const, redisUrl: redis.url, redisPrefix: 'junction-incomplete:' } };
+    const start = () => startRegistryJunction(subgraphs, { registryFile: join(tempDir('junction-incomplete-'), 'registry.json'), config });
+    await (await start()).stop();
+    const client = new Redis(redis.url);
+    try {
+      const reviews = JSON.parse((await client.hget('junction-incomplete:subgraphs', 'reviews'))!);
+      await client.hset('junction-incomplete:subgraphs', 'reviews', JSON.stringify({ name: 'reviews', url: reviews.url }));
+      const completed = await start();
+      try {
+        expect(JSON.parse((await client.hget('junction-incomplete:subgraphs', 'reviews'))!)).toMatchObject({ name: 'reviews', sdl: reviews.sdl, sdlHash: reviews.sdlHash });
+        expect((await postGraphQL(completed.url, { query: '{ topProducts(first: 1) { reviews { id } } }' })).body.errors).toBeUndefined();
+      } finally {
+        await completed.stop();
+      }
+
+      const gone = JSON.stringify({ name: 'gone', url: await deadUrl() });
+      await client.hset('junction-incomplete:subgraphs', 'gone', gone);
+      await expect(start()).rejects.toThrow(/Registry record "gone" is incomplete \(no sdl, sdlHash, updatedAt, fetchedAt\)/);
+      expect(await client.hget('junction-incomplete:subgraphs', 'gone')).toBe(gone);
+    } finally {
+      client.disconnect();
     }
   });
 

@@ -22,9 +22,19 @@ export type CompositionOutcome =
 
 /**
  * Composes subgraphs into a supergraph with `@apollo/composition`. Pure: no I/O. Never throws for
- * bad input; an SDL that does not parse is reported like any composition error.
+ * bad input: an SDL that does not parse is reported like any composition error, and so is an
+ * exception from inside composition (a stack overflow on a very deep schema, a bug in the library).
+ * This runs on the calling thread: the gateway calls it through a CompositionWorker.
  */
 export function composeSupergraph(subgraphs: readonly SubgraphSource[]): CompositionOutcome {
+  try {
+    return composeUnguarded(subgraphs);
+  } catch (err) {
+    return { ok: false, errors: [compositionCrash(err)] };
+  }
+}
+
+function composeUnguarded(subgraphs: readonly SubgraphSource[]): CompositionOutcome {
   const names = subgraphs.map((s) => s.name);
   const services = [];
   const parseErrors: CompositionErrorInfo[] = [];
@@ -36,6 +46,7 @@ export function composeSupergraph(subgraphs: readonly SubgraphSource[]): Composi
     try {
       services.push({ name: s.name, url: s.url, typeDefs: parse(s.sdl) });
     } catch (err) {
+      if (isStackOverflow(err)) throw err;
       parseErrors.push({ code: 'INVALID_GRAPHQL', message: `[${s.name}] ${(err as Error).message}`, subgraphs: [s.name] });
     }
   }
@@ -53,6 +64,37 @@ export function composeSupergraph(subgraphs: readonly SubgraphSource[]): Composi
     supergraphSdl: result.supergraphSdl,
     hints: result.hints.map((h) => ({ code: h.definition.code, message: h.message })),
   };
+}
+
+/**
+ * Composition codes of our own, for what `@apollo/composition` cannot report itself. The library
+ * recurses along type references, so a long enough chain of types (`type H1 { h: [H2] }` ...)
+ * overflows the stack: that is the input's fault and is reported, not thrown.
+ */
+export const CompositionCrashCode = {
+  /** Composition ran out of stack, memory or time: the schemas are too large or too deeply nested. */
+  TOO_COMPLEX: 'COMPOSITION_TOO_COMPLEX',
+  /** Composition threw an unexpected exception; its message is reported. */
+  FAILED: 'COMPOSITION_FAILED',
+} as const;
+
+export function compositionCrash(err: unknown): CompositionErrorInfo {
+  if (isStackOverflow(err)) {
+    return {
+      code: CompositionCrashCode.TOO_COMPLEX,
+      message: 'Composition ran out of stack: a subgraph schema nests or chains types too deeply to compose.',
+      subgraphs: [],
+    };
+  }
+  return { code: CompositionCrashCode.FAILED, message: `Composition failed unexpectedly: ${errorMessage(err)}`, subgraphs: [] };
+}
+
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function describeError(error: GraphQLError, names: readonly string[]): CompositionErrorInfo {

@@ -156,6 +156,17 @@ const RegistrySchema = z
      * Default: loopback only. Keeps the admin API from making the gateway call arbitrary hosts.
      */
     allowedHosts: z.array(z.string().min(1)).default(['localhost', '127.0.0.1', '::1']),
+    /**
+     * A composition (on its own thread) that takes longer is stopped and fails with
+     * COMPOSITION_TOO_COMPLEX. Default 60 000 ms: hundreds of subgraphs compose in seconds; lower
+     * it to refuse pathological schemas sooner.
+     */
+    compositionTimeoutMs: z.number().int().min(1).default(60_000),
+    /**
+     * Heap of the composition thread, MB; a composition that needs more fails with
+     * COMPOSITION_TOO_COMPLEX instead of exhausting the gateway's memory. Default 2048.
+     */
+    compositionMaxHeapMb: z.number().int().min(16).default(2_048),
   })
   .strict();
 

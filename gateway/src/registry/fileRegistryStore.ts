@@ -3,11 +3,11 @@ import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../deps';
 import { parseRecord } from './parseRecord';
-import type { RegistryStore, SubgraphRecord } from './types';
+import type { IncompleteRecord, RegistryStore, SubgraphRecord } from './types';
 
 interface FileShape {
   version: 1;
-  subgraphs: SubgraphRecord[];
+  subgraphs: unknown[];
 }
 
 /**
@@ -16,6 +16,8 @@ interface FileShape {
  */
 export class FileRegistryStore implements RegistryStore {
   private records = new Map<string, SubgraphRecord>();
+  /** Entries of the file that are not whole records, as read: written back until replaced. */
+  private incompleteEntries: Array<{ raw: unknown; incomplete: IncompleteRecord }> = [];
   private readonly listeners = new Set<() => void>();
   private writes: Promise<void> = Promise.resolve();
 
@@ -46,10 +48,14 @@ export class FileRegistryStore implements RegistryStore {
     }
     const list = (parsed as Partial<FileShape>)?.subgraphs;
     if (!Array.isArray(list)) throw new Error(`registry file ${this.file} has no "subgraphs" list`);
-    for (const raw of list) {
-      const record = parseRecord(raw);
-      if (record) this.records.set(record.name, record);
-      else this.logger.warn('skipping a malformed registry record', { file: this.file });
+    for (const [index, raw] of list.entries()) {
+      const parsed = parseRecord(raw);
+      if ('record' in parsed) {
+        this.records.set(parsed.record.name, parsed.record);
+        continue;
+      }
+      this.incompleteEntries.push({ raw, incomplete: parsed.incomplete });
+      this.logger.warn('incomplete registry record', { file: this.file, index, subgraph: parsed.incomplete.name, problem: parsed.incomplete.problem });
     }
   }
 
@@ -57,17 +63,21 @@ export class FileRegistryStore implements RegistryStore {
     return [...this.records.values()];
   }
 
+  async incomplete(): Promise<IncompleteRecord[]> {
+    return this.incompleteEntries.map((e) => e.incomplete);
+  }
+
   async put(record: SubgraphRecord): Promise<void> {
     const next = new Map(this.records);
     next.set(record.name, record);
-    await this.persist(next);
+    await this.persist(next, record.name);
   }
 
   async remove(name: string): Promise<boolean> {
-    if (!this.records.has(name)) return false;
+    if (!this.records.has(name) && !this.incompleteEntries.some((e) => e.incomplete.name === name)) return false;
     const next = new Map(this.records);
     next.delete(name);
-    await this.persist(next);
+    await this.persist(next, name);
     return true;
   }
 
@@ -86,10 +96,14 @@ export class FileRegistryStore implements RegistryStore {
     this.listeners.clear();
   }
 
-  private persist(next: Map<string, SubgraphRecord>): Promise<void> {
+  /** Writes `next`; `touched` is the name put or removed. */
+  private persist(next: Map<string, SubgraphRecord>, touched: string): Promise<void> {
     // One write at a time, in call order; the in-memory view changes only once the file has.
     const write = this.writes.then(async () => {
-      const body: FileShape = { version: 1, subgraphs: [...next.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+      // An incomplete entry stays until a record of its name is written or removed.
+      const incomplete = this.incompleteEntries.filter((e) => e.incomplete.name !== touched);
+      const records = [...next.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const body: FileShape = { version: 1, subgraphs: [...records, ...incomplete.map((e) => e.raw)] };
       await mkdir(dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
@@ -100,6 +114,7 @@ export class FileRegistryStore implements RegistryStore {
         throw err;
       }
       this.records = next;
+      this.incompleteEntries = incomplete;
     });
     this.writes = write.catch(() => undefined);
     return write.then(() => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../deps';
 import { parseRecord } from './parseRecord';
-import { RegistryBusyError, RegistryStoreUnavailableError, type RegistryStore, type SubgraphRecord } from './types';
+import { RegistryBusyError, RegistryStoreUnavailableError, type IncompleteRecord, type RegistryStore, type SubgraphRecord } from './types';
 
 /**
  * The lock is one key set with NX and an expiry, released only by its holder (the pattern of the
@@ -60,19 +60,34 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   async list(): Promise<SubgraphRecord[]> {
+    const { records, incomplete } = await this.read();
+    // Left in Redis as they are: the registry fetches their SDL again when a gateway starts.
+    for (const r of incomplete) this.logger.warn('incomplete registry record; not composed', { subgraph: r.name, problem: r.problem });
+    return records;
+  }
+
+  async incomplete(): Promise<IncompleteRecord[]> {
+    return (await this.read()).incomplete;
+  }
+
+  private async read(): Promise<{ records: SubgraphRecord[]; incomplete: IncompleteRecord[] }> {
     const all = await this.reach(() => this.client.hgetall(this.hashKey));
     const records: SubgraphRecord[] = [];
+    const incomplete: IncompleteRecord[] = [];
     for (const [name, json] of Object.entries(all)) {
-      let record: SubgraphRecord | undefined;
+      let raw: unknown;
       try {
-        record = parseRecord(JSON.parse(json));
+        raw = JSON.parse(json);
       } catch {
-        record = undefined;
+        incomplete.push({ name, url: undefined, problem: 'not JSON' });
+        continue;
       }
-      if (record && record.name === name) records.push(record);
-      else this.logger.warn('skipping a malformed registry record', { name });
+      const parsed = parseRecord(raw);
+      if ('incomplete' in parsed) incomplete.push({ ...parsed.incomplete, name });
+      else if (parsed.record.name !== name) incomplete.push({ name, url: parsed.record.url, problem: `it names itself "${parsed.record.name}"` });
+      else records.push(parsed.record);
     }
-    return records;
+    return { records, incomplete };
   }
 
   async put(record: SubgraphRecord): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { composeSupergraph, type CompositionErrorInfo } from '../composition/composeSupergraph';
+import { compositionCrash, type CompositionErrorInfo, type CompositionOutcome } from '../composition/composeSupergraph';
+import { CompositionWorker } from '../composition/compositionWorker';
 import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
 import type { Fetch, Logger } from '../deps';
 import type { Gateway } from '../gateway';
@@ -36,10 +37,18 @@ export interface RegistrationResult {
   changes: SchemaChanges;
 }
 
-/** Timers, injectable so tests can drive polling and reconciling by hand. */
+/** Timers, injectable so tests can drive polling, reconciling and composition time limits by hand. */
 export interface Timers {
   setInterval(fn: () => void, ms: number): { unref?(): void };
   clearInterval(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** What composes records: by default a CompositionWorker, off the event loop. */
+export interface Composer {
+  compose(subgraphs: ReadonlyArray<{ name: string; url: string; sdl: string }>): Promise<CompositionOutcome>;
+  close(): Promise<void>;
 }
 
 export interface SubgraphRegistryOptions {
@@ -50,6 +59,7 @@ export interface SubgraphRegistryOptions {
   config: GatewayConfig['registry'];
   now?: () => Date;
   timers?: Timers;
+  composer?: Composer;
 }
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -67,36 +77,50 @@ export class SubgraphRegistry {
   private servedFingerprint: string | undefined;
   private readonly handles: unknown[] = [];
   private unsubscribe: (() => void) | undefined;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
+  /** A sync waiting in the queue: later requests for one join it. */
+  private queuedSync: Promise<void> | undefined;
   private readonly now: () => Date;
   private readonly timers: Timers;
+  private readonly composer: Composer;
+  /**
+   * Polled SDLs refused (they do not compose, or break the API), by subgraph, with the served set
+   * they were refused against: the same SDL against the same set is not composed again each poll.
+   */
+  private readonly refusedPolls = new Map<string, string>();
 
   constructor(private readonly options: SubgraphRegistryOptions) {
     this.now = options.now ?? (() => new Date());
-    this.timers = options.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+    this.timers = options.timers ?? {
+      setInterval: (fn, ms) => setInterval(fn, ms),
+      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    this.composer =
+      options.composer ??
+      new CompositionWorker({ timeoutMs: options.config.compositionTimeoutMs, maxHeapMb: options.config.compositionMaxHeapMb, timers: this.timers });
   }
 
   /**
    * Seeds an empty store with `seed`, serves the composition of the store, and starts listening for
-   * changes, reconciling and polling. Throws when the store's subgraphs do not compose at startup.
+   * changes, reconciling and polling. A subgraph now serving an SDL that does not compose (or
+   * breaks the API) is left at its last good SDL, with a warning naming it. Throws when the
+   * store's own subgraphs do not compose.
    */
   async start(seed: ReadonlyArray<{ name: string; url: string }>): Promise<void> {
     const { store, config, logger } = this.options;
-    if ((await store.list()).length === 0 && seed.length > 0) {
+    await this.completeRecords();
+    const seeding = (await store.list()).length === 0 && seed.length > 0;
+    if (seeding) {
       const fetched = await Promise.all(seed.map((s) => this.fetchSdl(s.name, s.url)));
       for (const [i, s] of seed.entries()) await store.put(this.newRecord(s.name, s.url, fetched[i]));
       logger.info('registry seeded from config', { subgraphs: seed.map((s) => s.name) });
-    } else {
-      // Stored SDLs may be older than the running subgraphs: refresh them before serving.
-      await this.poll();
     }
+    // The stored SDLs are the last good ones: serve them, then let polling check each SDL that
+    // changed while the gateway was down as it checks any other (no composition when none did).
     const records = await store.list();
-    if (records.length > 0) {
-      const outcome = this.composeRecords(records);
-      if (!outcome.ok) throw new RegistryError(422, outcome.errors);
-      this.serve(loadSupergraph(outcome.supergraphSdl), records);
-    }
+    if (records.length > 0) this.serve(await this.compose(records, []), records);
+    if (!seeding) await this.poll();
     this.unsubscribe = store.onChange(() => void this.sync());
     const every = (ms: number, fn: () => Promise<unknown>) => {
       if (ms <= 0) return;
@@ -108,11 +132,39 @@ export class SubgraphRegistry {
     every(config.pollIntervalMs, () => this.poll());
   }
 
+  /**
+   * A stored record without its SDL (or another field) is never dropped: its SDL is fetched again
+   * from its URL, as a registration would, and stored whole. When that cannot be done, the gateway
+   * does not start: serving without the subgraph would silently lose it.
+   */
+  private async completeRecords(): Promise<void> {
+    const { store, logger } = this.options;
+    const lost: Array<{ code: string; message: string; subgraphs?: string[] }> = [];
+    for (const broken of await store.incomplete()) {
+      const what = broken.name === undefined ? 'A registry record without a name' : `Registry record "${broken.name}"`;
+      try {
+        this.checkName(broken.name);
+        const url = this.checkUrl(broken.url).toString();
+        const fetched = await this.fetchSdl(broken.name, url);
+        await store.put(this.newRecord(broken.name, url, fetched));
+        logger.warn('incomplete registry record completed: its SDL was fetched again from its URL', { subgraph: broken.name, problem: broken.problem });
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        lost.push({
+          code: 'INCOMPLETE_REGISTRY_RECORD',
+          message: `${what} is incomplete (${broken.problem}) and cannot be completed: ${err.message}. Bring the subgraph up, or remove the record from the registry store.`,
+          subgraphs: broken.name === undefined ? [] : [broken.name],
+        });
+      }
+    }
+    if (lost.length > 0) throw new RegistryError(500, lost);
+  }
+
   async stop(): Promise<void> {
     this.unsubscribe?.();
     for (const h of this.handles) this.timers.clearInterval(h);
     await this.queue.catch(() => undefined);
-    await this.syncing;
+    await this.composer.close();
   }
 
   async list(): Promise<SubgraphSummary[]> {
@@ -128,12 +180,12 @@ export class SubgraphRegistry {
     return this.exclusive(async () => {
       // Serve what the store holds first: the change is then diffed against it, not against a
       // supergraph that has not yet heard of another replica's change.
-      await this.sync();
+      await this.syncNow();
       const records = await this.options.store.list();
       const existing = records.find((r) => r.name === name);
       const record = this.newRecord(name, parsed.toString(), fetched, existing);
       const candidate = [...records.filter((r) => r.name !== name), record];
-      const loaded = this.compose(candidate, fetched.federated ? [] : [name]);
+      const loaded = await this.compose(candidate, fetched.federated ? [] : [name], name);
       const changes = this.changesFrom(loaded);
       if (existing && changes.breaking.length > 0 && !allowBreaking) {
         throw new RegistryError(
@@ -152,13 +204,13 @@ export class SubgraphRegistry {
   /** Removes a subgraph; refused (422) when the others do not compose without it. */
   remove(name: string): Promise<{ supergraphHash: string; changes: SchemaChanges }> {
     return this.exclusive(async () => {
-      await this.sync(); // as in register
+      await this.syncNow(); // as in register
       const records = await this.options.store.list();
       if (!records.some((r) => r.name === name)) {
         throw new RegistryError(404, [{ code: 'SUBGRAPH_NOT_FOUND', message: `No subgraph named "${name}" is registered.` }]);
       }
       const rest = records.filter((r) => r.name !== name);
-      const loaded = this.compose(rest, []);
+      const loaded = await this.compose(rest, []);
       const changes = this.changesFrom(loaded);
       await this.options.store.remove(name);
       this.serve(loaded, rest);
@@ -167,44 +219,51 @@ export class SubgraphRegistry {
     });
   }
 
-  /** Serves the composition of the store's records if they changed since the last time. */
+  /**
+   * Serves the composition of the store's records if they changed since the last time. Waits its
+   * turn behind the changes this process is making: the store announces a change as soon as it is
+   * written, before the change has served it, and a sync run then would compose and swap the same
+   * supergraph a second time. In turn, it finds the change already served and does nothing.
+   */
   sync(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
+    if (this.queuedSync) return this.queuedSync;
+    const run = this.queue.then(() => {
+      this.queuedSync = undefined;
+      return this.syncNow();
+    });
+    this.queuedSync = run;
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncNow(): Promise<void> {
+    const records = await this.options.store.list();
+    if (fingerprint(records) === this.servedFingerprint || records.length === 0) return;
+    const outcome = await this.composeRecords(records);
+    const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? this.load(outcome.supergraphSdl) : undefined;
+    const errors = !outcome.ok ? outcome.errors : loaded && !loaded.ok ? loaded.errors : undefined;
+    if (errors) {
+      // Changes are checked under the store's lock, but a store written by hand or by an older
+      // version may still not compose: keep serving the last good supergraph.
+      this.options.logger.error('registry does not compose; keeping the current supergraph', { errors });
+      this.servedFingerprint = fingerprint(records);
+      return;
     }
-    this.syncing = (async () => {
-      try {
-        do {
-          this.syncAgain = false;
-          const records = await this.options.store.list();
-          if (fingerprint(records) === this.servedFingerprint || records.length === 0) continue;
-          const outcome = this.composeRecords(records);
-          if (!outcome.ok) {
-            // Changes are checked under the store's lock, but a store written by hand or by an older
-            // version may still not compose: keep serving the last good supergraph.
-            this.options.logger.error('registry does not compose; keeping the current supergraph', { errors: outcome.errors });
-            this.servedFingerprint = fingerprint(records);
-            continue;
-          }
-          if (outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl) {
-            this.serve(loadSupergraph(outcome.supergraphSdl), records);
-            this.options.logger.info('supergraph updated from the registry', { subgraphs: records.map((r) => r.name) });
-          } else {
-            this.servedFingerprint = fingerprint(records);
-          }
-        } while (this.syncAgain);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    if (loaded?.ok) {
+      this.serve(loaded.loaded, records);
+      this.options.logger.info('supergraph updated from the registry', { subgraphs: records.map((r) => r.name) });
+    } else {
+      this.servedFingerprint = fingerprint(records);
+    }
   }
 
   /**
-   * Re-fetches every SDL; a changed one is stored (if it composes), an unreachable subgraph keeps its
-   * last good SDL. The fetches run outside the registry lock, so a slow subgraph does not hold up
-   * registrations.
+   * Re-fetches every SDL; a changed one goes through the checks a registration makes (it must
+   * compose, and must not break the API: there is no `allowBreaking` here) and is stored and served
+   * if it passes. Otherwise, and while a subgraph is unreachable, it keeps its last good SDL. A
+   * refused change is logged and counted as a failed composition; registering the subgraph again
+   * with `allowBreaking` applies a breaking one. The fetches run outside the registry lock, so a
+   * slow subgraph does not hold up registrations.
    */
   async poll(): Promise<void> {
     const polled = await Promise.all(
@@ -217,6 +276,8 @@ export class SubgraphRegistry {
       }),
     );
     await this.exclusive(async () => {
+      // As in register: diff against what the store holds, not a supergraph behind it.
+      await this.syncNow();
       for (const { name, url, fetched } of polled) {
         const current = await this.options.store.list();
         const record = current.find((r) => r.name === name);
@@ -232,13 +293,30 @@ export class SubgraphRegistry {
         }
         const updated = this.newRecord(name, url, fetched, record);
         const candidate = [...current.filter((r) => r.name !== name), updated];
-        const outcome = this.composeRecords(candidate);
-        if (!outcome.ok) {
-          this.options.logger.error('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: outcome.errors });
+        const attempt = `${updated.sdlHash} ${fingerprint(current)}`;
+        if (this.refusedPolls.get(name) === attempt) continue;
+        let loaded: LoadedSupergraph;
+        try {
+          loaded = await this.compose(candidate, fetched.federated ? [] : [name], name);
+        } catch (err) {
+          if (!(err instanceof RegistryError)) throw err;
+          this.refusedPolls.set(name, attempt);
+          this.options.logger.warn('a polled SDL change does not compose; keeping the last good SDL', { subgraph: name, errors: err.errors });
           continue;
         }
+        const breaking = this.changesFrom(loaded).breaking;
+        if (breaking.length > 0) {
+          this.refusedPolls.set(name, attempt);
+          this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+          this.options.logger.warn('a polled SDL change is breaking; keeping the last good SDL (register the subgraph with allowBreaking to apply it)', {
+            subgraph: name,
+            errors: breaking.map((c) => ({ code: 'BREAKING_CHANGE', message: c.description, subgraphs: [name] })),
+          });
+          continue;
+        }
+        this.refusedPolls.delete(name);
         await this.options.store.put(updated);
-        this.serve(loadSupergraph(outcome.supergraphSdl), candidate);
+        this.serve(loaded, candidate);
         this.options.logger.info('subgraph SDL changed', { subgraph: name });
       }
     });
@@ -249,20 +327,43 @@ export class SubgraphRegistry {
     this.servedFingerprint = fingerprint(records);
   }
 
-  private compose(records: readonly SubgraphRecord[], plainServices: string[]): LoadedSupergraph {
+  /**
+   * Composes and loads records; throws RegistryError (422) when they do not compose or load.
+   * `changed` is the one subgraph that differs from the served set: what fails without naming a
+   * subgraph (composition crashing on a schema too deep) is its doing.
+   */
+  private async compose(records: readonly SubgraphRecord[], plainServices: string[], changed?: string): Promise<LoadedSupergraph> {
     if (records.length === 0) {
       throw new RegistryError(422, [{ code: 'NO_SUBGRAPHS', message: 'The gateway needs at least one subgraph.' }]);
     }
-    const outcome = this.composeRecords(records);
-    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(e, plainServices)));
-    return loadSupergraph(outcome.supergraphSdl);
+    const attribute = (e: CompositionErrorInfo) => (changed && e.subgraphs.length === 0 ? { ...e, subgraphs: [changed] } : e);
+    const outcome = await this.composeRecords(records);
+    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(attribute(e), plainServices)));
+    const loaded = this.load(outcome.supergraphSdl);
+    if (!loaded.ok) throw new RegistryError(422, loaded.errors.map(attribute));
+    return loaded.loaded;
   }
 
   /** Composes records; a failure is counted in the gateway's metrics (a success when it is served). */
-  private composeRecords(records: readonly SubgraphRecord[]): ReturnType<typeof composeSupergraph> {
-    const outcome = composeSupergraph(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+  private async composeRecords(records: readonly SubgraphRecord[]): Promise<CompositionOutcome> {
+    const started = this.now().getTime();
+    const outcome = await this.composer.compose(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
+    this.options.logger.debug('composition finished', { subgraphs: records.length, ok: outcome.ok, ms: this.now().getTime() - started });
     if (!outcome.ok) this.options.gateway.metrics.compositions.inc({ result: 'failure' });
     return outcome;
+  }
+
+  /**
+   * Builds schemas and planner on this thread (they serve requests here). What the composition
+   * thread composed loads here too, but a failure is still a failed composition, never a crash.
+   */
+  private load(supergraphSdl: string): { ok: true; loaded: LoadedSupergraph } | { ok: false; errors: CompositionErrorInfo[] } {
+    try {
+      return { ok: true, loaded: loadSupergraph(supergraphSdl) };
+    } catch (err) {
+      this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+      return { ok: false, errors: [compositionCrash(err)] };
+    }
   }
 
   private changesFrom(loaded: LoadedSupergraph): SchemaChanges {

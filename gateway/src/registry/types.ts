@@ -20,6 +20,18 @@ export interface SubgraphRecord {
   federated: boolean;
 }
 
+/**
+ * A stored record that is not whole (no SDL, say: written by hand or by another version). Stores
+ * never drop one: `list` leaves it out, `incomplete` reports it, and writes keep it until a whole
+ * record of the same name replaces it.
+ */
+export interface IncompleteRecord {
+  name: string | undefined;
+  url: string | undefined;
+  /** What is missing, e.g. `no sdl, sdlHash`. */
+  problem: string;
+}
+
 /** The store cannot be read or written (Redis down): the registry answers 503 and changes nothing. */
 export class RegistryStoreUnavailableError extends Error {
   override readonly name = 'RegistryStoreUnavailableError';
@@ -31,8 +43,10 @@ export class RegistryBusyError extends Error {
 }
 
 export interface RegistryStore {
-  /** Every record, in no particular order. */
+  /** Every whole record, in no particular order. */
   list(): Promise<SubgraphRecord[]>;
+  /** The records that are not whole; the registry fetches their SDL again at startup. */
+  incomplete(): Promise<IncompleteRecord[]>;
   /** Adds or replaces a record, then notifies every listener (in every process sharing the store). */
   put(record: SubgraphRecord): Promise<void>;
   /** Removes a record; false when there was none. Notifies like `put`. */

@@ -32,3 +32,10 @@ it('reports SDL that does not parse, naming the subgraph', () => {
   const outcome = composeSupergraph([{ name: 'a', url: 'http://a/graphql', sdl: 'type Query {' }]);
   expect(outcome).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'INVALID_GRAPHQL', subgraphs: ['a'] })] });
 });
+
+it('reports a schema too deep to compose instead of throwing', () => {
+  // `type H0 { h: [H1] } ... `: @apollo/composition recurses along the chain and overflows the stack.
+  const chain = Array.from({ length: 8_000 }, (_, i) => `type H${i} { h: [H${i + 1}] }`).join('\n');
+  const outcome = composeSupergraph([{ name: 'deep', url: 'http://deep/graphql', sdl: `${header}type Query { h: H0 }\n${chain}\ntype H8000 { x: Int }` }]);
+  expect(outcome).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'COMPOSITION_TOO_COMPLEX' })] });
+});
