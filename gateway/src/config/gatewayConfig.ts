@@ -413,11 +413,25 @@ export const GatewayConfigSchema = z
     /**
      * Replace subgraph errors by a generic INTERNAL_SERVER_ERROR (with the request id; the original
      * goes to the log), except those whose code is in `unmaskedCodes`. Default false: subgraph
-     * errors pass with their message and code.
+     * errors pass with their message and code (never other extensions: see `subgraphErrors`).
+     * Junction's own errors about a subgraph (SUBGRAPH_UNAVAILABLE...) are never masked: they carry
+     * nothing internal.
      */
     maskSubgraphErrors: z.boolean().default(false),
     /** Subgraph error codes shown as they are even when masking. */
     unmaskedCodes: z.array(z.string()).default(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']),
+    /** What of a subgraph's error reaches clients, masking or not. */
+    subgraphErrors: z
+      .object({
+        /**
+         * Extension keys of subgraph errors passed to clients besides `code` (always kept) and
+         * `serviceName` (Junction's). Default none: `stacktrace`, `exception` and whatever else a
+         * subgraph puts there are dropped. Name only keys that never carry internals (`retryAfter`).
+         */
+        allowedExtensions: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ allowedExtensions: [] }),
     /** Log level: debug, info, warn, error or silent. Default info. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /**
