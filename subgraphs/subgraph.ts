@@ -24,6 +24,8 @@ export interface StartSubgraphOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /** Send stack traces in error extensions, as a subgraph left in development mode does. Default false. */
+  includeStacktrace?: boolean;
   /** Called once per GraphQL request the subgraph receives; tests count subgraph traffic with it. */
   onRequest?: (request: {
     query?: string;
@@ -51,7 +53,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartSubgr
     schema: buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers }]),
     plugins,
     // Subgraphs sit behind the gateway: their stack traces must not reach it.
-    includeStacktraceInErrorResponses: false,
+    includeStacktraceInErrorResponses: options.includeStacktrace ?? false,
   });
   const { url } = await startStandaloneServer(server, {
     listen: { port: options.port ?? 0, host: options.host ?? '127.0.0.1' },

@@ -1,6 +1,9 @@
 /**
  * Acceptance #2: every corpus operation gives the same JSON through Junction as through a plain
  * @apollo/gateway over the same running subgraphs: data, and each error's message, path and code.
+ * Other error extensions differ on purpose: @apollo/gateway forwards all of a subgraph's (stack
+ * traces, hosts, credentials), Junction only `code`, `serviceName` and what config allows; see
+ * test/subgraphErrors.test.ts.
  */
 import { CORPUS } from './corpus';
 import {

@@ -25,6 +25,7 @@ import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from './config';
 import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
 import { GatewayErrorCode, formatError, gatewayError, headersOf, statusOf } from './errors/gatewayError';
+import { SubgraphError } from './errors/subgraphError';
 import { executePlan } from './execution/executePlan';
 import { applyOperationShape, compileOperationShape, type FieldShape, type OperationShape } from './execution/responseShape';
 import { SubgraphClient } from './execution/subgraphClient';
@@ -102,6 +103,7 @@ export class Gateway {
   /** OpenTelemetry tracing (when `tracing.enabled`). */
   readonly tracing: GatewayTracing | undefined;
   private readonly plugins: readonly GatewayPlugin[];
+  private readonly allowedErrorExtensions: ReadonlySet<string>;
   private readonly phaseHooks: NonNullable<GatewayPlugin['onPhase']>[];
   readonly clock: Clock;
   readonly logger: Logger;
@@ -111,6 +113,7 @@ export class Gateway {
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.documents = boundedCache(config.cache.documents);
     this.limitRules = limitRules(config.limits);
+    this.allowedErrorExtensions = new Set(config.subgraphErrors.allowedExtensions);
     let fetch = options.fetch;
     if (!fetch) {
       this.ownedFetch = createUndiciFetch({ connections: config.limits.subgraphConnections, timeoutMs: config.limits.subgraphTimeoutMs });
@@ -286,6 +289,9 @@ export class Gateway {
         requestVariables,
         coercedVariables: variables,
         send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, request, context),
+        allowedErrorExtensions: this.allowedErrorExtensions,
+        logger: this.logger,
+        requestId: context.requestId,
       });
       const shaped = applyOperationShape(prepared.shape, execution.data, {
         schema: loaded.schema,
@@ -490,11 +496,16 @@ export class Gateway {
     return result.data?.[field.responseName] ?? null;
   }
 
-  /** With `maskSubgraphErrors`: a subgraph's error becomes a generic one; the original goes to the log. */
+  /**
+   * With `maskSubgraphErrors`: an error a subgraph reported becomes a generic one; the original goes
+   * to the log. Junction's own errors about subgraphs are not SubgraphErrors and stay as they are,
+   * whatever code a subgraph sends.
+   */
   private mask(error: GraphQLError, context: GatewayContext): GraphQLError {
-    const serviceName = error.extensions?.serviceName;
-    const code = error.extensions?.code;
-    if (typeof serviceName !== 'string' || (typeof code === 'string' && (this.config.unmaskedCodes.includes(code) || code.startsWith('SUBGRAPH_')))) return error;
+    if (!(error instanceof SubgraphError)) return error;
+    const serviceName = error.extensions.serviceName;
+    const code = error.extensions.code;
+    if (typeof code === 'string' && this.config.unmaskedCodes.includes(code)) return error;
     this.logger.warn('subgraph error masked', { requestId: context.requestId, subgraph: serviceName, message: error.message, code, path: error.path });
     return gatewayError(GatewayErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { path: error.path, extensions: { requestId: context.requestId } });
   }

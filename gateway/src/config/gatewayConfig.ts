@@ -28,6 +28,25 @@ function isProxyAddress(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+/**
+ * A record keyed by names from outside the code (subgraph names, tiers, header names). Its object has
+ * no prototype, so `record[name]` finds only what the config gives: a subgraph named `constructor` or
+ * `toString` must not find Object.prototype's functions. `__proto__` is refused: zod would drop it
+ * without a word, and nothing can be named so (GraphQL reserves `__` names).
+ */
+function namedRecord<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V): z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>> {
+  const checked = z.preprocess((input, ctx) => {
+    if (input && typeof input === 'object' && Object.hasOwn(input, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: '"__proto__" cannot be used as a name' });
+    }
+    return input;
+  }, z.record(key, value));
+  return checked.transform((record) => Object.assign(Object.create(null) as Record<string, z.output<V>>, record)) as unknown as z.ZodType<
+    Record<string, z.output<V>>,
+    Record<string, z.input<V>>
+  >;
+}
+
 const ListenSchema = z
   .object({
     /** Interface to bind. Default `0.0.0.0`. */
@@ -246,7 +265,7 @@ const ForwardRuleSchema = z
     /** Pass the client's Authorization header through. Default false. */
     authorization: z.boolean().default(false),
     /** Headers to set from claims: header name -> claim path, e.g. `x-user-id: sub`. */
-    headersFromClaims: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), z.string().min(1)).default({}),
+    headersFromClaims: namedRecord(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), z.string().min(1)).prefault({}),
   })
   .strict();
 
@@ -296,12 +315,12 @@ const AuthSchema = z
     /** What reaches subgraphs. API keys are never forwarded. */
     forwarding: z
       .object({
-        default: ForwardRuleSchema.default({ authorization: false, headersFromClaims: {} }),
+        default: ForwardRuleSchema.prefault({}),
         /** Per subgraph name, replacing `default`. */
-        subgraphs: z.record(z.string(), ForwardRuleSchema).default({}),
+        subgraphs: namedRecord(z.string(), ForwardRuleSchema).prefault({}),
       })
       .strict()
-      .default({ default: { authorization: false, headersFromClaims: {} }, subgraphs: {} }),
+      .prefault({}),
   })
   .strict();
 
@@ -395,13 +414,13 @@ const TracingSchema = z
      */
     endpoint: httpUrl.optional(),
     /** Headers sent with each export (API keys). Env `OTEL_EXPORTER_OTLP_TRACES_HEADERS` or `OTEL_EXPORTER_OTLP_HEADERS`. */
-    headers: z.record(z.string(), z.string()).default({}),
+    headers: namedRecord(z.string(), z.string()).prefault({}),
     /** Export request timeout in ms. Env `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`. Default 10 000. */
     timeoutMs: z.number().int().min(1).default(10_000),
     /** The `service.name` resource attribute. Env `OTEL_SERVICE_NAME`. Default `junction`. */
     serviceName: z.string().min(1).default('junction'),
     /** More resource attributes. Env `OTEL_RESOURCE_ATTRIBUTES` (`key=value,...`) adds to them. */
-    resourceAttributes: z.record(z.string(), z.string()).default({}),
+    resourceAttributes: namedRecord(z.string(), z.string()).prefault({}),
     /**
      * Which traces are recorded, as OTEL_TRACES_SAMPLER (env of that name). Default
      * `parentbased_always_on`: every request, unless the caller's `traceparent` says not sampled.
@@ -439,7 +458,7 @@ const BudgetsSchema = z
     /** When the store cannot be reached: `open` serves (and logs), `closed` refuses with 503. Default open. */
     failMode: z.enum(['open', 'closed']).default('open'),
     /** Tiers by name. */
-    tiers: z.record(z.string(), TierSchema).default({ default: { capacity: 1000, refillPerSecond: 50 } }),
+    tiers: namedRecord(z.string(), TierSchema).prefault({ default: { capacity: 1000, refillPerSecond: 50 } }),
     /** First matching rule names a client's tier: by `clientId`, by `via` (jwt, apiKey, anonymous), or by a claim. */
     assign: z
       .array(
@@ -492,7 +511,7 @@ export const GatewayConfigSchema = z
     /** Authentication: JWTs, API keys, anonymous access, forwarding to subgraphs. */
     auth: AuthSchema.default(AuthSchema.parse({})),
     /** Per subgraph: several URLs and how to balance them. */
-    routing: z.record(z.string(), RoutingSchema).default({}),
+    routing: namedRecord(z.string(), RoutingSchema).prefault({}),
     /** Retries and circuit breakers for subgraph calls. */
     resilience: ResilienceSchema.default(ResilienceSchema.parse({})),
     /** Cost analysis from @cost and @listSize (IBM cost spec), and cost limits. */
@@ -528,11 +547,25 @@ export const GatewayConfigSchema = z
     /**
      * Replace subgraph errors by a generic INTERNAL_SERVER_ERROR (with the request id; the original
      * goes to the log), except those whose code is in `unmaskedCodes`. Default false: subgraph
-     * errors pass with their message and code.
+     * errors pass with their message and code (never other extensions: see `subgraphErrors`).
+     * Junction's own errors about a subgraph (SUBGRAPH_UNAVAILABLE...) are never masked: they carry
+     * nothing internal.
      */
     maskSubgraphErrors: z.boolean().default(false),
     /** Subgraph error codes shown as they are even when masking. */
     unmaskedCodes: z.array(z.string()).default(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']),
+    /** What of a subgraph's error reaches clients, masking or not. */
+    subgraphErrors: z
+      .object({
+        /**
+         * Extension keys of subgraph errors passed to clients besides `code` (always kept) and
+         * `serviceName` (Junction's). Default none: `stacktrace`, `exception` and whatever else a
+         * subgraph puts there are dropped. Name only keys that never carry internals (`retryAfter`).
+         */
+        allowedExtensions: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ allowedExtensions: [] }),
     /** Log level: debug, info, warn, error or silent. Default info. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /**
@@ -559,7 +592,7 @@ export const GatewayConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['budgets', 'redisUrl'], message: 'required when budgets.store is "redis"' });
     }
     for (const tier of [cfg.budgets.defaultTier, ...cfg.budgets.assign.map((a) => a.tier)]) {
-      if (!(tier in cfg.budgets.tiers)) ctx.addIssue({ code: 'custom', path: ['budgets', 'tiers'], message: `tier "${tier}" is not defined` });
+      if (!Object.hasOwn(cfg.budgets.tiers, tier)) ctx.addIssue({ code: 'custom', path: ['budgets', 'tiers'], message: `tier "${tier}" is not defined` });
     }
     const names = new Set<string>();
     for (const [i, s] of (cfg.subgraphs ?? []).entries()) {

@@ -14,7 +14,9 @@
  */
 import type { FetchDataRewrite, FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { GraphQLError, isAbstractType, isInterfaceType, isObjectType, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Logger } from '../deps';
 import { GatewayErrorCode } from '../errors/gatewayError';
+import { SubgraphError, subgraphErrorFrom } from '../errors/subgraphError';
 import type { SubgraphResponse } from './subgraphClient';
 
 type ResultMap = Record<string, unknown>;
@@ -32,6 +34,11 @@ export interface ExecutePlanOptions {
   /** Coerced variables with defaults: decide `Condition` nodes. */
   coercedVariables: Readonly<Record<string, unknown>>;
   send: SendFetch;
+  /** Extension keys of subgraph errors clients may see besides `code` (`subgraphErrors.allowedExtensions`). */
+  allowedErrorExtensions: ReadonlySet<string>;
+  /** Where an unexpected failure of a fetch (a bug, not a subgraph's answer) is reported, with the request id. */
+  logger: Logger;
+  requestId: string;
 }
 
 export interface PlanExecutionResult {
@@ -76,7 +83,16 @@ async function executeNode(state: ExecutionState, node: PlanNode, cursor: Cursor
       try {
         await executeFetch(state, node, cursor);
       } catch (err) {
-        state.errors.push(err instanceof GraphQLError ? err : new GraphQLError(`Fetch from "${node.serviceName}" failed.`, { extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR, serviceName: node.serviceName } }));
+        if (err instanceof GraphQLError) {
+          state.errors.push(err);
+          return;
+        }
+        // A bug (ours or a plugin's): the client gets a code and the request id, the log gets the rest.
+        const { logger, requestId } = state.options;
+        logger.error('subgraph fetch failed unexpectedly', { requestId, subgraph: node.serviceName, error: String((err as Error)?.stack ?? err) });
+        state.errors.push(
+          new GraphQLError(`Fetch from "${node.serviceName}" failed.`, { extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR, serviceName: node.serviceName, requestId } }),
+        );
       }
       return;
     case 'Condition': {
@@ -210,7 +226,8 @@ function subgraphShapeError(serviceName: string, reason: string): GraphQLError {
 }
 
 /**
- * Subgraph errors keep message, code and extensions and gain `serviceName` (as @apollo/gateway does).
+ * Subgraph errors keep their message and code, and gain `serviceName` (as @apollo/gateway does);
+ * other extensions only where `subgraphErrors.allowedExtensions` names them (see subgraphErrorFrom).
  * Paths: `_entities/<i>/rest` becomes the path of every entity sent as representation i; other paths
  * are prefixed with the fetch's position.
  */
@@ -222,13 +239,9 @@ function recordErrors(
   slots: Int32Array | undefined,
 ): void {
   let entityPaths: Path[] | undefined;
-  for (const error of errors) {
-    if (!error || typeof error !== 'object') continue;
-    const message = typeof error.message === 'string' && error.message ? error.message : `Error while fetching subquery from service "${fetch.serviceName}"`;
-    const extensions: Record<string, unknown> = { ...(error.extensions && typeof error.extensions === 'object' ? error.extensions : {}) };
-    if (extensions.code === undefined) extensions.code = GatewayErrorCode.DOWNSTREAM_SERVICE_ERROR;
-    extensions.serviceName = fetch.serviceName;
-    const errorPath = Array.isArray(error.path) ? (error.path as Path) : undefined;
+  for (const raw of errors) {
+    if (!raw || typeof raw !== 'object') continue;
+    const { message, path: errorPath, extensions } = subgraphErrorFrom(raw, fetch.serviceName, state.options.allowedErrorExtensions);
 
     if (slots && errorPath && typeof errorPath[1] === 'number') {
       entityPaths ??= hydratePaths(state.root, cursor.path);
@@ -238,11 +251,11 @@ function recordErrors(
       for (let i = 0; i < slots.length; i++) {
         if (slots[i] !== slot) continue;
         matched = true;
-        state.errors.push(new GraphQLError(message, { path: [...(entityPaths[i] ?? []), ...rest], extensions }));
+        state.errors.push(new SubgraphError(message, { path: [...(entityPaths[i] ?? []), ...rest], extensions }));
       }
-      if (!matched) state.errors.push(new GraphQLError(message, { path: rest, extensions }));
+      if (!matched) state.errors.push(new SubgraphError(message, { path: rest, extensions }));
     } else {
-      state.errors.push(new GraphQLError(message, { path: errorPath ? [...cursor.path, ...errorPath] : undefined, extensions }));
+      state.errors.push(new SubgraphError(message, { path: errorPath ? [...cursor.path, ...errorPath] : undefined, extensions }));
     }
   }
 }

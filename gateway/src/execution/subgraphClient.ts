@@ -40,6 +40,8 @@ export class SubgraphClient {
   private readonly hooks: NonNullable<GatewayPlugin['onSubgraphRequest']>[];
   /** Routes by subgraph name and default URL (a new supergraph may move a subgraph). */
   private readonly routes = new Map<string, Route>();
+  /** `routing.<subgraph>` by name; a Map, so a subgraph named `constructor` finds no Object.prototype member. */
+  private readonly routing: ReadonlyMap<string, GatewayConfig['routing'][string]>;
 
   constructor(
     private readonly fetch: Fetch,
@@ -49,6 +51,7 @@ export class SubgraphClient {
     private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience'] },
   ) {
     this.hooks = plugins.flatMap((p) => (p.onSubgraphRequest ? [p.onSubgraphRequest.bind(p)] : []));
+    this.routing = new Map(Object.entries(options.routing));
   }
 
   /** Circuit state of every URL, for diagnostics and tests. */
@@ -70,7 +73,7 @@ export class SubgraphClient {
     const key = subgraph + '\n' + defaultUrl;
     let route = this.routes.get(key);
     if (!route) {
-      const configured = this.options.routing[subgraph];
+      const configured = this.routing.get(subgraph);
       const { breakerFailureThreshold, breakerWindowMs, breakerOpenMs } = this.options.resilience;
       route = {
         targets: (configured?.urls ?? [defaultUrl]).map((url) => ({

@@ -15,7 +15,8 @@ export const GRAPHIQL_ASSETS: Readonly<Record<string, { module: string; file: st
 export function createGraphiqlAssets(): (name: string) => { body: Buffer; type: string } | undefined {
   const cache = new Map<string, { body: Buffer; type: string }>();
   return (name) => {
-    const asset = GRAPHIQL_ASSETS[name];
+    // `name` is from the URL: /graphiql-assets/constructor must be a 404, not Object's constructor.
+    const asset = Object.hasOwn(GRAPHIQL_ASSETS, name) ? GRAPHIQL_ASSETS[name] : undefined;
     if (!asset) return undefined;
     let hit = cache.get(name);
     if (!hit) {

@@ -109,3 +109,40 @@ describe('loadConfigFile', () => {
     expect(() => loadConfigFile(write('d.yaml', 'listen: [unclosed'), {})).toThrow(/not valid YAML or JSON/);
   });
 });
+
+describe('records keyed by names from outside (subgraphs, tiers, headers)', () => {
+  const config = resolveConfig({
+    ...base,
+    routing: { a: { timeoutMs: 10 } },
+    auth: { forwarding: { subgraphs: { a: { headersFromClaims: { 'x-a': 'sub' } } } } },
+    budgets: { tiers: { default: { capacity: 1, refillPerSecond: 1 } } },
+    tracing: { headers: { a: 'b' }, resourceAttributes: { a: 'b' } },
+  });
+  const records = {
+    routing: config.routing,
+    'auth.forwarding.subgraphs': config.auth.forwarding.subgraphs,
+    'auth.forwarding.subgraphs.a.headersFromClaims': config.auth.forwarding.subgraphs.a.headersFromClaims,
+    'auth.forwarding.default.headersFromClaims': config.auth.forwarding.default.headersFromClaims,
+    'budgets.tiers': config.budgets.tiers,
+    'tracing.headers': config.tracing.headers,
+    'tracing.resourceAttributes': config.tracing.resourceAttributes,
+  };
+  it.each(Object.keys(records))('%s finds only what the config gives, never an Object.prototype member', (name) => {
+    const record = records[name as keyof typeof records] as Record<string, unknown>;
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__']) expect({ key, value: record[key] }).toEqual({ key, value: undefined });
+  });
+
+  it.each([
+    ['routing', { routing: JSON.parse('{"__proto__": { "timeoutMs": 10 }}') }],
+    ['auth.forwarding.subgraphs', { auth: { forwarding: { subgraphs: JSON.parse('{"__proto__": { "authorization": true }}') } } }],
+    ['budgets.tiers', { budgets: { tiers: JSON.parse('{"default": { "capacity": 1, "refillPerSecond": 1 }, "__proto__": { "capacity": 1, "refillPerSecond": 1 }}') } }],
+  ])('%s refuses "__proto__" instead of dropping it', (path, input) => {
+    expect(configError({ ...base, ...input }).path).toBe(`${path}.__proto__`);
+  });
+
+  it('a tier named constructor must be defined to be used, and is found when it is', () => {
+    expect(configError({ ...base, budgets: { defaultTier: 'constructor' } }).path).toBe('budgets.tiers');
+    const tiers = resolveConfig({ ...base, budgets: { defaultTier: 'constructor', tiers: { constructor: { capacity: 7, refillPerSecond: 1 } } } }).budgets.tiers;
+    expect(tiers.constructor).toEqual({ capacity: 7, refillPerSecond: 1 });
+  });
+});

@@ -53,6 +53,9 @@ export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; cloc
   }
   const apiKeys = config.apiKeys.keys.map((k) => ({ digest: Buffer.from(k.sha256.toLowerCase(), 'hex'), clientId: k.clientId, scopes: k.scopes }));
   const apiKeyHeader = config.apiKeys.header.toLowerCase();
+  // Keyed by subgraph names, which the admin API lets anyone with the token choose: a Map, so that
+  // `constructor` or `toString` finds its own rule or the default, never Object.prototype's.
+  const forwardingRules = new Map(Object.entries(config.forwarding.subgraphs));
 
   const unauthenticated = (reason: string, tokenError?: 'invalid_token' | 'invalid_request'): GraphQLError => {
     const challenge = tokenError ? `Bearer realm="junction", error="${tokenError}"` : 'Bearer realm="junction"';
@@ -135,7 +138,7 @@ export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; cloc
       }
     },
     onSubgraphRequest({ subgraph, headers, request, context }) {
-      const rule = config.forwarding.subgraphs[subgraph] ?? config.forwarding.default;
+      const rule = forwardingRules.get(subgraph) ?? config.forwarding.default;
       if (rule.authorization && request.headers.authorization !== undefined) headers.authorization = request.headers.authorization;
       const identity = context.identity;
       if (!identity) return;
