@@ -24,6 +24,8 @@ it('fills in documented defaults and freezes the result', () => {
     maxDepth: 25,
     maxAliases: 200,
     maxRootFields: 100,
+    maxSelections: 1_000,
+    maxIntrospectionFields: 3,
     maxDirectives: 100,
     maxTokens: 15_000,
     introspection: true,
