@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayConfig } from '../config';
-import type { Clock, Fetch, Logger } from '../deps';
+import { ResponseTooLargeError, type Clock, type Fetch, type Logger } from '../deps';
 import { CircuitBreaker } from './circuitBreaker';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import type { GatewayContext, GatewayPlugin, GatewayRequest, SubgraphRequestEnd } from '../plugins/types';
@@ -27,6 +27,8 @@ interface Route {
   balance: 'round-robin' | 'least-pending';
   /** `routing.<subgraph>.timeoutMs`; undefined: the transport's default. */
   timeoutMs: number | undefined;
+  /** `routing.<subgraph>.maxResponseBytes`, else `limits.maxSubgraphResponseBytes`; undefined: no limit. */
+  maxResponseBytes: number | undefined;
   next: number;
 }
 
@@ -48,7 +50,7 @@ export class SubgraphClient {
     plugins: readonly GatewayPlugin[],
     private readonly logger: Logger,
     private readonly deduplicate: boolean,
-    private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience'] },
+    private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience']; maxResponseBytes: number },
   ) {
     this.hooks = plugins.flatMap((p) => (p.onSubgraphRequest ? [p.onSubgraphRequest.bind(p)] : []));
     this.routing = new Map(Object.entries(options.routing));
@@ -83,6 +85,7 @@ export class SubgraphClient {
         })),
         balance: configured?.balance ?? 'round-robin',
         timeoutMs: configured?.timeoutMs,
+        maxResponseBytes: (configured?.maxResponseBytes ?? this.options.maxResponseBytes) || undefined,
         next: 0,
       };
       this.routes.set(key, route);
@@ -121,13 +124,19 @@ export class SubgraphClient {
       tried.add(target.url);
       target.pending++;
       try {
-        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: route.timeoutMs });
+        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: route.timeoutMs, maxResponseBytes: route.maxResponseBytes });
         const text = await res.text();
         // 5xx without a GraphQL body is a sick subgraph too: count it, and try elsewhere.
         if (res.status >= 500 && !text.startsWith('{')) throw Object.assign(new Error(`HTTP ${res.status}`), { code: 'HTTP_5XX', status: res.status, text });
         target.breaker.success();
         return { status: res.status, text };
       } catch (err) {
+        if (err instanceof ResponseTooLargeError) {
+          // The subgraph answered, promptly: not a sickness for the breaker, and asking again would
+          // get the same answer.
+          target.breaker.success();
+          throw err;
+        }
         target.breaker.failure();
         lastError = err;
         // A timeout already spent the time budget: no retry, the breaker takes it from here.
@@ -168,6 +177,12 @@ export class SubgraphClient {
       raw = await sent.response;
     } catch (err) {
       if (ends) for (const end of ends) end({ error: err, shared: sent.shared });
+      if (err instanceof ResponseTooLargeError) {
+        this.logger.warn('subgraph response too large', { subgraph, requestId: context.requestId, limit: err.limit });
+        throw gatewayError(GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE, `Subgraph "${subgraph}" sent a response larger than allowed.`, {
+          extensions: { serviceName: subgraph, limit: err.limit },
+        });
+      }
       this.logger.warn('subgraph request failed', { subgraph, requestId: context.requestId, reason: String((err as Error)?.message ?? err) });
       throw gatewayError(GatewayErrorCode.SUBGRAPH_UNAVAILABLE, `Subgraph "${subgraph}" is unavailable.`, {
         extensions: { serviceName: subgraph, reason: describeTransportError(err) },

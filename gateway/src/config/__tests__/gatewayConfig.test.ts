@@ -28,6 +28,7 @@ it('fills in documented defaults and freezes the result', () => {
     maxTokens: 15_000,
     introspection: true,
     subgraphConnections: 128,
+    maxSubgraphResponseBytes: 33_554_432,
   });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
   expect(config.graphiql).toBe(true);
