@@ -38,7 +38,8 @@ class CircuitOpenError extends Error {
 }
 
 export class SubgraphClient {
-  private readonly inFlight = new Map<string, Promise<RawResponse>>();
+  /** Shared query fetches in flight, with how many client requests wait on each. */
+  private readonly inFlight = new Map<string, { response: Promise<RawResponse>; callers: number }>();
   private readonly hooks: NonNullable<GatewayPlugin['onSubgraphRequest']>[];
   /** Routes by subgraph name and default URL (a new supergraph may move a subgraph). */
   private readonly routes = new Map<string, Route>();
@@ -108,7 +109,14 @@ export class SubgraphClient {
    * One request to a subgraph, across its URLs: a transport failure (or an open circuit) moves a
    * query to the next URL, with backoff, up to `retries` more attempts. Mutations get one attempt.
    */
-  private async sendResilient(subgraph: string, url: string, headers: Record<string, string>, body: string, idempotent: boolean): Promise<RawResponse> {
+  private async sendResilient(
+    subgraph: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    idempotent: boolean,
+    callers: () => number = () => 1,
+  ): Promise<RawResponse> {
     const route = this.route(subgraph, url);
     const { retries, retryBackoffMs } = this.options.resilience;
     const attempts = idempotent ? retries + 1 : 1;
@@ -137,7 +145,8 @@ export class SubgraphClient {
           target.breaker.success();
           throw err;
         }
-        target.breaker.failure();
+        // Read when the failure happens: callers may have joined a shared fetch since it started.
+        target.breaker.failure(callers());
         lastError = err;
         // A timeout already spent the time budget: no retry, the breaker takes it from here.
         if ((err as { name?: string })?.name === 'TimeoutError') break;
@@ -198,12 +207,16 @@ export class SubgraphClient {
     // each caller parses its own copy: execution mutates what it parses, so objects must not be shared.
     const key = url + '\n' + headerKey(headers) + '\n' + body;
     const pending = this.inFlight.get(key);
-    if (pending) return { response: pending, shared: true };
-    const response = this.sendResilient(subgraph, url, headers, body, true);
-    this.inFlight.set(key, response);
+    if (pending) {
+      pending.callers++;
+      return { response: pending.response, shared: true };
+    }
+    const entry = { response: undefined as unknown as Promise<RawResponse>, callers: 1 };
+    entry.response = this.sendResilient(subgraph, url, headers, body, true, () => entry.callers);
+    this.inFlight.set(key, entry);
     const clear = () => this.inFlight.delete(key);
-    response.then(clear, clear);
-    return { response, shared: false };
+    entry.response.then(clear, clear);
+    return { response: entry.response, shared: false };
   }
 
 }
