@@ -5,7 +5,10 @@
  */
 import { parse, print } from 'graphql';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
-import type { GatewayPlugin } from '../gateway/src/plugins/types';
+import { resolveConfig } from '../gateway/src/config';
+import { silentLogger, type Fetch } from '../gateway/src/deps';
+import { Gateway } from '../gateway/src/gateway';
+import type { GatewayPlugin, GatewayRequest } from '../gateway/src/plugins/types';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
 
@@ -97,4 +100,48 @@ it('deduplicateSubgraphRequests: false sends every query', async () => {
   } finally {
     await junction.stop();
   }
+});
+
+describe('a hanging subgraph under identical queries (a transport whose requests time out on cue, a clock that stands still)', () => {
+  /** Every request hangs until `timeOutAll`, which fails them as the transport's timeout would. */
+  function hangingTransport() {
+    const pending: Array<(err: Error) => void> = [];
+    let sent = 0;
+    const fetch: Fetch = () => {
+      sent++;
+      return new Promise((_, reject) => pending.push(reject));
+    };
+    const timeOutAll = () => {
+      for (const reject of pending.splice(0)) reject(Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }));
+    };
+    return { fetch, timeOutAll, sent: () => sent };
+  }
+  const request: GatewayRequest = { method: 'POST', headers: {}, query: '{ slow(ms: 1) }', operationName: undefined, variables: undefined, extensions: undefined };
+  const reasons = (responses: Array<{ body: { errors?: Array<{ extensions?: Record<string, unknown> }> } }>) => responses.map((r) => r.body.errors?.[0]?.extensions?.reason);
+
+  it.each([
+    ['shared (deduplicated)', true, 1],
+    ['not shared', false, 10],
+  ])('%s: ten timed-out queries open the circuit (threshold 5), and the next ten fail at once without a fetch', async (_name, deduplicate, fetches) => {
+    const transport = hangingTransport();
+    let reached = 0;
+    const countArrivals: GatewayPlugin = { name: 'count', onSubgraphRequest: () => void reached++ };
+    const config = resolveConfig({ supergraph: 'inline', deduplicateSubgraphRequests: deduplicate, resilience: { breakerFailureThreshold: 5, retries: 0 } });
+    const gateway = new Gateway(config, { fetch: transport.fetch, clock: { now: () => 0, epochMs: () => 0 }, logger: silentLogger, plugins: [countArrivals] });
+    gateway.useSupergraph(supergraphSdl);
+    try {
+      const first = Promise.all(Array.from({ length: 10 }, () => gateway.handle(request)));
+      for (let i = 0; i < 1000 && reached < 10; i++) await new Promise((r) => setImmediate(r));
+      expect({ reached, sent: transport.sent() }).toEqual({ reached: 10, sent: fetches });
+      transport.timeOutAll();
+      expect(reasons(await first)).toEqual(Array(10).fill('timeout'));
+      expect(gateway.circuits().map((c) => c.state)).toEqual(['open']);
+
+      const second = await Promise.all(Array.from({ length: 10 }, () => gateway.handle(request)));
+      expect(reasons(second)).toEqual(Array(10).fill('circuit open'));
+      expect(transport.sent()).toBe(fetches);
+    } finally {
+      await gateway.close();
+    }
+  });
 });

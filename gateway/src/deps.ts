@@ -36,6 +36,20 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Time allowed for this request (headers, then body), instead of the transport's default. */
   timeoutMs?: number;
+  /**
+   * Largest response body to read, in bytes; unset: no limit. Past it, `text()` stops reading, drops
+   * the connection and rejects with a ResponseTooLargeError, so a huge answer costs no more memory
+   * than the limit.
+   */
+  maxResponseBytes?: number;
+}
+
+/** A response body larger than `HttpRequest.maxResponseBytes`: thrown by `HttpResponse.text()`. */
+export class ResponseTooLargeError extends Error {
+  readonly code = 'RESPONSE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`response body larger than ${limit} bytes`);
+  }
 }
 
 /** How the gateway reaches subgraphs (and fetches their SDL). */

@@ -134,6 +134,7 @@ export class Gateway {
       clock: this.clock,
       routing: config.routing,
       resilience: config.resilience,
+      maxResponseBytes: config.limits.maxSubgraphResponseBytes,
     });
   }
 

@@ -132,6 +132,17 @@ const LimitsSchema = z
      * longer than the idle timeout of common load balancers (60 s), so they close it first.
      */
     keepAliveTimeoutMs: z.number().int().min(1).default(72_000),
+    /**
+     * Largest subgraph response body read, in bytes. Default 32 MiB; 0 turns it off. Past it the
+     * gateway stops reading (the connection is dropped) and the fields of that fetch get
+     * SUBGRAPH_RESPONSE_TOO_LARGE: one huge answer costs at most this much memory. Per subgraph:
+     * `routing.<subgraph>.maxResponseBytes`.
+     */
+    maxSubgraphResponseBytes: z
+      .number()
+      .int()
+      .refine((n) => n === 0 || n >= 1024, 'expected 0 (off) or at least 1024')
+      .default(33_554_432),
   })
   .strict()
   .superRefine((limits, ctx) => {
@@ -346,6 +357,12 @@ const RoutingSchema = z
     urls: z.array(httpUrl).min(1).optional(),
     /** This subgraph's request timeout in ms, instead of `limits.subgraphTimeoutMs`. */
     timeoutMs: z.number().int().min(1).optional(),
+    /** This subgraph's largest response body in bytes (0: no limit), instead of `limits.maxSubgraphResponseBytes`. */
+    maxResponseBytes: z
+      .number()
+      .int()
+      .refine((n) => n === 0 || n >= 1024, 'expected 0 (off) or at least 1024')
+      .optional(),
     /** `round-robin` (default) or `least-pending` (the URL with fewest requests in flight). */
     balance: z.enum(['round-robin', 'least-pending']).default('round-robin'),
   })

@@ -19,6 +19,8 @@ export const GatewayErrorCode = {
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** A subgraph answered, but not with a GraphQL response (HTTP error page, bad JSON). */
   SUBGRAPH_INVALID_RESPONSE: 'SUBGRAPH_INVALID_RESPONSE',
+  /** A subgraph's response body was larger than `limits.maxSubgraphResponseBytes`; reading stopped there. */
+  SUBGRAPH_RESPONSE_TOO_LARGE: 'SUBGRAPH_RESPONSE_TOO_LARGE',
   /** A subgraph answered with an error that carried no code of its own. */
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   /** No supergraph is loaded yet. */

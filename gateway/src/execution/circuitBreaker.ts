@@ -15,7 +15,8 @@ export interface BreakerOptions {
  * (half-open): its success closes the circuit, its failure opens it again.
  */
 export class CircuitBreaker {
-  private failures: number[] = [];
+  /** Failures in the window: when, and how many requests each stood for. */
+  private failures: Array<{ at: number; count: number }> = [];
   private openedAt: number | undefined;
   private probing = false;
 
@@ -44,7 +45,12 @@ export class CircuitBreaker {
     this.probing = false;
   }
 
-  failure(): void {
+  /**
+   * A failed request. `count` is how many client requests it stood for: one fetch shared by ten
+   * identical queries (deduplication) is ten failures, as ten fetches would have been, so that the
+   * circuit opens as soon as it would without sharing.
+   */
+  failure(count = 1): void {
     const now = this.clock.now();
     if (this.openedAt !== undefined) {
       // The probe failed: open again for another period.
@@ -52,8 +58,10 @@ export class CircuitBreaker {
       this.probing = false;
       return;
     }
-    this.failures = this.failures.filter((t) => now - t < this.options.windowMs);
-    this.failures.push(now);
-    if (this.failures.length >= this.options.failureThreshold) this.openedAt = now;
+    this.failures = this.failures.filter((f) => now - f.at < this.options.windowMs);
+    this.failures.push({ at: now, count });
+    let total = 0;
+    for (const f of this.failures) total += f.count;
+    if (total >= this.options.failureThreshold) this.openedAt = now;
   }
 }

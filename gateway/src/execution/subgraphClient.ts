@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayConfig } from '../config';
-import type { Clock, Fetch, Logger } from '../deps';
+import { ResponseTooLargeError, type Clock, type Fetch, type Logger } from '../deps';
 import { CircuitBreaker } from './circuitBreaker';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import type { GatewayContext, GatewayPlugin, GatewayRequest, SubgraphRequestEnd } from '../plugins/types';
@@ -27,6 +27,8 @@ interface Route {
   balance: 'round-robin' | 'least-pending';
   /** `routing.<subgraph>.timeoutMs`; undefined: the transport's default. */
   timeoutMs: number | undefined;
+  /** `routing.<subgraph>.maxResponseBytes`, else `limits.maxSubgraphResponseBytes`; undefined: no limit. */
+  maxResponseBytes: number | undefined;
   next: number;
 }
 
@@ -36,7 +38,8 @@ class CircuitOpenError extends Error {
 }
 
 export class SubgraphClient {
-  private readonly inFlight = new Map<string, Promise<RawResponse>>();
+  /** Shared query fetches in flight, with how many client requests wait on each. */
+  private readonly inFlight = new Map<string, { response: Promise<RawResponse>; callers: number }>();
   private readonly hooks: NonNullable<GatewayPlugin['onSubgraphRequest']>[];
   /** Routes by subgraph name and default URL (a new supergraph may move a subgraph). */
   private readonly routes = new Map<string, Route>();
@@ -48,7 +51,7 @@ export class SubgraphClient {
     plugins: readonly GatewayPlugin[],
     private readonly logger: Logger,
     private readonly deduplicate: boolean,
-    private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience'] },
+    private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience']; maxResponseBytes: number },
   ) {
     this.hooks = plugins.flatMap((p) => (p.onSubgraphRequest ? [p.onSubgraphRequest.bind(p)] : []));
     this.routing = new Map(Object.entries(options.routing));
@@ -83,6 +86,7 @@ export class SubgraphClient {
         })),
         balance: configured?.balance ?? 'round-robin',
         timeoutMs: configured?.timeoutMs,
+        maxResponseBytes: (configured?.maxResponseBytes ?? this.options.maxResponseBytes) || undefined,
         next: 0,
       };
       this.routes.set(key, route);
@@ -105,7 +109,14 @@ export class SubgraphClient {
    * One request to a subgraph, across its URLs: a transport failure (or an open circuit) moves a
    * query to the next URL, with backoff, up to `retries` more attempts. Mutations get one attempt.
    */
-  private async sendResilient(subgraph: string, url: string, headers: Record<string, string>, body: string, idempotent: boolean): Promise<RawResponse> {
+  private async sendResilient(
+    subgraph: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    idempotent: boolean,
+    callers: () => number = () => 1,
+  ): Promise<RawResponse> {
     const route = this.route(subgraph, url);
     const { retries, retryBackoffMs } = this.options.resilience;
     const attempts = idempotent ? retries + 1 : 1;
@@ -121,14 +132,21 @@ export class SubgraphClient {
       tried.add(target.url);
       target.pending++;
       try {
-        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: route.timeoutMs });
+        const res = await this.fetch(target.url, { method: 'POST', headers, body, idempotent, timeoutMs: route.timeoutMs, maxResponseBytes: route.maxResponseBytes });
         const text = await res.text();
         // 5xx without a GraphQL body is a sick subgraph too: count it, and try elsewhere.
         if (res.status >= 500 && !text.startsWith('{')) throw Object.assign(new Error(`HTTP ${res.status}`), { code: 'HTTP_5XX', status: res.status, text });
         target.breaker.success();
         return { status: res.status, text };
       } catch (err) {
-        target.breaker.failure();
+        if (err instanceof ResponseTooLargeError) {
+          // The subgraph answered, promptly: not a sickness for the breaker, and asking again would
+          // get the same answer.
+          target.breaker.success();
+          throw err;
+        }
+        // Read when the failure happens: callers may have joined a shared fetch since it started.
+        target.breaker.failure(callers());
         lastError = err;
         // A timeout already spent the time budget: no retry, the breaker takes it from here.
         if ((err as { name?: string })?.name === 'TimeoutError') break;
@@ -168,6 +186,12 @@ export class SubgraphClient {
       raw = await sent.response;
     } catch (err) {
       if (ends) for (const end of ends) end({ error: err, shared: sent.shared });
+      if (err instanceof ResponseTooLargeError) {
+        this.logger.warn('subgraph response too large', { subgraph, requestId: context.requestId, limit: err.limit });
+        throw gatewayError(GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE, `Subgraph "${subgraph}" sent a response larger than allowed.`, {
+          extensions: { serviceName: subgraph, limit: err.limit },
+        });
+      }
       this.logger.warn('subgraph request failed', { subgraph, requestId: context.requestId, reason: String((err as Error)?.message ?? err) });
       throw gatewayError(GatewayErrorCode.SUBGRAPH_UNAVAILABLE, `Subgraph "${subgraph}" is unavailable.`, {
         extensions: { serviceName: subgraph, reason: describeTransportError(err) },
@@ -183,12 +207,16 @@ export class SubgraphClient {
     // each caller parses its own copy: execution mutates what it parses, so objects must not be shared.
     const key = url + '\n' + headerKey(headers) + '\n' + body;
     const pending = this.inFlight.get(key);
-    if (pending) return { response: pending, shared: true };
-    const response = this.sendResilient(subgraph, url, headers, body, true);
-    this.inFlight.set(key, response);
+    if (pending) {
+      pending.callers++;
+      return { response: pending.response, shared: true };
+    }
+    const entry = { response: undefined as unknown as Promise<RawResponse>, callers: 1 };
+    entry.response = this.sendResilient(subgraph, url, headers, body, true, () => entry.callers);
+    this.inFlight.set(key, entry);
     const clear = () => this.inFlight.delete(key);
-    response.then(clear, clear);
-    return { response, shared: false };
+    entry.response.then(clear, clear);
+    return { response: entry.response, shared: false };
   }
 
 }

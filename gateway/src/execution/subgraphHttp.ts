@@ -1,5 +1,5 @@
-import { Agent } from 'undici';
-import type { Fetch, HttpRequest, HttpResponse } from '../deps';
+import { Agent, type Dispatcher } from 'undici';
+import { ResponseTooLargeError, type Fetch, type HttpRequest, type HttpResponse } from '../deps';
 
 const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
@@ -58,11 +58,33 @@ export function createUndiciFetch(options: HttpClientOptions): Fetch & { close()
       if (!req.idempotent || !STALE_CONNECTION.has((err as { code?: string }).code ?? '')) throw err;
       res = await send(url, req);
     }
-    return {
-      status: res.statusCode,
-      headers: res.headers as Record<string, string | string[] | undefined>,
-      text: () => res.body.text(),
-    };
+    const headers = res.headers as Record<string, string | string[] | undefined>;
+    return { status: res.statusCode, headers, text: () => readText(res.body, headers, req.maxResponseBytes) };
   };
   return Object.assign(fetch, { close: () => agent.close() });
+}
+
+/**
+ * The body as text, read chunk by chunk up to `max` bytes: past it (or when Content-Length already
+ * says so) the stream is destroyed, which aborts the request and closes its connection, instead of
+ * buffering whatever a subgraph sends.
+ */
+async function readText(body: Dispatcher.ResponseData['body'], headers: Record<string, string | string[] | undefined>, max: number | undefined): Promise<string> {
+  if (max === undefined) return body.text();
+  const declared = Number(headers['content-length']);
+  if (declared > max) {
+    body.destroy();
+    throw new ResponseTooLargeError(max);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new ResponseTooLargeError(max);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }

@@ -33,6 +33,7 @@ it('fills in documented defaults and freezes the result', () => {
     requestTimeoutMs: 30_000,
     headersTimeoutMs: 10_000,
     keepAliveTimeoutMs: 72_000,
+    maxSubgraphResponseBytes: 33_554_432,
   });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
   expect(config.graphiql).toBe(true);
