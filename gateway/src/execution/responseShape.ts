@@ -133,12 +133,12 @@ export function compileOperationShape(
   // fragments that each spread the next one twice costs its length, not 2^length. The shapes are
   // shared, never changed after compiling.
   const compiled = new Map<SelectionSetNode, Map<string, SelectionShape[]>>();
-  const compileSelectionSet = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, applied = new Set<string>()): SelectionShape[] => {
+  const compileSelectionSet = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): SelectionShape[] => {
     let byType = compiled.get(selectionSet);
     if (!byType) compiled.set(selectionSet, (byType = new Map()));
     let shapes = byType.get(parentType.name);
     if (!shapes) {
-      shapes = compileSelections(selectionSet, parentType, applied);
+      shapes = compileSelections(selectionSet, parentType, new Set());
       byType.set(parentType.name, shapes);
     }
     return shapes;

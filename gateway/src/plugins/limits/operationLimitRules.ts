@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type ValidationContext } from 'graphql';
 import { GatewayErrorCode } from '../../errors/gatewayError';
-import { selectionStats } from './selectionStats';
+import { selectionStatsOf } from './selectionStats';
 
 /**
  * Validation rules that refuse abusive operations before graphql-js's own rules, planning and every
@@ -26,10 +26,11 @@ export function OperationLimitsRule(limits: OperationLimits) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    const statsOf = selectionStatsOf(fragments);
     const over = (limit: number, value: number) => limit > 0 && value > limit;
     return {
       OperationDefinition(node) {
-        const stats = selectionStats(node, fragments);
+        const stats = statsOf(node);
         const { maxDepth, maxAliases, maxRootFields, maxSelections, maxIntrospectionFields } = limits;
         if (over(maxDepth, stats.depth)) {
           context.reportError(

@@ -23,7 +23,11 @@ export interface SelectionStats {
 
 const NONE: SelectionStats = { depth: 0, aliases: 0, rootFields: 0, selections: 0, introspectionFields: 0 };
 
-export function selectionStats(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): SelectionStats {
+/**
+ * The stats of each operation of a document. The fragments are summarized once, here: a document
+ * may hold many operations, and summarizing its fragments again for each would be quadratic.
+ */
+export function selectionStatsOf(fragments: ReadonlyMap<string, FragmentDefinitionNode>): (operation: OperationDefinitionNode) => SelectionStats {
   const summaries = new Map<string, SelectionStats>();
   const summarize = (set: SelectionSetNode): SelectionStats => {
     let depth = 0;
@@ -60,7 +64,7 @@ export function selectionStats(operation: OperationDefinitionNode, fragments: Re
 
   // Fragments first, each after those it spreads (see fragmentOrder), so a spread finds its summary.
   for (const name of fragmentOrder(fragments)) summaries.set(name, summarize(fragments.get(name)!.selectionSet));
-  return summarize(operation.selectionSet);
+  return (operation) => summarize(operation.selectionSet);
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse, validate } from 'graphql';
 import { loadSupergraph } from '../../../planning/loadSupergraph';
 import { OperationLimitsRule, type OperationLimits } from '../operationLimitRules';
-import { selectionStats } from '../selectionStats';
+import { selectionStatsOf } from '../selectionStats';
 import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 
 const schema = loadSupergraph(readFileSync(join(__dirname, '../../../../../supergraph.graphql'), 'utf8')).schema;
@@ -21,7 +21,7 @@ function stats(query: string) {
   const doc = parse(query, { noLocation: true });
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  return selectionStats(doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!, fragments);
+  return selectionStatsOf(fragments)(doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!);
 }
 
 /** `n` fragments, each spreading the next `times` times: the last one's selections count times^n. */
