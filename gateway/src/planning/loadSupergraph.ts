@@ -53,8 +53,12 @@ export function loadSupergraph(sdl: string): LoadedSupergraph {
     apiSchema,
     schema: apiSchema.toGraphQLJSSchema(),
     supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
-    // Default planner config, as @apollo/gateway uses it: the same operation gets the same plan in both.
-    planner: new QueryPlanner(supergraph),
+    // @apollo/gateway's planner config but one option: the planner does not try to fit the client's
+    // fragments back into each subgraph fetch. That search costs a comparison per fragment and
+    // selection set (190 fragments: 36 ms against 5 ms without), so a document of many small
+    // fragments would cost the gateway more CPU than a request may take; Apollo Router turned it off
+    // for the same reason. Fetches select the same fields, written inline.
+    planner: new QueryPlanner(supergraph, { reuseQueryFragments: false }),
     subgraphUrls,
   };
 }
