@@ -77,6 +77,8 @@ function hostile(random: () => number, i: number): Hostile {
         ['tripling chain', 7, 300],
         ['alias fan-out through fragments', 5, 300],
         ['doubling chain across entity types', 14, 200],
+        ['wide fragment fan-out', 1001, 3000],
+        ['wide fan-out of nested fragments', 201, 600],
         ['nested inline fragments', 501, 3000],
         ['deep list in variables', 1, 200_000],
       ] as Array<[string, number, number]>);
