@@ -29,6 +29,8 @@ const CASES: HostileDocument[] = [
   // default limits let through (1,000 selections), and past them.
   ...[50, 150, 990, 1_500].map(HOSTILE_SHAPES['wide fragment fan-out']),
   ...[40, 199, 250].map(HOSTILE_SHAPES['wide fan-out of nested fragments']),
+  // Each operation of a document is validated, whichever one runs: as many as 15,000 tokens hold.
+  ...[300, 930].map(HOSTILE_SHAPES['many operations']),
   ...[100, 450, 600].map(HOSTILE_SHAPES['nested inline fragments']),
   ...[1_000, 100_000].map(HOSTILE_SHAPES['deep list in variables']),
   ...[1_000_000, 2_147_483_648].map(HOSTILE_SHAPES['negative slicing argument']),
