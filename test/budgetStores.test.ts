@@ -46,6 +46,7 @@ const cases: Array<[string, Step[]]> = [
   ['a refund pays back debt', [['charge', 150, 0, -50], ['refund', 30, 0, -20]]],
   ['a refund never fills above capacity', [['take', 10, 0, ok(90)], ['refund', 50, 0, 100], ['refund', 1e9, 0, 100], ['peek', 0, 0, 100]]],
   ['fractions of a point are kept', [['take', 0.5, 0, ok(99.5)], ['charge', 0.25, 0, 99.25], ['refund', 0.125, 0, 99.375]]],
+  ['a clock with fractions of a millisecond refills by them', [['charge', 250, 0, -100], ['peek', 0, 0.5, -100 + (0.5 / 1000) * 10], ['take', 0, 1_000.25, refused(-100 + (1_000.25 / 1000) * 10)]]],
   ['a clock that goes back refills nothing', [['take', 30, 1_000, ok(70)], ['peek', 0, 0, 70], ['take', 10, 0, ok(60)], ['peek', 0, 1_000, 70]]],
   [
     'huge amounts: a take is refused, a charge stops at -capacity, a refund at capacity',
