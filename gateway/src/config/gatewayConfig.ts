@@ -197,6 +197,15 @@ const RegistrySchema = z
      * COMPOSITION_TOO_COMPLEX instead of exhausting the gateway's memory. Default 2048.
      */
     compositionMaxHeapMb: z.number().int().min(16).default(2_048),
+    /**
+     * Largest SDL answer read from a subgraph, in bytes: the whole `_service { sdl }` response, or
+     * the introspection result of a plain service (some 3 times its SDL). Default 8 MiB; the SDLs of
+     * 205 real subgraphs take a few MB together. Past it the gateway stops reading and drops the
+     * connection: a registration is refused with 422 SUBGRAPH_RESPONSE_TOO_LARGE, a poll keeps the
+     * last good SDL. Its own limit, not `limits.maxSubgraphResponseBytes`: an SDL is stored and
+     * composed, and raising the limit for a subgraph's data should not raise it for its schema.
+     */
+    maxSdlBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
   })
   .strict();
 

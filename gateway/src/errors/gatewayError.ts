@@ -19,7 +19,10 @@ export const GatewayErrorCode = {
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** A subgraph answered, but not with a GraphQL response (HTTP error page, bad JSON). */
   SUBGRAPH_INVALID_RESPONSE: 'SUBGRAPH_INVALID_RESPONSE',
-  /** A subgraph's response body was larger than `limits.maxSubgraphResponseBytes`; reading stopped there. */
+  /**
+   * A subgraph's response body was larger than `limits.maxSubgraphResponseBytes`; reading stopped there.
+   * Also the admin API's answer (422) to a registration whose SDL answer is larger than `registry.maxSdlBytes`.
+   */
   SUBGRAPH_RESPONSE_TOO_LARGE: 'SUBGRAPH_RESPONSE_TOO_LARGE',
   /** A subgraph answered with an error that carried no code of its own. */
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',

@@ -1,5 +1,5 @@
 import { buildClientSchema, getIntrospectionQuery, printSchema, type IntrospectionQuery } from 'graphql';
-import type { Fetch } from '../deps';
+import { ResponseTooLargeError, type Fetch } from '../deps';
 
 /** Why a subgraph's SDL could not be had; says nothing that would help probe the network. */
 export class SubgraphSdlError extends Error {
@@ -9,6 +9,17 @@ export class SubgraphSdlError extends Error {
   ) {
     super(`Could not fetch the SDL of subgraph "${subgraph}": ${reason}`);
     this.name = 'SubgraphSdlError';
+  }
+}
+
+/** An SDL answer larger than `registry.maxSdlBytes`: reading stopped there. */
+export class SubgraphSdlTooLargeError extends SubgraphSdlError {
+  constructor(
+    subgraph: string,
+    readonly limit: number,
+  ) {
+    super(subgraph, `its answer is larger than registry.maxSdlBytes (${limit} bytes).`);
+    this.name = 'SubgraphSdlTooLargeError';
   }
 }
 
@@ -26,17 +37,20 @@ const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/fede
 
 /**
  * Asks a subgraph for its SDL with `{ _service { sdl } }`. A service that answers GraphQL but has no
- * `_service` field is introspected instead and joins as a plain subgraph.
+ * `_service` field is introspected instead and joins as a plain subgraph. Each answer is read up to
+ * `maxBytes` (the transport stops reading there and drops the connection; see HttpRequest), so a
+ * subgraph answering without end costs no more memory than that.
  */
-export async function fetchSubgraphSdl(fetch: Fetch, name: string, url: string): Promise<FetchedSdl> {
-  const body = await post(fetch, name, url, 'query __JunctionSubgraphSdl { _service { sdl } }');
+export async function fetchSubgraphSdl(fetch: Fetch, name: string, url: string, maxBytes: number): Promise<FetchedSdl> {
+  const post = (query: string) => postQuery(fetch, name, url, query, maxBytes);
+  const body = await post('query __JunctionSubgraphSdl { _service { sdl } }');
   const sdl = (body.data as { _service?: { sdl?: unknown } } | undefined)?._service?.sdl;
   if (typeof sdl === 'string') return { sdl, federated: true };
   if (!Array.isArray(body.errors) || body.errors.length === 0) {
     throw new SubgraphSdlError(name, 'no _service.sdl in the response');
   }
 
-  const introspection = await post(fetch, name, url, getIntrospectionQuery());
+  const introspection = await post(getIntrospectionQuery());
   if (!introspection.data || typeof introspection.data !== 'object' || !('__schema' in introspection.data)) {
     const first = (introspection.errors?.[0] as { message?: unknown } | undefined)?.message;
     throw new SubgraphSdlError(name, `it has neither _service nor introspection${typeof first === 'string' ? ` (it answered: ${first})` : ''}`);
@@ -50,7 +64,7 @@ export async function fetchSubgraphSdl(fetch: Fetch, name: string, url: string):
   return { sdl: FEDERATION_LINK + printed, federated: false };
 }
 
-async function post(fetch: Fetch, name: string, url: string, query: string): Promise<{ data?: unknown; errors?: unknown[] }> {
+async function postQuery(fetch: Fetch, name: string, url: string, query: string, maxBytes: number): Promise<{ data?: unknown; errors?: unknown[] }> {
   let status: number;
   let text: string;
   try {
@@ -59,10 +73,12 @@ async function post(fetch: Fetch, name: string, url: string, query: string): Pro
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ query }),
       idempotent: true,
+      maxResponseBytes: maxBytes,
     });
     status = res.status;
     text = await res.text();
   } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw new SubgraphSdlTooLargeError(name, maxBytes);
     const code = (err as { code?: string }).code;
     throw new SubgraphSdlError(name, code === 'ECONNREFUSED' ? 'connection refused' : code ? `request failed (${code})` : 'request failed');
   }

@@ -3,9 +3,10 @@ import { compositionCrash, type CompositionErrorInfo, type CompositionOutcome } 
 import { CompositionWorker } from '../composition/compositionWorker';
 import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
 import type { Fetch, Logger } from '../deps';
+import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway } from '../gateway';
 import { loadSupergraph, type LoadedSupergraph } from '../planning/loadSupergraph';
-import { fetchSubgraphSdl, SubgraphSdlError, type FetchedSdl } from './fetchSubgraphSdl';
+import { fetchSubgraphSdl, SubgraphSdlError, SubgraphSdlTooLargeError, type FetchedSdl } from './fetchSubgraphSdl';
 import { diffSchemas, type SchemaChanges } from './schemaChanges';
 import { RegistryBusyError, RegistryStoreUnavailableError, type RegistryStore, type SubgraphRecord } from './types';
 import { isAllowedHost } from './urlAllowlist';
@@ -270,21 +271,21 @@ export class SubgraphRegistry {
       (await this.options.store.list()).map(async (r) => {
         try {
           return { name: r.name, url: r.url, fetched: await this.fetchSdl(r.name, r.url) };
-        } catch {
-          return { name: r.name, url: r.url, fetched: undefined };
+        } catch (err) {
+          return { name: r.name, url: r.url, fetched: undefined, failure: String((err as Error)?.message ?? err) };
         }
       }),
     );
     await this.exclusive(async () => {
       // As in register: diff against what the store holds, not a supergraph behind it.
       await this.syncNow();
-      for (const { name, url, fetched } of polled) {
+      for (const { name, url, fetched, failure } of polled) {
         const current = await this.options.store.list();
         const record = current.find((r) => r.name === name);
         if (!record || record.url !== url) continue; // removed or moved meanwhile
         if (!fetched) {
           if (record.healthy) await this.options.store.put({ ...record, healthy: false });
-          this.options.logger.warn('subgraph SDL unreachable; keeping the last good one', { subgraph: name });
+          this.options.logger.warn('subgraph SDL could not be fetched; keeping the last good one', { subgraph: name, reason: failure });
           continue;
         }
         if (hash(fetched.sdl) === record.sdlHash) {
@@ -380,8 +381,12 @@ export class SubgraphRegistry {
 
   private async fetchSdl(name: string, url: string): Promise<FetchedSdl> {
     try {
-      return await fetchSubgraphSdl(this.options.fetch, name, url);
+      return await fetchSubgraphSdl(this.options.fetch, name, url, this.options.config.maxSdlBytes);
     } catch (err) {
+      // The subgraph answered, and would answer the same again: not a 502 to retry, like an SDL that does not compose.
+      if (err instanceof SubgraphSdlTooLargeError) {
+        throw new RegistryError(422, [{ code: GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE, message: err.message, subgraphs: [name] }]);
+      }
       if (err instanceof SubgraphSdlError) {
         throw new RegistryError(502, [{ code: 'SUBGRAPH_UNREACHABLE', message: err.message, subgraphs: [name] }]);
       }

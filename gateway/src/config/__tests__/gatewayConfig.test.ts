@@ -36,6 +36,7 @@ it('fills in documented defaults and freezes the result', () => {
     maxSubgraphResponseBytes: 33_554_432,
   });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
+  expect(config.registry.maxSdlBytes).toBe(8_388_608);
   expect(config.graphiql).toBe(true);
   expect(Object.isFrozen(config.limits)).toBe(true);
 });
@@ -64,6 +65,8 @@ it.each([
   [{ ...base, limits: { requestTimeoutMs: 5000, headersTimeoutMs: 6000 } }, 'limits.headersTimeoutMs'],
   [{ ...base, limits: { requestTimeoutMs: -1 } }, 'limits.requestTimeoutMs'],
   [{ ...base, limits: { keepAliveTimeoutMs: 0 } }, 'limits.keepAliveTimeoutMs'],
+  [{ ...base, registry: { maxSdlBytes: 0 } }, 'registry.maxSdlBytes'],
+  [{ ...base, registry: { maxSdlBytes: 1.5e6 + 0.5 } }, 'registry.maxSdlBytes'],
   [{ ...base, operations: { token: 'short' } }, 'operations.token'],
   [{ ...base, operations: { listen: { port: 4000 } } }, 'operations.listen.port'],
   [{ ...base, operations: { listen: { port: 70000 } } }, 'operations.listen.port'],

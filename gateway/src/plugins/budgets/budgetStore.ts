@@ -15,6 +15,18 @@ export interface TakeResult {
   available: number;
 }
 
+/**
+ * The points a store takes, charges or refunds are a number >= 0; `Infinity` is one (a take refuses it,
+ * a charge goes to -capacity, a refund to capacity). Both stores refuse anything else with this
+ * RangeError before touching the bucket: NaN would poison it (a NaN bucket admits everything in
+ * memory, and Lua's math.min/max turn it into a full bucket or full debt), and a negative amount
+ * would turn a take or a charge into a gift above capacity.
+ */
+export function checkPoints(op: 'take' | 'charge' | 'refund', points: number): void {
+  if (typeof points !== 'number' || !(points >= 0)) throw new RangeError(`budget ${op}: points must be a number >= 0, got ${String(points)}`);
+}
+
+/** Every method with points throws checkPoints' RangeError, and changes nothing, for points that are not a number >= 0. */
 export interface BudgetStore {
   /** Takes `cost` points if the bucket has them. */
   take(key: string, cost: number, policy: BucketPolicy, nowMs: number): Promise<TakeResult>;
@@ -49,6 +61,7 @@ export class MemoryBudgetStore implements BudgetStore {
   constructor(private readonly maxBuckets = 100_000) {}
 
   async take(key: string, cost: number, policy: BucketPolicy, nowMs: number): Promise<TakeResult> {
+    checkPoints('take', cost);
     const tokens = refilled(this.buckets.get(key), policy, nowMs);
     if (tokens < cost) {
       this.set(key, { tokens, at: nowMs });
@@ -59,12 +72,14 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   async charge(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    checkPoints('charge', points);
     const tokens = Math.max(-policy.capacity, refilled(this.buckets.get(key), policy, nowMs) - points);
     this.set(key, { tokens, at: nowMs });
     return tokens;
   }
 
   async refund(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    checkPoints('refund', points);
     const tokens = Math.min(policy.capacity, refilled(this.buckets.get(key), policy, nowMs) + points);
     this.set(key, { tokens, at: nowMs });
     return tokens;

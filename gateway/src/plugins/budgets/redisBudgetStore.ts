@@ -1,11 +1,18 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../../deps';
-import type { BucketPolicy, BudgetStore, TakeResult } from './budgetStore';
+import { checkPoints, type BucketPolicy, type BudgetStore, type TakeResult } from './budgetStore';
 
 /**
- * Buckets shared by every replica on one Redis: each take or refund is one Lua script, so it is
- * atomic however many gateways draw from the same bucket. A bucket is a hash {tokens, at} that
+ * Buckets shared by every replica on one Redis: each take, charge or refund is one Lua script, so it
+ * is atomic however many gateways draw from the same bucket. A bucket is a hash {tokens, at} that
  * expires once it would be full again anyway.
+ *
+ * Numbers leave the script as '%.17g' text, which reads back as the very same double: Lua's
+ * tostring keeps 14 digits, so each step would round and the bucket drift from what the memory
+ * store computes (and a Lua number returned as such is truncated to an integer).
+ * The expiry is capped (1e15 ms, some 30,000 years): a slow refill of a large bucket would otherwise
+ * ask PEXPIRE for a number it refuses (Redis prints 1e17 and above with an exponent), and the script
+ * would fail after its HSET.
  */
 const SCRIPT = `
 local key = KEYS[1]
@@ -28,11 +35,12 @@ elseif op == 'refund' then
 elseif op == 'charge' then
   tokens = math.max(-capacity, tokens - amount)
 end
+local exact = string.format('%.17g', tokens)
 if op ~= 'peek' then
-  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
-  redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / rate * 1000) + 1000)
+  redis.call('HSET', key, 'tokens', exact, 'at', string.format('%.17g', now))
+  redis.call('PEXPIRE', key, math.min(math.ceil((capacity - tokens) / rate * 1000) + 1000, 1e15))
 end
-return {allowed, tostring(tokens)}
+return {allowed, exact}
 `;
 
 export class RedisBudgetStore implements BudgetStore {
@@ -49,20 +57,23 @@ export class RedisBudgetStore implements BudgetStore {
 
   private async run(key: string, policy: BucketPolicy, nowMs: number, op: 'take' | 'refund' | 'charge' | 'peek', amount: number): Promise<[number, number]> {
     const bucket = (this.client as unknown as { junctionBucket(...args: Array<string | number>): Promise<[number, string]> }).junctionBucket;
-    const [allowed, tokens] = await bucket.call(this.client, this.prefix + key, policy.capacity, policy.refillPerSecond, Math.round(nowMs), op, amount);
+    const [allowed, tokens] = await bucket.call(this.client, this.prefix + key, policy.capacity, policy.refillPerSecond, nowMs, op, amount);
     return [allowed, Number(tokens)];
   }
 
   async take(key: string, cost: number, policy: BucketPolicy, nowMs: number): Promise<TakeResult> {
+    checkPoints('take', cost);
     const [allowed, tokens] = await this.run(key, policy, nowMs, 'take', cost);
     return { allowed: allowed === 1, available: tokens };
   }
 
   async charge(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    checkPoints('charge', points);
     return (await this.run(key, policy, nowMs, 'charge', points))[1];
   }
 
   async refund(key: string, points: number, policy: BucketPolicy, nowMs: number): Promise<number> {
+    checkPoints('refund', points);
     return (await this.run(key, policy, nowMs, 'refund', points))[1];
   }
 
