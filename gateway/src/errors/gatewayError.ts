@@ -41,6 +41,8 @@ export const GatewayErrorCode = {
   INTROSPECTION_LIMIT_EXCEEDED: 'INTROSPECTION_LIMIT_EXCEEDED',
   /** More directives than `limits.maxDirectives`. */
   DIRECTIVE_LIMIT_EXCEEDED: 'DIRECTIVE_LIMIT_EXCEEDED',
+  /** The request (headers, then body) was not received within `limits.headersTimeoutMs` / `limits.requestTimeoutMs` (HTTP 408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** A request body larger than `limits.maxBodyBytes` (HTTP 413). */
   BODY_LIMIT_EXCEEDED: 'BODY_LIMIT_EXCEEDED',
   /** A batch (JSON array body) with more operations than `batching.maxSize`. */
