@@ -303,9 +303,9 @@ describe('slow clients and broken HTTP, over real sockets (limits.requestTimeout
   const ended: Array<{ status?: number; codes: unknown[] }> = [];
   beforeAll(async () => {
     junction = await startJunction(supergraphSdl, {
-      config: { limits: { requestTimeoutMs: 400, headersTimeoutMs: 300 } },
+      config: { limits: { requestTimeoutMs: 400, headersTimeoutMs: 300, sendTimeoutMs: 300 } },
       plugins: [
-        // A slow answer: receiving the request is what is timed, not answering it.
+        // A slow answer: receiving the request is what is timed, and sending the answer, not computing it.
         { name: 'slow', onRequest: async ({ request }) => void (request.headers['x-slow'] && (await new Promise((r) => setTimeout(r, 1200)))) },
         { name: 'record', onPhase: ({ phase }) => (phase === 'request' ? ({ status, result }) => void ended.push({ status, codes: (result?.errors ?? []).map((e) => e.extensions?.code) }) : undefined) },
       ],
@@ -384,8 +384,24 @@ describe('slow clients and broken HTTP, over real sockets (limits.requestTimeout
     expect((await postGraphQL(junction.url, { query: '{ __typename }' })).body).toEqual({ data: { __typename: 'Query' } });
   });
 
-  it('a request received in time may take longer than the timeout to answer', async () => {
+  it('a request received in time may take longer than the request and send timeouts to answer', async () => {
     const res = await postGraphQL(junction.url, { query: '{ __typename }' }, { 'x-slow': '1' });
     expect(res.body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('on a keep-alive connection, the send timeout of one answer does not cut the slow answer to the next request', async () => {
+    const request = (slow: boolean) => `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${slow ? 'x-slow: 1\r\n' : ''}Content-Length: ${body.length}\r\n\r\n${body}`;
+    const socket = connect(junction.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (received += chunk));
+    socket.on('error', () => {});
+    const answers = () => received.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+    socket.write(request(false));
+    for (let i = 0; i < 200 && answers().length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    socket.write(request(true));
+    for (let i = 0; i < 500 && answers().length < 2 && !socket.destroyed; i++) await new Promise((r) => setTimeout(r, 10));
+    socket.destroy();
+    expect(answers()).toEqual(['HTTP/1.1 200 ', 'HTTP/1.1 200 ']);
   });
 });

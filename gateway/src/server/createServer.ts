@@ -9,6 +9,7 @@ import type { Gateway, GatewayResponse } from '../gateway';
 import type { GatewayRequest } from '../plugins/types';
 import { createGraphiqlAssets, graphiqlPage } from './graphiql';
 import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
+import { dropStalledReaders, limitConnections } from './greedyClients';
 import { handleSocketError, type SocketErrorAnswer } from './socketErrors';
 
 export interface ServerOptions {
@@ -28,14 +29,17 @@ export interface ServerOptions {
   batching?: { enabled: boolean; maxSize: number };
   /** Proxies (addresses, CIDRs) whose X-Forwarded-For is believed for `request.ip`. Default: none. */
   trustProxy?: readonly string[] | false;
-  /** Slow clients: time to receive a whole request, its headers, and idle keep-alive time, ms (0: off). Default: Node's. */
+  /** Slow clients: time to receive a whole request, its headers, idle keep-alive time, and time an answer may stall unread, ms (0: off). Default: Node's. */
   timeouts?: ClientTimeouts;
+  /** Most connections open at once; 0 or absent: no limit. */
+  maxConnections?: number;
 }
 
 export interface ClientTimeouts {
   requestMs: number;
   headersMs: number;
   keepAliveMs: number;
+  sendMs: number;
 }
 
 /**
@@ -79,6 +83,8 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
     ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http } })
     : Fastify({ ...common, http: timeouts.http })) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
+  dropStalledReaders(app, options.timeouts?.sendMs ?? 0);
+  limitConnections(app, gateway, options.maxConnections ?? 0);
   // `Expect` other than 100-continue: Node answers 417 itself, with no body.
   app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     const body = JSON.stringify({ errors: [badRequest('Unsupported Expect header: only 100-continue is supported.')] });
@@ -221,6 +227,7 @@ export function createOperationsServer(gateway: Gateway, options: OperationsOpti
   const timeouts = timeoutOptions(options.timeouts);
   // Only GETs are served: no body is worth more than a few bytes.
   const app = Fastify({ bodyLimit: 1024, logger: false, return503OnClosing: true, ...timeouts.fastify, http: timeouts.http }) as unknown as FastifyInstance;
+  dropStalledReaders(app, options.timeouts?.sendMs ?? 0);
   registerHealthRoute(app, gateway);
   registerOperationsRoutes(app, gateway, options);
   return app;
