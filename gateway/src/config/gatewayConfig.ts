@@ -125,7 +125,7 @@ const LimitsSchema = z
      * holds its socket (and its buffer) forever. Answering takes as long as it takes: only receiving counts.
      */
     requestTimeoutMs: z.number().int().min(0).default(30_000),
-    /** Time a client has to send its request headers, in ms (slowloris). Default 10 000; 0: Node's own (60 s). At most `requestTimeoutMs`. */
+    /** Time a client has to send its request headers, in ms (slowloris), and over TLS to finish its handshake. Default 10 000; 0: Node's own (60 s; 120 s for the handshake). At most `requestTimeoutMs`. */
     headersTimeoutMs: z.number().int().min(0).default(10_000),
     /**
      * How long an idle keep-alive connection stays open between requests, in ms. Default 72 000:

@@ -46,6 +46,8 @@ export interface ClientTimeouts {
  * Fastify and Node options for slow clients. Node checks the request and headers timeouts only every
  * `connectionsCheckingInterval` (30 s by default), which would let a stalled request outlive its
  * timeout by that much: check a few times per (shortest) timeout instead, at most once a second.
+ * Over TLS, Node starts those clocks only once the handshake is done, and gives a handshake 120 s:
+ * it gets the headers timeout too, or a client that never finishes one is a slowloris Node never times.
  * @internal
  */
 export function timeoutOptions(t: ClientTimeouts | undefined) {
@@ -53,7 +55,8 @@ export function timeoutOptions(t: ClientTimeouts | undefined) {
   const shortest = Math.min(...[t.requestMs, t.headersMs].filter((ms) => ms > 0));
   const connectionsCheckingInterval = Number.isFinite(shortest) ? Math.min(1000, Math.max(25, Math.floor(shortest / 4))) : undefined;
   const http = { connectionsCheckingInterval, ...(t.headersMs > 0 ? { headersTimeout: t.headersMs } : {}) };
-  return { fastify: { requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs }, http };
+  const tls = t.headersMs > 0 ? { handshakeTimeout: t.headersMs } : {};
+  return { fastify: { requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs }, http, tls };
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -80,7 +83,7 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void onError(error, request, reply),
   } as const;
   const app = (options.tls
-    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http } })
+    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http, ...timeouts.tls } })
     : Fastify({ ...common, http: timeouts.http })) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
   dropStalledReaders(app, options.timeouts?.sendMs ?? 0);
