@@ -17,7 +17,8 @@ export function dropStalledReaders(app: FastifyInstance, sendTimeoutMs: number):
   if (sendTimeoutMs <= 0) return;
   app.addHook('onSend', (request, _reply, payload, done) => {
     // With no listener of ours, Node's own timeout handler destroys the socket.
-    request.raw.socket.setTimeout(sendTimeoutMs);
+    const socket = request.raw.socket;
+    if (socket && !socket.destroyed) socket.setTimeout(sendTimeoutMs);
     done(null, payload);
   });
 }
