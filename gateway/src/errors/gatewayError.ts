@@ -63,6 +63,8 @@ export const GatewayErrorCode = {
   BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
   /** The budget store cannot be reached and `budgets.failMode` is closed. HTTP 503. */
   BUDGET_STORE_UNAVAILABLE: 'BUDGET_STORE_UNAVAILABLE',
+  /** The gateway is shutting down (SIGTERM): a request that reached it while it drains. HTTP 503, connection closed. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
 } as const;

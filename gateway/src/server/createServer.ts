@@ -75,7 +75,9 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   const common = {
     bodyLimit: options.bodyLimit,
     logger: false,
-    return503OnClosing: true,
+    // Requests that arrive while the server closes (pipelined, or on a busy keep-alive connection)
+    // get our 503 below, not Fastify's body.
+    return503OnClosing: false,
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     ...timeouts.fastify,
     clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => handleSocketError(err, socket, (s, answer) => answeredOnSocket.set(s, answer)),
@@ -131,6 +133,18 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
 
   // Another method on the GraphQL path (PUT, DELETE, OPTIONS…) is 405 with Allow, as the GraphQL over
   // HTTP spec asks; any other path is 404. Both in our envelope, not Fastify's.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    const error = { message: 'The gateway is shutting down: retry on another instance.', extensions: { code: GatewayErrorCode.SHUTTING_DOWN } };
+    void refuse(request, reply, 503, [error], 'application/json');
+  });
+
   app.setNotFoundHandler((request, reply) => {
     if (request.url.split('?')[0] === path) {
       reply.header('allow', 'GET, POST');
