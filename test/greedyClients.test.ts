@@ -202,7 +202,7 @@ describe('limits.sendTimeoutMs 2000: answers read slowly or not at all', () => {
     expect(closedInTime).toBe(true);
     // Freeing the answers returned at least half of what they weighed, at once.
     expect(await waitFor(() => whileHeld - rssBytes(pid) >= (READERS * ANSWER) / 2, 5_000)).toBe(true);
-    if (process.env.FIGURES) console.log({ whileHeldMiB: whileHeld / MiB, afterMiB: rssBytes(pid) / MiB });
+    if (process.env.JUNCTION_TEST_REPORT) console.log(`unread answers: rss ${Math.round(whileHeld / MiB)} MiB while held -> ${Math.round(rssBytes(pid) / MiB)} MiB once closed`);
 
     // The client sees a cut answer: what the kernel buffers held, then the end of the connection.
     const received = await Promise.all(
