@@ -75,8 +75,8 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   const common = {
     bodyLimit: options.bodyLimit,
     logger: false,
-    // Requests that arrive while the server closes (pipelined, or on a busy keep-alive connection)
-    // get our 503 below, not Fastify's body.
+    // A request that arrives while the server closes (on a connection open at that moment) gets our
+    // 503 below, not Fastify's body.
     return503OnClosing: false,
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     ...timeouts.fastify,
@@ -131,8 +131,6 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   }
   app.setErrorHandler(onError);
 
-  // Another method on the GraphQL path (PUT, DELETE, OPTIONS…) is 405 with Allow, as the GraphQL over
-  // HTTP spec asks; any other path is 404. Both in our envelope, not Fastify's.
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -144,6 +142,9 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
     const error = { message: 'The gateway is shutting down: retry on another instance.', extensions: { code: GatewayErrorCode.SHUTTING_DOWN } };
     void refuse(request, reply, 503, [error], 'application/json');
   });
+
+  // Another method on the GraphQL path (PUT, DELETE, OPTIONS…) is 405 with Allow, as the GraphQL over
+  // HTTP spec asks; any other path is 404. Both in our envelope, not Fastify's.
 
   app.setNotFoundHandler((request, reply) => {
     if (request.url.split('?')[0] === path) {
