@@ -1,5 +1,6 @@
 /** Issue #6: error masking and TLS on the listener. */
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { resolveConfig } from '../gateway/src/config';
@@ -54,6 +55,35 @@ it('serves HTTPS when listen.tls names a certificate and key', async () => {
     expect(await res.body.json()).toEqual({ data: { topProducts: [{ upc: '1' }] } });
   } finally {
     await agent.close();
+    await junction.stop();
+  }
+});
+
+it('over TLS, a handshake never finished is cut at limits.headersTimeoutMs (slowloris before the headers)', async () => {
+  const dir = tempDir('junction-tls-');
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const config = resolveConfig({ supergraph: 'inline', logLevel: 'silent', listen: { host: '127.0.0.1', port: 0, tls: { cert, key } }, limits: { headersTimeoutMs: 300, requestTimeoutMs: 400 } });
+  const junction = await startGateway({ config, supergraphSdl: subgraphs.supergraphSdl, tlsPaths: { cert, key } });
+  try {
+    // Nothing at all, and the first bytes of a ClientHello (record header: handshake, TLS 1.0).
+    const outcomes = await Promise.all(
+      ['', '\x16\x03\x01'].map((sent) => {
+        const socket = connect(junction.port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write(Buffer.from(sent, 'latin1'));
+        return new Promise<string>((resolve) => {
+          const giveUp = setTimeout(() => resolve('still open after 10 s'), 10_000);
+          socket.on('close', () => {
+            clearTimeout(giveUp);
+            resolve('closed');
+          });
+        }).finally(() => socket.destroy());
+      }),
+    );
+    expect(outcomes).toEqual(['closed', 'closed']);
+  } finally {
     await junction.stop();
   }
 });

@@ -93,6 +93,25 @@ it('refuses other content types with 415', async () => {
   expect(codes(res.body)).toEqual(['BAD_REQUEST']);
 });
 
+describe('what Fastify would answer itself gets our envelope and a code', () => {
+  it.each([
+    ['PUT on the GraphQL path', 'PUT', '/graphql', 405, 'BAD_REQUEST', { allow: 'GET, POST' }],
+    ['DELETE on the GraphQL path', 'DELETE', '/graphql', 405, 'BAD_REQUEST', { allow: 'GET, POST' }],
+    ['OPTIONS on the GraphQL path', 'OPTIONS', '/graphql?query=%7B__typename%7D', 405, 'BAD_REQUEST', { allow: 'GET, POST' }],
+    ['PATCH on the GraphQL path', 'PATCH', '/graphql', 405, 'BAD_REQUEST', { allow: 'GET, POST' }],
+    ['a path nothing is served at', 'GET', '/graphql/nope', 404, 'BAD_REQUEST', {}],
+    ['POST to a path nothing is served at', 'POST', '/constructor', 404, 'BAD_REQUEST', {}],
+    ['a path that does not decode', 'GET', '/graphql%zz?query=%7B__typename%7D', 400, 'BAD_REQUEST', {}],
+    ['a route parameter over its length', 'GET', `/graphiql-assets/${'a'.repeat(200)}`, 414, 'BAD_REQUEST', {}],
+  ] as const)('%s -> %s', async (_name, method, url, status, code, headers) => {
+    const res = await app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: method === 'GET' ? undefined : '{"query":"{ __typename }"}' });
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(res.body)).toEqual({ errors: [{ message: expect.any(String), extensions: { code } }] });
+    expect(res.headers).toMatchObject(headers);
+  });
+});
+
 describe('content negotiation', () => {
   it('answers application/graphql-response+json when accepted', async () => {
     const res = await post({ query: '{ __typename }' }, { accept: 'application/graphql-response+json, application/json;q=0.9' });
@@ -278,13 +297,18 @@ describe('batched requests (a JSON array body)', () => {
   });
 });
 
-describe('slow clients, over real sockets (limits.requestTimeoutMs, limits.headersTimeoutMs)', () => {
+describe('slow clients and broken HTTP, over real sockets (limits.requestTimeoutMs, limits.headersTimeoutMs)', () => {
   let junction: StartedGateway;
+  // How each request the plugins saw ended: a refused one too.
+  const ended: Array<{ status?: number; codes: unknown[] }> = [];
   beforeAll(async () => {
     junction = await startJunction(supergraphSdl, {
-      config: { limits: { requestTimeoutMs: 400, headersTimeoutMs: 300 } },
-      // A slow answer: receiving the request is what is timed, not answering it.
-      plugins: [{ name: 'slow', onRequest: async ({ request }) => void (request.headers['x-slow'] && (await new Promise((r) => setTimeout(r, 1200)))) }],
+      config: { limits: { requestTimeoutMs: 400, headersTimeoutMs: 300, sendTimeoutMs: 300 } },
+      plugins: [
+        // A slow answer: receiving the request is what is timed, and sending the answer, not computing it.
+        { name: 'slow', onRequest: async ({ request }) => void (request.headers['x-slow'] && (await new Promise((r) => setTimeout(r, 1200)))) },
+        { name: 'record', onPhase: ({ phase }) => (phase === 'request' ? ({ status, result }) => void ended.push({ status, codes: (result?.errors ?? []).map((e) => e.extensions?.code) }) : undefined) },
+      ],
     });
   });
   afterAll(async () => {
@@ -306,28 +330,78 @@ describe('slow clients, over real sockets (limits.requestTimeoutMs, limits.heade
       }, 10_000);
       socket.on('close', () => {
         clearTimeout(giveUp);
-        resolve(received.split('\r\n')[0] || 'closed without an answer');
+        resolve(received || 'closed without an answer');
       });
     });
     return { closed };
   }
+  /** Status, lower-cased headers and JSON body of one raw HTTP/1.1 response. */
+  function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: unknown } {
+    const [head, ...rest] = raw.split('\r\n\r\n');
+    const [statusLine, ...lines] = head.split('\r\n');
+    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const text = rest.join('\r\n\r\n');
+    return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]), headers, body: text ? JSON.parse(text) : undefined };
+  }
+  const envelope = (code: string) => ({ errors: [{ message: expect.any(String), extensions: { code } }] });
   const head = (length: number) => `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
   const body = JSON.stringify({ query: '{ __typename }' });
 
   it.each([
     ['a body that stalls half-sent', head(body.length) + body.slice(0, body.length / 2)],
+    ['a body shorter than its Content-Length', head(body.length + 10) + body],
     ['a body that never starts', head(body.length)],
     ['headers that stall half-sent (slowloris)', 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Ty'],
     ['a connection that sends nothing', ''],
-  ])('%s: the gateway answers 408 or closes the socket, and serves others meanwhile', async (_what, sent) => {
+  ])('%s: the gateway answers 408 REQUEST_TIMEOUT and closes the socket, and serves others meanwhile', async (_what, sent) => {
     const stalled = Array.from({ length: 20 }, () => stall(sent));
     const served = await postGraphQL(junction.url, { query: '{ __typename }' });
     expect(served.body).toEqual({ data: { __typename: 'Query' } });
-    for (const s of stalled) expect(await s.closed).toMatch(/^(HTTP\/1\.1 408 |closed without an answer$)/);
+    for (const s of stalled) {
+      const res = parseResponse(await s.closed);
+      expect(res).toEqual({ status: 408, headers: expect.objectContaining({ connection: 'close', 'content-type': 'application/json; charset=utf-8' }), body: envelope('REQUEST_TIMEOUT') });
+    }
   });
 
-  it('a request received in time may take longer than the timeout to answer', async () => {
+  it('a request whose body timed out ends, for plugins, as the 408 the client got', async () => {
+    ended.length = 0;
+    await stall(head(body.length) + body.slice(0, 5)).closed;
+    for (let i = 0; i < 100 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ended).toEqual([{ status: 408, codes: ['REQUEST_TIMEOUT'] }]);
+  });
+
+  it.each([
+    ['headers over 16 KiB', 431, 'BAD_REQUEST', `GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    ['a URL over 16 KiB', 431, 'BAD_REQUEST', `GET /graphql?query=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ['bytes that are not HTTP', 400, 'BAD_REQUEST', 'GARBAGE\r\n\r\n'],
+    ['a Content-Length that is not a number', 400, 'BAD_REQUEST', 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
+    ['two Content-Lengths', 400, 'BAD_REQUEST', `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nContent-Length: 3\r\n\r\n${body}`],
+    ['a broken chunked body', 400, 'BAD_REQUEST', 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'],
+    ['an Expect other than 100-continue', 417, 'BAD_REQUEST', `POST /graphql HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+  ])('%s: %d %s in our envelope, connection closed', async (_what, status, code, sent) => {
+    const res = parseResponse(await stall(sent).closed);
+    expect(res).toEqual({ status, headers: expect.objectContaining({ connection: 'close', 'content-type': 'application/json; charset=utf-8' }), body: envelope(code) });
+    expect((await postGraphQL(junction.url, { query: '{ __typename }' })).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('a request received in time may take longer than the request and send timeouts to answer', async () => {
     const res = await postGraphQL(junction.url, { query: '{ __typename }' }, { 'x-slow': '1' });
     expect(res.body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('on a keep-alive connection, the send timeout of one answer does not cut the slow answer to the next request', async () => {
+    const request = (slow: boolean) => `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${slow ? 'x-slow: 1\r\n' : ''}Content-Length: ${body.length}\r\n\r\n${body}`;
+    const socket = connect(junction.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (received += chunk));
+    socket.on('error', () => {});
+    const answers = () => received.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+    socket.write(request(false));
+    for (let i = 0; i < 200 && answers().length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    socket.write(request(true));
+    for (let i = 0; i < 500 && answers().length < 2 && !socket.destroyed; i++) await new Promise((r) => setTimeout(r, 10));
+    socket.destroy();
+    expect(answers()).toEqual(['HTTP/1.1 200 ', 'HTTP/1.1 200 ']);
   });
 });

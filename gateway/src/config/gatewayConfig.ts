@@ -125,13 +125,29 @@ const LimitsSchema = z
      * holds its socket (and its buffer) forever. Answering takes as long as it takes: only receiving counts.
      */
     requestTimeoutMs: z.number().int().min(0).default(30_000),
-    /** Time a client has to send its request headers, in ms (slowloris). Default 10 000; 0: Node's own (60 s). At most `requestTimeoutMs`. */
+    /** Time a client has to send its request headers, in ms (slowloris), and over TLS to finish its handshake. Default 10 000; 0: Node's own (60 s; 120 s for the handshake). At most `requestTimeoutMs`. */
     headersTimeoutMs: z.number().int().min(0).default(10_000),
     /**
      * How long an idle keep-alive connection stays open between requests, in ms. Default 72 000:
      * longer than the idle timeout of common load balancers (60 s), so they close it first.
      */
     keepAliveTimeoutMs: z.number().int().min(1).default(72_000),
+    /**
+     * How long an answer may go without the client reading any of it, in ms; then the connection is
+     * closed and what was left unsent is freed. Default 30 000; 0 turns it off. Counted between two
+     * writes that make progress, not over the whole answer (as nginx's `send_timeout`), so a slow
+     * client that keeps reading is served. Without it, a client that asks for a large answer and
+     * never reads holds that answer in the gateway's memory for as long as it keeps the socket.
+     */
+    sendTimeoutMs: z.number().int().min(0).default(30_000),
+    /**
+     * Most client connections open at once on the client listener, idle keep-alive ones included.
+     * Default 10 000; 0: no limit (the process's file descriptor limit still applies). Past it a new
+     * connection is closed as soon as it is accepted, counted in `junction_connections_dropped_total`,
+     * and a warning is logged at most once a minute; open connections keep being served. Keep it well
+     * under the file descriptor limit: subgraph connections need descriptors too.
+     */
+    maxConnections: z.number().int().min(0).default(10_000),
     /**
      * Largest subgraph response body read, in bytes. Default 32 MiB; 0 turns it off. Past it the
      * gateway stops reading (the connection is dropped) and the fields of that fetch get

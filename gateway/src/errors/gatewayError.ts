@@ -44,6 +44,8 @@ export const GatewayErrorCode = {
   INTROSPECTION_LIMIT_EXCEEDED: 'INTROSPECTION_LIMIT_EXCEEDED',
   /** More directives than `limits.maxDirectives`. */
   DIRECTIVE_LIMIT_EXCEEDED: 'DIRECTIVE_LIMIT_EXCEEDED',
+  /** The request (headers, then body) was not received within `limits.headersTimeoutMs` / `limits.requestTimeoutMs` (HTTP 408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** A request body larger than `limits.maxBodyBytes` (HTTP 413). */
   BODY_LIMIT_EXCEEDED: 'BODY_LIMIT_EXCEEDED',
   /** A batch (JSON array body) with more operations than `batching.maxSize`. */
@@ -64,6 +66,8 @@ export const GatewayErrorCode = {
   BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
   /** The budget store cannot be reached and `budgets.failMode` is closed. HTTP 503. */
   BUDGET_STORE_UNAVAILABLE: 'BUDGET_STORE_UNAVAILABLE',
+  /** The gateway is shutting down (SIGTERM): a request that reached it while it drains. HTTP 503, connection closed. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
 } as const;

@@ -1,4 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import { registerAdminRoutes, type AdminOptions } from '../admin/adminRoutes';
 import { registerHealthRoute, registerOperationsRoutes, type OperationsOptions } from '../admin/operationsRoutes';
@@ -7,6 +9,8 @@ import type { Gateway, GatewayResponse } from '../gateway';
 import type { GatewayRequest } from '../plugins/types';
 import { createGraphiqlAssets, graphiqlPage } from './graphiql';
 import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
+import { dropStalledReaders, limitConnections } from './greedyClients';
+import { handleSocketError, type SocketErrorAnswer } from './socketErrors';
 
 export interface ServerOptions {
   /** Serve GraphiQL to browsers at GET /graphql. */
@@ -25,20 +29,25 @@ export interface ServerOptions {
   batching?: { enabled: boolean; maxSize: number };
   /** Proxies (addresses, CIDRs) whose X-Forwarded-For is believed for `request.ip`. Default: none. */
   trustProxy?: readonly string[] | false;
-  /** Slow clients: time to receive a whole request, its headers, and idle keep-alive time, ms (0: off). Default: Node's. */
+  /** Slow clients: time to receive a whole request, its headers, idle keep-alive time, and time an answer may stall unread, ms (0: off). Default: Node's. */
   timeouts?: ClientTimeouts;
+  /** Most connections open at once; 0 or absent: no limit. */
+  maxConnections?: number;
 }
 
 export interface ClientTimeouts {
   requestMs: number;
   headersMs: number;
   keepAliveMs: number;
+  sendMs: number;
 }
 
 /**
  * Fastify and Node options for slow clients. Node checks the request and headers timeouts only every
  * `connectionsCheckingInterval` (30 s by default), which would let a stalled request outlive its
  * timeout by that much: check a few times per (shortest) timeout instead, at most once a second.
+ * Over TLS, Node starts those clocks only once the handshake is done, and gives a handshake 120 s:
+ * it gets the headers timeout too, or a client that never finishes one is a slowloris Node never times.
  * @internal
  */
 export function timeoutOptions(t: ClientTimeouts | undefined) {
@@ -46,7 +55,8 @@ export function timeoutOptions(t: ClientTimeouts | undefined) {
   const shortest = Math.min(...[t.requestMs, t.headersMs].filter((ms) => ms > 0));
   const connectionsCheckingInterval = Number.isFinite(shortest) ? Math.min(1000, Math.max(25, Math.floor(shortest / 4))) : undefined;
   const http = { connectionsCheckingInterval, ...(t.headersMs > 0 ? { headersTimeout: t.headersMs } : {}) };
-  return { fastify: { requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs }, http };
+  const tls = t.headersMs > 0 ? { handshakeTimeout: t.headersMs } : {};
+  return { fastify: { requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs }, http, tls };
 }
 
 const ASSET_BASE = '/graphiql-assets';
@@ -59,11 +69,32 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   const path = options.path ?? '/graphql';
   // Fastify's trustProxy (proxy-addr): request.ip walks X-Forwarded-For back only through trusted hops.
   const timeouts = timeoutOptions(options.timeouts);
-  const common = { bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, trustProxy: options.trustProxy ? [...options.trustProxy] : false, ...timeouts.fastify } as const;
+  // Sockets Node's parser gave up on (408, 431, 400), answered before Fastify could: a request whose
+  // body timed out is still being read by Fastify, and its refusal is recorded with that status.
+  const answeredOnSocket = new WeakMap<Socket, SocketErrorAnswer>();
+  const common = {
+    bodyLimit: options.bodyLimit,
+    logger: false,
+    // A request that arrives while the server closes (on a connection open at that moment) gets our
+    // 503 below, not Fastify's body.
+    return503OnClosing: false,
+    trustProxy: options.trustProxy ? [...options.trustProxy] : false,
+    ...timeouts.fastify,
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => handleSocketError(err, socket, (s, answer) => answeredOnSocket.set(s, answer)),
+    // A URL that does not decode, a route parameter too long: Fastify would answer with its own body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void onError(error, request, reply),
+  } as const;
   const app = (options.tls
-    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http } })
+    ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, ...timeouts.http, ...timeouts.tls } })
     : Fastify({ ...common, http: timeouts.http })) as unknown as FastifyInstance;
   const assets = createGraphiqlAssets();
+  dropStalledReaders(app, options.timeouts?.sendMs ?? 0);
+  limitConnections(app, gateway, options.maxConnections ?? 0);
+  // `Expect` other than 100-continue: Node answers 417 itself, with no body.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({ errors: [badRequest('Unsupported Expect header: only 100-continue is supported.')] });
+    res.writeHead(417, { connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
 
   // Bodies are parsed in the route so that bad JSON gets a GraphQL error, not Fastify's.
   app.removeAllContentTypeParsers();
@@ -75,7 +106,15 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   const refuse = async (request: FastifyRequest, reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) =>
     respond(reply, mediaType, await gateway.refuse(toGatewayRequest(request, request.method === 'GET' ? 'GET' : 'POST', {}), status, errors));
 
-  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+  // Every failure Fastify reports (body too large, bad content length, a URL that does not decode)
+  // becomes our error envelope with a code from the catalogue.
+  function onError(error: { statusCode?: number; code?: string; message: string }, request: FastifyRequest, reply: FastifyReply) {
+    const answered = answeredOnSocket.get(request.raw.socket);
+    if (answered !== undefined) {
+      // The socket was answered and closed (the body stalled past the request timeout): nothing can
+      // be sent any more, but plugins record the refusal as the client saw it.
+      return refuse(request, reply, answered.status, [answered.error], 'application/json');
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status === 413) {
       const message = `Request body is larger than the limit of ${options.bodyLimit} bytes.`;
@@ -85,8 +124,34 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
     if (status >= 500) gateway.logger.error('request failed in the HTTP layer', { url: request.url, error: String((error as Error).stack ?? error.message) });
     let message = 'Unexpected error.';
     if (status === 415) message = 'Unsupported content type: send application/json.';
+    else if (error.code === 'FST_ERR_BAD_URL') message = 'The request URL is not valid.';
+    else if (status === 414) message = 'The request URL is too long.';
     else if (status < 500) message = 'Bad request.';
     return refuse(request, reply, status, [{ message, extensions: { code: status >= 500 ? GatewayErrorCode.INTERNAL_SERVER_ERROR : GatewayErrorCode.BAD_REQUEST } }], 'application/json');
+  }
+  app.setErrorHandler(onError);
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    const error = { message: 'The gateway is shutting down: retry on another instance.', extensions: { code: GatewayErrorCode.SHUTTING_DOWN } };
+    void refuse(request, reply, 503, [error], 'application/json');
+  });
+
+  // Another method on the GraphQL path (PUT, DELETE, OPTIONS…) is 405 with Allow, as the GraphQL over
+  // HTTP spec asks; any other path is 404. Both in our envelope, not Fastify's.
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.split('?')[0] === path) {
+      reply.header('allow', 'GET, POST');
+      return refuse(request, reply, 405, [badRequest('Method not allowed: use GET or POST.')], 'application/json');
+    }
+    return refuse(request, reply, 404, [badRequest(`Not found: GraphQL is served at ${path}.`)], 'application/json');
   });
 
   app.post(path, async (request, reply) => {
@@ -180,6 +245,7 @@ export function createOperationsServer(gateway: Gateway, options: OperationsOpti
   const timeouts = timeoutOptions(options.timeouts);
   // Only GETs are served: no body is worth more than a few bytes.
   const app = Fastify({ bodyLimit: 1024, logger: false, return503OnClosing: true, ...timeouts.fastify, http: timeouts.http }) as unknown as FastifyInstance;
+  dropStalledReaders(app, options.timeouts?.sendMs ?? 0);
   registerHealthRoute(app, gateway);
   registerOperationsRoutes(app, gateway, options);
   return app;

@@ -95,7 +95,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
         throw err;
       }
     }
-    const timeouts: ClientTimeouts = { requestMs: config.limits.requestTimeoutMs, headersMs: config.limits.headersTimeoutMs, keepAliveMs: config.limits.keepAliveTimeoutMs };
+    const timeouts: ClientTimeouts = {
+      requestMs: config.limits.requestTimeoutMs,
+      headersMs: config.limits.headersTimeoutMs,
+      keepAliveMs: config.limits.keepAliveTimeoutMs,
+      sendMs: config.limits.sendTimeoutMs,
+    };
     const operations = { token: config.operations.token, unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined };
     if (!config.operations.listen && !config.operations.token) {
       gateway.logger.info('/metrics and /readyz are not served: set operations.listen or operations.token to serve them');
@@ -107,6 +112,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       batching: config.batching,
       trustProxy: config.listen.trustProxy,
       timeouts,
+      maxConnections: config.limits.maxConnections,
       admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
       // Without a listener of their own, the client port serves them, but only behind the token.
       operations: !config.operations.listen && config.operations.token ? operations : undefined,

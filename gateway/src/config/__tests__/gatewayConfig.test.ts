@@ -33,6 +33,8 @@ it('fills in documented defaults and freezes the result', () => {
     requestTimeoutMs: 30_000,
     headersTimeoutMs: 10_000,
     keepAliveTimeoutMs: 72_000,
+    sendTimeoutMs: 30_000,
+    maxConnections: 10_000,
     maxSubgraphResponseBytes: 33_554_432,
   });
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
@@ -67,6 +69,9 @@ it.each([
   [{ ...base, limits: { keepAliveTimeoutMs: 0 } }, 'limits.keepAliveTimeoutMs'],
   [{ ...base, registry: { maxSdlBytes: 0 } }, 'registry.maxSdlBytes'],
   [{ ...base, registry: { maxSdlBytes: 1.5e6 + 0.5 } }, 'registry.maxSdlBytes'],
+  [{ ...base, limits: { sendTimeoutMs: -1 } }, 'limits.sendTimeoutMs'],
+  [{ ...base, limits: { maxConnections: -1 } }, 'limits.maxConnections'],
+  [{ ...base, limits: { maxConnections: 1.5 } }, 'limits.maxConnections'],
   [{ ...base, operations: { token: 'short' } }, 'operations.token'],
   [{ ...base, operations: { listen: { port: 4000 } } }, 'operations.listen.port'],
   [{ ...base, operations: { listen: { port: 70000 } } }, 'operations.listen.port'],

@@ -36,6 +36,7 @@ export class GatewayMetrics {
   readonly compositions = new Counter({ name: 'junction_compositions_total', help: 'Supergraph compositions by result.', labelNames: ['result'], registers: [this.registry] });
   readonly authFailures = new Counter({ name: 'junction_auth_failures_total', help: 'Requests refused for missing or invalid credentials.', registers: [this.registry] });
   readonly budgetRejections = new Counter({ name: 'junction_budget_rejections_total', help: 'Requests refused because the budget could not pay.', registers: [this.registry] });
+  readonly connectionsDropped = new Counter({ name: 'junction_connections_dropped_total', help: 'Client connections closed on arrival because limits.maxConnections were open.', registers: [this.registry] });
   readonly budgetStoreFailures = new Counter({ name: 'junction_budget_store_failures_total', help: 'Budget store errors, by fail mode applied.', labelNames: ['mode'], registers: [this.registry] });
   readonly cost = new Histogram({
     name: 'junction_operation_cost',
