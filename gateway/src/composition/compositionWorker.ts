@@ -1,5 +1,5 @@
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../workerThread';
 import { CompositionCrashCode, type CompositionOutcome, type SubgraphSource } from './composeSupergraph';
 import type { CompositionJob } from './compositionThread';
 
@@ -75,7 +75,7 @@ export class CompositionWorker {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = startThread({ stackSizeMb: STACK_SIZE_MB, maxOldGenerationSizeMb: this.options.maxHeapMb });
+    const worker = startWorkerThread(__dirname, 'compositionThread', { stackSizeMb: STACK_SIZE_MB, maxOldGenerationSizeMb: this.options.maxHeapMb });
     worker.on('message', (message: { id: number; outcome: CompositionOutcome }) => {
       if (this.running?.job.id === message.id) this.finish(message.outcome);
     });
@@ -119,28 +119,3 @@ export class CompositionWorker {
 function failure(code: string, message: string): CompositionOutcome {
   return { ok: false, errors: [{ code, message, subgraphs: [] }] };
 }
-
-/**
- * Built, this module sits next to compositionThread.js. Run from the TypeScript sources (the tests,
- * through ts-jest), the thread compiles compositionThread.ts as it loads it, with the same compiler.
- */
-function startThread(resourceLimits: { stackSizeMb: number; maxOldGenerationSizeMb: number }): Worker {
-  const entry = join(__dirname, `compositionThread${extname(__filename)}`);
-  if (entry.endsWith('.js')) return new Worker(entry, { resourceLimits });
-  return new Worker(COMPILE_TS_THEN_RUN, { eval: true, workerData: { entry }, resourceLimits });
-}
-
-const COMPILE_TS_THEN_RUN = `
-const { readFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
-const { workerData } = require('node:worker_threads');
-const ts = createRequire(workerData.entry)('typescript');
-require.extensions['.ts'] = (module, filename) => {
-  const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
-    fileName: filename,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  });
-  module._compile(outputText, filename);
-};
-require(workerData.entry);
-`;
