@@ -122,7 +122,7 @@ describe('polling checks a changed SDL as a registration does', () => {
   });
 });
 
-describe('composition off the event loop', () => {
+describe('composition and loading off the event loop', () => {
   it('keeps answering /healthz while a registration composes 50 subgraphs', async () => {
     const many = Array.from({ length: 50 }, (_, i) => {
       sdlServer.setSdl(`wide${i}`, `${FEDERATION_HEADER}type Query { f${i}: [Product] } type Product @key(fields: "id") { id: ID! p${i}: Int }`);
@@ -153,9 +153,10 @@ describe('composition off the event loop', () => {
       console.log(`registration ${registration.toFixed(0)} ms; /healthz: ${latencies.length} answers, slowest ${Math.max(...latencies).toFixed(0)} ms, stalled ${stalled.toFixed(0)} ms`);
     }
     expect(res.status).toBe(201);
-    // Composing 50 subgraphs takes most of the registration: on the event loop, the gateway answered
-    // nothing meanwhile. Loading the result (schemas, planner) still runs there, a fraction of it.
-    expect(stalled).toBeLessThan(registration / 2);
+    // Composing 50 subgraphs and loading the result (the federation model, the planner's graph) take
+    // most of a second: on the event loop, the gateway answered nothing meanwhile (composition) or
+    // stalled ~190 ms (loading). Both run on threads of their own: no /healthz waits.
+    expect(stalled).toBe(0);
     expect(latencies.length).toBeGreaterThan(10);
   });
 });

@@ -32,7 +32,8 @@ import { applyOperationShape, compileOperationShape, type FieldShape, type Opera
 import { SubgraphClient } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
-import { planOperation, UnplannableOperationError } from './planning/planOperation';
+import { UnplannableOperationError } from './planning/planOperation';
+import { PlannerWorker } from './planning/plannerWorker';
 import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
@@ -75,6 +76,8 @@ interface SchemaState {
   /** Query texts that validated against this supergraph. */
   readonly validated: LRUCache<string, true>;
   readonly operations: LRUCache<string, PreparedOperation>;
+  /** Plans being made, by the same key as `operations`. */
+  readonly planning: Map<string, Promise<PreparedOperation>>;
 }
 
 /** Thrown inside the pipeline to end a request early with errors. */
@@ -96,6 +99,8 @@ export class Gateway {
   private readonly limitRules: readonly ValidationRule[];
   private readonly client: SubgraphClient;
   private readonly ownedFetch: (Fetch & { close(): Promise<void> }) | undefined;
+  /** The planning thread, started by the first `load`. */
+  private planner: PlannerWorker | undefined;
   /** The transport to subgraphs, also used to fetch their SDL. */
   readonly fetch: Fetch;
   /** Per-client query budgets (when `budgets.enabled`). */
@@ -146,7 +151,8 @@ export class Gateway {
   }
 
   /**
-   * Swaps in a new supergraph. Requests in flight finish on the one they started with; new requests
+   * Swaps in a new supergraph, loaded and planned on this thread (for embedding and tests: a served
+   * gateway loads with `load`). Requests in flight finish on the one they started with; new requests
    * use this one. Throws (and changes nothing) if the SDL is not a valid supergraph.
    */
   useSupergraph(sdl: string): LoadedSupergraph {
@@ -155,18 +161,29 @@ export class Gateway {
     return loaded;
   }
 
-  /** As `useSupergraph`, for a supergraph already loaded (the registry loads one to diff it first). */
+  /**
+   * Loads a supergraph on the planning thread, without serving it: its operations are planned there
+   * too. Rejects (with the loader's message) if the SDL is not a valid supergraph.
+   */
+  load(sdl: string): Promise<LoadedSupergraph> {
+    this.planner ??= new PlannerWorker();
+    return this.planner.load(sdl);
+  }
+
+  /** Serves a loaded supergraph (from `load`, or `loadSupergraph`): as `useSupergraph`. */
   useLoadedSupergraph(loaded: LoadedSupergraph): void {
     this.metrics.compositions.inc({ result: 'success' });
     this.state = {
       loaded,
       validated: boundedCache(this.config.cache.plans),
       operations: boundedCache(this.config.cache.plans),
+      planning: new Map(),
     };
     this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
   }
 
   async close(): Promise<void> {
+    await this.planner?.close();
     await this.ownedFetch?.close();
     await this.budgetStore?.close();
     // Last: spans of the requests that just finished are still to be exported.
@@ -281,7 +298,7 @@ export class Gateway {
     }
 
     if (large) await yieldToEventLoop();
-    const prepared = this.phase('plan', request, context, (outcome) => this.prepare(state, document, query, operation, request.operationName, replacement, outcome));
+    const prepared = await this.phase('plan', request, context, (outcome) => this.prepare(state, document, query, operation, request.operationName, replacement, outcome));
     if (large) await yieldToEventLoop();
     for (const p of this.plugins) {
       if (p.onPlanned) {
@@ -453,7 +470,7 @@ export class Gateway {
    * plan (authorization removes what the caller may not see): the plan comes from the replacement,
    * cached under its key, while the shape is always the client's operation.
    */
-  private prepare(
+  private async prepare(
     state: SchemaState,
     document: DocumentNode,
     query: string,
@@ -461,15 +478,40 @@ export class Gateway {
     operationName: string | undefined,
     replacement: OperationReplacement | undefined,
     outcome: { cached?: boolean },
-  ): PreparedOperation {
+  ): Promise<PreparedOperation> {
     const key = (operationName ?? '') + '\u0000' + (replacement ? replacement.cacheKey : '') + '\u0000' + query;
-    let prepared = state.operations.get(key);
+    const prepared = state.operations.get(key);
     this.metrics.planCache.inc({ result: prepared ? 'hit' : 'miss' });
     outcome.cached = prepared !== undefined;
     if (prepared) return prepared;
+    // Planning is asynchronous (on the planning thread): identical operations that miss the cache at
+    // once share one plan rather than queue the same work.
+    let planning = state.planning.get(key);
+    if (!planning) {
+      planning = this.planAndShape(state, document, query, operation, operationName, replacement);
+      state.planning.set(key, planning);
+      void planning.then(
+        (done) => {
+          state.planning.delete(key);
+          if (query.length <= MAX_CACHED_QUERY) state.operations.set(key, done);
+        },
+        () => state.planning.delete(key),
+      );
+    }
+    return planning;
+  }
+
+  private async planAndShape(
+    state: SchemaState,
+    document: DocumentNode,
+    query: string,
+    operation: OperationDefinitionNode,
+    operationName: string | undefined,
+    replacement: OperationReplacement | undefined,
+  ): Promise<PreparedOperation> {
     let plan: QueryPlan;
     try {
-      plan = planOperation(state.loaded, replacement?.document ?? document, operationName);
+      plan = await state.loaded.plan(replacement ? { document: replacement.document, operationName } : { document, text: query, operationName });
     } catch (err) {
       if (err instanceof GraphQLError) {
         throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);
@@ -485,9 +527,7 @@ export class Gateway {
     if (!responseOperation) throw new Error('the replaced response document lost its operation');
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const def of responseDocument.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    prepared = { operation, plan, shape: compileOperationShape(state.loaded.schema, responseOperation, fragments), document };
-    if (query.length <= MAX_CACHED_QUERY) state.operations.set(key, prepared);
-    return prepared;
+    return { operation, plan, shape: compileOperationShape(state.loaded.schema, responseOperation, fragments), document };
   }
 
   /** `__schema` and `__type` are answered by the gateway from the API schema, never by a subgraph. */

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner } from '@apollo/query-planner';
-import type { GraphQLSchema } from 'graphql';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import { Kind, buildASTSchema, parse, type DefinitionNode, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { planOperation } from './planOperation';
 
 /**
- * Everything derived from one supergraph SDL. The gateway swaps a whole LoadedSupergraph at once, so a
- * request that started on one keeps its schema, planner and plan cache to the end.
+ * Everything derived from one supergraph SDL that the gateway's thread uses. The gateway swaps a whole
+ * LoadedSupergraph at once, so a request that started on one keeps its schema, planner and plan cache
+ * to the end.
  *
  * Vocabulary: the *supergraph schema* has every type and field plus the join directives; the *API
  * schema* is what clients see (no `@inaccessible` elements, no federation machinery).
@@ -14,16 +16,28 @@ export interface LoadedSupergraph {
   readonly sdl: string;
   /** sha256 of the SDL, hex. */
   readonly hash: string;
-  readonly supergraph: Supergraph;
-  /** The API schema as @apollo/federation-internals models it (input to the planner). */
-  readonly apiSchema: Schema;
   /** The API schema for graphql-js: validation, variable coercion, introspection, response shaping. */
   readonly schema: GraphQLSchema;
   /** The full supergraph schema for graphql-js: type checks on data sent to subgraphs (`@requires`, keys). */
   readonly supergraphSchema: GraphQLSchema;
-  readonly planner: QueryPlanner;
   /** Subgraph name to URL, as the supergraph's `@join__graph` says. */
   readonly subgraphUrls: ReadonlyMap<string, string>;
+  /** A subgraph's own schema, as the supergraph records it (with its `@cost` and `@listSize`). */
+  subgraphSchema(name: string): GraphQLSchema | undefined;
+  /**
+   * The plan of one operation of a validated document: `text` is the document's source when the
+   * document is its parse, which spares printing it. Rejects with the planner's GraphQLError, an
+   * UnplannableOperationError, or another error (a bug, or the planning thread failing).
+   */
+  plan(operation: { document: DocumentNode; text?: string; operationName: string | undefined }): Promise<QueryPlan>;
+}
+
+/** The planner's inputs, as @apollo/federation-internals models them. */
+export interface SupergraphPlanner {
+  readonly supergraph: Supergraph;
+  /** The API schema: the planner's input. */
+  readonly apiSchema: Schema;
+  readonly planner: QueryPlanner;
 }
 
 /**
@@ -38,27 +52,101 @@ export const SUPPORTED_SUPERGRAPH_FEATURES: ReadonlySet<string> = new Set([
   'https://specs.apollo.dev/policy/v0.1',
 ]);
 
-/** Builds schemas and planner from a supergraph SDL. Throws (with the parser's message) if the SDL is not a valid supergraph. */
-export function loadSupergraph(sdl: string): LoadedSupergraph {
+/** Builds the federation model of a supergraph and its planner. Throws (with the parser's message) if the SDL is not a valid supergraph. */
+export function buildSupergraphPlanner(sdl: string): SupergraphPlanner {
   const supergraph = Supergraph.build(sdl, { supportedFeatures: SUPPORTED_SUPERGRAPH_FEATURES as Set<string> });
-  const apiSchema = supergraph.apiSchema();
-  const subgraphUrls = new Map<string, string>();
-  for (const subgraph of supergraph.subgraphs().values()) {
-    subgraphUrls.set(subgraph.name, subgraph.url);
-  }
   return {
-    sdl,
-    hash: createHash('sha256').update(sdl).digest('hex'),
     supergraph,
-    apiSchema,
-    schema: apiSchema.toGraphQLJSSchema(),
-    supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+    apiSchema: supergraph.apiSchema(),
     // @apollo/gateway's planner config but one option: the planner does not try to fit the client's
     // fragments back into each subgraph fetch. That search costs a comparison per fragment and
     // selection set (190 fragments: 36 ms against 5 ms without), so a document of many small
     // fragments would cost the gateway more CPU than a request may take; Apollo Router turned it off
     // for the same reason. Fetches select the same fields, written inline.
     planner: new QueryPlanner(supergraph, { reuseQueryFragments: false }),
-    subgraphUrls,
   };
+}
+
+/**
+ * Loads a supergraph on this thread: schemas and planner. For embedding and tests; a served gateway
+ * loads and plans on its planning thread (plannerThread.ts), where a large supergraph (a second for
+ * 200 subgraphs) does not stall the requests being served.
+ */
+export function loadSupergraph(sdl: string): LoadedSupergraph & SupergraphPlanner {
+  const built = buildSupergraphPlanner(sdl);
+  const subgraphs = built.supergraph.subgraphs();
+  const subgraphSchemas = new Map<string, GraphQLSchema>();
+  return {
+    ...built,
+    sdl,
+    hash: supergraphHash(sdl),
+    schema: built.apiSchema.toGraphQLJSSchema(),
+    supergraphSchema: built.supergraph.schema.toGraphQLJSSchema(),
+    subgraphUrls: new Map([...subgraphs.values()].map((s) => [s.name, s.url])),
+    subgraphSchema(name) {
+      let schema = subgraphSchemas.get(name);
+      if (!schema) {
+        const subgraph = subgraphs.get(name);
+        if (!subgraph) return undefined;
+        subgraphSchemas.set(name, (schema = subgraph.schema.toGraphQLJSSchema()));
+      }
+      return schema;
+    },
+    async plan({ document, operationName }) {
+      return planOperation(built, document, operationName);
+    },
+  };
+}
+
+export function supergraphHash(sdl: string): string {
+  return createHash('sha256').update(sdl).digest('hex');
+}
+
+/**
+ * The graphql-js schema that @apollo/federation-internals' `toGraphQLJSSchema` makes of a schema, from
+ * the schema's printed text (federation-internals' `printSchema`, as `toAST` prints it): so the planning thread sends text, and this thread
+ * builds the same schema. Like `toGraphQLJSSchema`, a type (or the schema) that the text only extends
+ * gets an empty definition first, and no astNode.
+ */
+export function schemaFromPrinted(text: string): GraphQLSchema {
+  const document = parse(text, { noLocation: true });
+  const defined = new Set<string>();
+  let schemaDefined = false;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.SCHEMA_DEFINITION) schemaDefined = true;
+    else if ('name' in def && def.name && !isExtension(def.kind)) defined.add(def.name.value);
+  }
+  const added: DefinitionNode[] = [];
+  const addedNames = new Set<string>();
+  let schemaAdded = false;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.SCHEMA_EXTENSION && !schemaDefined && !schemaAdded) {
+      schemaAdded = true;
+      added.push({ kind: Kind.SCHEMA_DEFINITION, operationTypes: [] });
+    } else if (isExtension(def.kind) && 'name' in def && def.name && !defined.has(def.name.value) && !addedNames.has(def.name.value)) {
+      addedNames.add(def.name.value);
+      added.push({ kind: DEFINITION_OF[def.kind as keyof typeof DEFINITION_OF], name: def.name } as DefinitionNode);
+    }
+  }
+  // The planning thread built and validated this schema already.
+  const schema = buildASTSchema(added.length > 0 ? { ...document, definitions: [...document.definitions, ...added] } : document, { assumeValidSDL: true });
+  if (schemaAdded) schema.astNode = undefined;
+  for (const name of addedNames) {
+    const type = schema.getType(name);
+    if (type) type.astNode = undefined;
+  }
+  return schema;
+}
+
+const DEFINITION_OF = {
+  [Kind.SCALAR_TYPE_EXTENSION]: Kind.SCALAR_TYPE_DEFINITION,
+  [Kind.OBJECT_TYPE_EXTENSION]: Kind.OBJECT_TYPE_DEFINITION,
+  [Kind.INTERFACE_TYPE_EXTENSION]: Kind.INTERFACE_TYPE_DEFINITION,
+  [Kind.UNION_TYPE_EXTENSION]: Kind.UNION_TYPE_DEFINITION,
+  [Kind.ENUM_TYPE_EXTENSION]: Kind.ENUM_TYPE_DEFINITION,
+  [Kind.INPUT_OBJECT_TYPE_EXTENSION]: Kind.INPUT_OBJECT_TYPE_DEFINITION,
+} as const;
+
+function isExtension(kind: Kind): boolean {
+  return kind in DEFINITION_OF;
 }

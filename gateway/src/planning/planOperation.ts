@@ -1,13 +1,13 @@
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { QueryPlan } from '@apollo/query-planner';
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
-import type { LoadedSupergraph } from './loadSupergraph';
+import type { SupergraphPlanner } from './loadSupergraph';
 
 /**
  * Plans one operation of an already validated document with @apollo/query-planner. Pure, and the
  * expensive step of a cold request: callers cache the result.
  */
-export function planOperation(loaded: LoadedSupergraph, document: DocumentNode, operationName: string | undefined): QueryPlan {
+export function planOperation(loaded: Pick<SupergraphPlanner, 'apiSchema' | 'planner'>, document: DocumentNode, operationName: string | undefined): QueryPlan {
   const operation = operationFromDocument(loaded.apiSchema, document, { operationName, validate: false });
   const plan = loaded.planner.buildQueryPlan(operation);
   if (!plan.node) {

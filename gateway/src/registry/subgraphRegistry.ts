@@ -5,7 +5,7 @@ import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
 import type { Fetch, Logger } from '../deps';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway } from '../gateway';
-import { loadSupergraph, type LoadedSupergraph } from '../planning/loadSupergraph';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import { fetchSubgraphSdl, SubgraphSdlError, SubgraphSdlTooLargeError, type FetchedSdl } from './fetchSubgraphSdl';
 import { diffSchemas, type SchemaChanges } from './schemaChanges';
 import { RegistryBusyError, RegistryStoreUnavailableError, type RegistryStore, type SubgraphRecord } from './types';
@@ -241,7 +241,7 @@ export class SubgraphRegistry {
     const records = await this.options.store.list();
     if (fingerprint(records) === this.servedFingerprint || records.length === 0) return;
     const outcome = await this.composeRecords(records);
-    const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? this.load(outcome.supergraphSdl) : undefined;
+    const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? await this.load(outcome.supergraphSdl) : undefined;
     const errors = !outcome.ok ? outcome.errors : loaded && !loaded.ok ? loaded.errors : undefined;
     if (errors) {
       // Changes are checked under the store's lock, but a store written by hand or by an older
@@ -340,7 +340,7 @@ export class SubgraphRegistry {
     const attribute = (e: CompositionErrorInfo) => (changed && e.subgraphs.length === 0 ? { ...e, subgraphs: [changed] } : e);
     const outcome = await this.composeRecords(records);
     if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(attribute(e), plainServices)));
-    const loaded = this.load(outcome.supergraphSdl);
+    const loaded = await this.load(outcome.supergraphSdl);
     if (!loaded.ok) throw new RegistryError(422, loaded.errors.map(attribute));
     return loaded.loaded;
   }
@@ -355,12 +355,12 @@ export class SubgraphRegistry {
   }
 
   /**
-   * Builds schemas and planner on this thread (they serve requests here). What the composition
-   * thread composed loads here too, but a failure is still a failed composition, never a crash.
+   * Loads what the composition thread composed on the gateway's planning thread. A failure is still
+   * a failed composition, never a crash.
    */
-  private load(supergraphSdl: string): { ok: true; loaded: LoadedSupergraph } | { ok: false; errors: CompositionErrorInfo[] } {
+  private async load(supergraphSdl: string): Promise<{ ok: true; loaded: LoadedSupergraph } | { ok: false; errors: CompositionErrorInfo[] }> {
     try {
-      return { ok: true, loaded: loadSupergraph(supergraphSdl) };
+      return { ok: true, loaded: await this.options.gateway.load(supergraphSdl) };
     } catch (err) {
       this.options.gateway.metrics.compositions.inc({ result: 'failure' });
       return { ok: false, errors: [compositionCrash(err)] };

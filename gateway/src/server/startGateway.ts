@@ -79,9 +79,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   let registry: SubgraphRegistry | undefined;
   try {
     if (options.supergraphSdl !== undefined) {
-      gateway.useSupergraph(options.supergraphSdl);
+      gateway.useLoadedSupergraph(await gateway.load(options.supergraphSdl));
     } else if (options.supergraphPath !== undefined || config.supergraph !== undefined) {
-      gateway.useSupergraph(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!)));
+      gateway.useLoadedSupergraph(await gateway.load(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!))));
     } else {
       store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
       registry = new SubgraphRegistry({ store, gateway, fetch: gateway.fetch, logger: gateway.logger, config: config.registry });

@@ -134,14 +134,12 @@ function build(schema: GraphQLSchema): CostSchema {
 }
 
 /** Cost schemas of the subgraphs of a supergraph, by name, built on first use. */
-export function subgraphCostSchemas(supergraph: {
-  subgraphs(): { get(name: string): { schema: { toGraphQLJSSchema(): GraphQLSchema } } | undefined };
-}): (name: string) => CostSchema | undefined {
+export function subgraphCostSchemas(subgraphSchema: (name: string) => GraphQLSchema | undefined): (name: string) => CostSchema | undefined {
   const built = new Map<string, CostSchema | undefined>();
   return (name) => {
     if (!built.has(name)) {
-      const subgraph = supergraph.subgraphs().get(name);
-      built.set(name, subgraph ? costSchemaOf(subgraph.schema.toGraphQLJSSchema()) : undefined);
+      const schema = subgraphSchema(name);
+      built.set(name, schema ? costSchemaOf(schema) : undefined);
     }
     return built.get(name);
   };

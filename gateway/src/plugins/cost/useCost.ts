@@ -44,7 +44,7 @@ export function useCost(config: GatewayConfig['cost'], deps: { logger: Logger })
     onPlanned({ plan, supergraph, variables, operation, document, context, reject }) {
       if (config.mode === 'off') return;
       let subgraphs = subgraphSchemas.get(supergraph);
-      if (!subgraphs) subgraphSchemas.set(supergraph, (subgraphs = subgraphCostSchemas(supergraph.supergraph)));
+      if (!subgraphs) subgraphSchemas.set(supergraph, (subgraphs = subgraphCostSchemas((name) => supergraph.subgraphSchema(name))));
       let estimated: number;
       try {
         estimated = estimatePlan(plan, subgraphs, variables, config.defaultListSize);

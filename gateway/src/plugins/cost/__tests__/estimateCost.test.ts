@@ -150,7 +150,7 @@ describe('federated: the plan is scored fetch by fetch with subgraph schemas', (
   ]);
   if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
   const loaded = loadSupergraph(outcome.supergraphSdl);
-  const planned = (query: string) => estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.supergraph), {}, 100);
+  const planned = (query: string) => estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.subgraphSchema), {}, 100);
   const supergraphLevel = (query: string) => {
     const { operation, fragments } = operationOf(query);
     return estimateOperation(costSchemaOf(loaded.schema), operation, fragments, {}, 100);
@@ -176,7 +176,7 @@ describe('federated: the plan is scored fetch by fetch with subgraph schemas', (
   it('a Condition node costs its more expensive branch', () => {
     const plan = planOperation(loaded, parse('query($b: Boolean!) { ships { name registrationFee @include(if: $b) } }'), undefined);
     expect(JSON.stringify(plan)).toContain('"Condition"');
-    expect(estimatePlan(plan, subgraphCostSchemas(loaded.supergraph), { b: false }, 100)).toBe(10400);
+    expect(estimatePlan(plan, subgraphCostSchemas(loaded.subgraphSchema), { b: false }, 100)).toBe(10400);
   });
 });
 
@@ -193,5 +193,5 @@ it('reads @cost and @listSize as composed into a supergraph and its subgraphs (f
   // items: 3 x (1 + price 7 + currency 4)
   expect(estimateOperation(costSchemaOf(loaded.supergraphSchema), operation, fragments, {}, 10)).toBe(3 * (1 + 7 + 4));
   // a: 3 x 1; b: _entities 10 (default list size) x (1 + 7 + 4)
-  expect(estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.supergraph), {}, 10)).toBe(3 + 10 * 12);
+  expect(estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.subgraphSchema), {}, 10)).toBe(3 + 10 * 12);
 });
