@@ -14,6 +14,7 @@ import { startGatewayProcess } from './helpers/gatewayProcess';
 import { findLogLine } from './helpers/logLines';
 import { admin, FEDERATION_HEADER, recordingLogger, startRegistryJunction, tempDir } from './helpers/registryEnvironment';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
+import { floodResponse } from './helpers/floodResponse';
 
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_SDL_BYTES = 8 * MiB;
@@ -59,9 +60,9 @@ async function startSdlFlood(): Promise<SdlFlood> {
         const sdl = `${FEDERATION_HEADER}type Query { ${name}: String }\n`;
         if (answer.size === 0) return json({ data: { _service: { sdl } } });
         // The SDL, then a comment of x's up to the size: still a valid SDL.
-        return flood(res, Buffer.from(`{"data":{"_service":{"sdl":${JSON.stringify(`${sdl}# `).slice(0, -1)}`), Buffer.from('"}}}'), answer, written);
+        return floodResponse(res, Buffer.from(`{"data":{"_service":{"sdl":${JSON.stringify(`${sdl}# `).slice(0, -1)}`), Buffer.from('"}}}'), answer, written);
       }
-      if (/__schema/.test(body)) return flood(res, Buffer.from('{"data":{"__schema":{"description":"'), Buffer.from('"}}}'), answer, written);
+      if (/__schema/.test(body)) return floodResponse(res, Buffer.from('{"data":{"__schema":{"description":"'), Buffer.from('"}}}'), answer, written);
       json({ data: { [name]: 'still here' } });
     });
   });
@@ -81,35 +82,6 @@ async function startSdlFlood(): Promise<SdlFlood> {
   };
 }
 
-function flood(res: import('node:http').ServerResponse, head: Buffer, tail: Buffer, { size, contentLength }: Answer, written: number[]): void {
-  const chunk = Buffer.alloc(64 * 1024, 'x');
-  res.writeHead(200, { 'content-type': 'application/json', ...(contentLength && Number.isFinite(size) ? { 'content-length': String(size) } : {}) });
-  let sent = 0;
-  let done = false;
-  const finish = () => {
-    if (!done) written.push(sent);
-    done = true;
-  };
-  res.on('close', finish);
-  const write = (b: Buffer) => {
-    sent += b.length;
-    return res.write(b);
-  };
-  write(head);
-  const pump = () => {
-    while (!done && !res.destroyed) {
-      const left = size - sent - tail.length;
-      if (left <= 0) {
-        write(tail);
-        res.end(finish);
-        return;
-      }
-      if (!write(left >= chunk.length ? chunk : chunk.subarray(0, left))) return void res.once('drain', pump);
-      if (size === Infinity) return void setTimeout(pump, 1);
-    }
-  };
-  pump();
-}
 
 let subgraphs: SampleSubgraphs;
 let sdlFlood: SdlFlood;

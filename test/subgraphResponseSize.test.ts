@@ -12,6 +12,7 @@ import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { startGatewayProcess } from './helpers/gatewayProcess';
 import { tempDir } from './helpers/registryEnvironment';
 import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
+import { floodResponse } from './helpers/floodResponse';
 
 const MiB = 1024 * 1024;
 const QUERY = '{ topProducts(first: 1) { name inStock } }';
@@ -37,37 +38,7 @@ async function startFlood(): Promise<Flood> {
     req.resume();
     req.on('end', () => {
       const head = Buffer.from('{"data":{"_entities":[{"__typename":"Product","inStock":true}]},"extensions":{"padding":"');
-      const tail = Buffer.from('"}}');
-      const chunk = Buffer.alloc(64 * 1024, 'x');
-      const total = size;
-      res.writeHead(200, { 'content-type': 'application/json', ...(contentLength && Number.isFinite(total) ? { 'content-length': String(total) } : {}) });
-      let sent = 0;
-      let done = false;
-      const finish = () => {
-        if (!done) written.push(sent);
-        done = true;
-      };
-      res.on('close', finish);
-      const write = (b: Buffer) => {
-        sent += b.length;
-        return res.write(b);
-      };
-      write(head);
-      const pump = () => {
-        while (!done && !res.destroyed) {
-          const left = total - sent - tail.length;
-          if (left <= 0) {
-            write(tail);
-            res.end(finish);
-            return;
-          }
-          if (!write(left >= chunk.length ? chunk : chunk.subarray(0, left))) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
+      floodResponse(res, head, Buffer.from('"}}'), { size, contentLength }, written);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
