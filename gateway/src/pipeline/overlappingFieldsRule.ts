@@ -127,41 +127,60 @@ class MergeChecker {
   }
 
   /** Every pair of fields with one response name has the same shape, at every level below. */
-  private sameResponseShape(set: Reached[]): void {
-    if (!this.firstVisit(this.shapeChecked, set)) return;
-    for (const group of byResponseName(set)) {
-      // Fields without a definition (`__typename`, unknown fields) have no shape to compare; among
-      // the others, having the same shape is an equivalence, so comparing each with one suffices.
-      const typed = group.filter((r) => r.info.def);
-      for (let i = 1; i < typed.length; i++) {
-        const type1 = typed[0].info.def!.type;
-        const type2 = typed[i].info.def!.type;
-        if (typesConflict(type1, type2)) {
-          this.report(typed[0], typed[i], `they return conflicting types "${String(type1)}" and "${String(type2)}"`);
-          break;
-        }
-      }
-      if (group.length > 1 || group[0].info.node.selectionSet) this.sameResponseShape(this.subfieldsOf(group));
-    }
-  }
-
-  /** Fields with one response name whose parents may be one object select one field, one way. */
-  private sameForCommonParents(set: Reached[]): void {
-    if (!this.firstVisit(this.parentsChecked, set)) return;
-    for (const group of byResponseName(set)) {
-      const commons = byCommonParents(group);
-      if (commons.length > 1) this.spend(commons.length * group.length);
-      for (const common of commons) {
-        const first = common[0];
-        for (let i = 1; i < common.length; i++) {
-          const reason = this.differentField(first.info, common[i].info);
-          if (reason) {
-            this.report(first, common[i], reason);
+  private sameResponseShape(top: Reached[]): void {
+    this.eachSet(top, this.shapeChecked, (set, below) => {
+      for (const group of byResponseName(set)) {
+        // Fields without a definition (`__typename`, unknown fields) have no shape to compare; among
+        // the others, having the same shape is an equivalence, so comparing each with one suffices.
+        const typed = group.filter((r) => r.info.def);
+        for (let i = 1; i < typed.length; i++) {
+          const type1 = typed[0].info.def!.type;
+          const type2 = typed[i].info.def!.type;
+          if (typesConflict(type1, type2)) {
+            this.report(typed[0], typed[i], `they return conflicting types "${String(type1)}" and "${String(type2)}"`);
             break;
           }
         }
-        if (common.length > 1 || first.info.node.selectionSet) this.sameForCommonParents(this.subfieldsOf(common));
+        below(group);
       }
+    });
+  }
+
+  /** Fields with one response name whose parents may be one object select one field, one way. */
+  private sameForCommonParents(top: Reached[]): void {
+    this.eachSet(top, this.parentsChecked, (set, below) => {
+      for (const group of byResponseName(set)) {
+        const commons = byCommonParents(group);
+        if (commons.length > 1) this.spend(commons.length * group.length);
+        for (const common of commons) {
+          for (let i = 1; i < common.length; i++) {
+            const reason = this.differentField(common[0].info, common[i].info);
+            if (reason) {
+              this.report(common[0], common[i], reason);
+              break;
+            }
+          }
+          below(common);
+        }
+      }
+    });
+  }
+
+  /**
+   * Checks `top`, then the merged subfields of each group `check` passes to `below`, level after
+   * level, each set once. A stack of sets, not recursion: fragments can nest thousands of levels.
+   */
+  private eachSet(top: Reached[], checked: Set<string>, check: (set: Reached[], below: (group: Reached[]) => void) => void): void {
+    const pending = [top];
+    while (pending.length > 0) {
+      const set = pending.pop()!;
+      if (!this.firstVisit(checked, set)) continue;
+      const next: Reached[][] = [];
+      check(set, (group) => {
+        if (group.length > 1 || group[0].info.node.selectionSet) next.push(this.subfieldsOf(group));
+      });
+      // Depth first, in the document's order.
+      for (let i = next.length - 1; i >= 0; i--) pending.push(next[i]);
     }
   }
 

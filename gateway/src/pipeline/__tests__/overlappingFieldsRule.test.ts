@@ -103,6 +103,16 @@ describe('costs linear time where graphql-js compares pairs', () => {
     expect(ours(parse(chain))).toEqual([]);
   });
 
+  it('follows fragments nested 5,000 levels deep (limits off) without overflowing the stack', () => {
+    const nested =
+      '{ human { ...H0 } } ' +
+      Array.from({ length: 5000 }, (_, i) => `fragment H${i} on Human { relatives { ...H${i + 1} } }`).join(' ') +
+      ' fragment H5000 on Human { x: name x: pets { name } }';
+    expect(ours(parse(nested)).map((e) => e.message)).toEqual([
+      'Fields "x" conflict because "name" and "pets" are different fields. Use different aliases on the fields to fetch both if this was intentional.',
+    ]);
+  });
+
   it('gives up with an error, not a hang, when the work would pass its bound', () => {
     const names = (n: number) => parse(`{ dog { ${'name '.repeat(n)} } }`);
     expect(validate(schema, names(1000), [overlappingFieldsCanMergeRule(10_000)])).toEqual([]);
