@@ -29,7 +29,7 @@ import { GatewayErrorCode, formatError, gatewayError, headersOf, statusOf } from
 import { SubgraphError } from './errors/subgraphError';
 import { executePlan } from './execution/executePlan';
 import { applyOperationShape, compileOperationShape, type FieldShape, type OperationShape } from './execution/responseShape';
-import { SubgraphClient } from './execution/subgraphClient';
+import { SubgraphClient, type BeforeSubgraphRequest } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { UnplannableOperationError } from './planning/planOperation';
@@ -42,7 +42,7 @@ import { maxNesting } from './plugins/limits/nestingGuard';
 import { IntrospectionDisabledRule } from './plugins/limits/IntrospectionDisabledRule';
 import { MaxDirectivesRule, OperationLimitsRule } from './plugins/limits/operationLimitRules';
 import { OverlappingFieldsCanMergeRule } from './pipeline/overlappingFieldsRule';
-import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, Phase, PhaseEnd, RejectFn } from './plugins/types';
+import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement, Phase, PhaseEnd, RejectFn, SubgraphRequestEnd } from './plugins/types';
 
 export interface GatewayResponse {
   status: number;
@@ -112,6 +112,7 @@ export class Gateway {
   private readonly plugins: readonly GatewayPlugin[];
   private readonly allowedErrorExtensions: ReadonlySet<string>;
   private readonly phaseHooks: NonNullable<GatewayPlugin['onPhase']>[];
+  private readonly subgraphHooks: NonNullable<GatewayPlugin['onSubgraphRequest']>[];
   readonly clock: Clock;
   readonly logger: Logger;
 
@@ -136,8 +137,9 @@ export class Gateway {
       ...(options.plugins ?? []),
     ];
     this.phaseHooks = this.plugins.flatMap((p) => (p.onPhase ? [p.onPhase.bind(p)] : []));
+    this.subgraphHooks = this.plugins.flatMap((p) => (p.onSubgraphRequest ? [p.onSubgraphRequest.bind(p)] : []));
     this.metrics.observeCircuits(() => this.circuits());
-    this.client = new SubgraphClient(fetch, this.plugins, this.logger, config.deduplicateSubgraphRequests, {
+    this.client = new SubgraphClient(fetch, this.logger, config.deduplicateSubgraphRequests, {
       clock: this.clock,
       routing: config.routing,
       resilience: config.resilience,
@@ -310,12 +312,13 @@ export class Gateway {
     return this.phase('execute', request, context, async (): Promise<GatewayResponse> => {
       const { loaded } = state;
       const isQuery = operation.operation === OperationTypeNode.QUERY;
+      const before = this.subgraphRequestHooks(request, context);
       const execution = await executePlan({
         plan: prepared.plan,
         supergraphSchema: loaded.supergraphSchema,
         requestVariables,
         coercedVariables: variables,
-        send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, request, context),
+        send: (fetch, body) => this.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, { requestId: context.requestId, before }),
         allowedErrorExtensions: this.allowedErrorExtensions,
         logger: this.logger,
         requestId: context.requestId,
@@ -340,6 +343,19 @@ export class Gateway {
       }
       return { status: 200, body };
     });
+  }
+
+  /** The plugins' onSubgraphRequest hooks, for the subgraph requests of one client request. */
+  private subgraphRequestHooks(request: GatewayRequest, context: GatewayContext): BeforeSubgraphRequest | undefined {
+    if (this.subgraphHooks.length === 0) return undefined;
+    return ({ subgraph, url, headers }) => {
+      let ends: SubgraphRequestEnd[] | undefined;
+      for (const hook of this.subgraphHooks) {
+        const end = hook({ subgraph, url, headers, request, context });
+        if (end) (ends ??= []).push(end);
+      }
+      return ends && ((outcome) => ends.forEach((end) => end(outcome)));
+    };
   }
 
   /** Tells the plugins' onPhase hooks that a phase starts; returns what to call when it ends. */

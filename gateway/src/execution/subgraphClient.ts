@@ -3,13 +3,22 @@ import type { GatewayConfig } from '../config';
 import { ResponseTooLargeError, type Clock, type Fetch, type Logger } from '../deps';
 import { CircuitBreaker } from './circuitBreaker';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
-import type { GatewayContext, GatewayPlugin, GatewayRequest, SubgraphRequestEnd } from '../plugins/types';
 
 /** What a subgraph answered, parsed. */
 export interface SubgraphResponse {
   data?: Record<string, unknown> | null;
   errors?: GraphQLFormattedError[];
 }
+
+/**
+ * Called before each subgraph request, with the headers it will send (to change): the caller's
+ * hooks (the pipeline runs the plugins' onSubgraphRequest here). Returns what to call when the
+ * request ends, if anything.
+ */
+export type BeforeSubgraphRequest = (request: { subgraph: string; url: string; headers: Record<string, string> }) => SubgraphRequestDone | undefined;
+
+/** How a subgraph request ended: its error, or its HTTP status; `shared` when it rode on another's. */
+export type SubgraphRequestDone = (end: { error?: unknown; status?: number; shared?: boolean }) => void;
 
 interface RawResponse {
   status: number;
@@ -40,7 +49,6 @@ class CircuitOpenError extends Error {
 export class SubgraphClient {
   /** Shared query fetches in flight, with how many client requests wait on each. */
   private readonly inFlight = new Map<string, { response: Promise<RawResponse>; callers: number }>();
-  private readonly hooks: NonNullable<GatewayPlugin['onSubgraphRequest']>[];
   /** Routes by subgraph name and default URL (a new supergraph may move a subgraph). */
   private readonly routes = new Map<string, Route>();
   /** `routing.<subgraph>` by name; a Map, so a subgraph named `constructor` finds no Object.prototype member. */
@@ -48,12 +56,10 @@ export class SubgraphClient {
 
   constructor(
     private readonly fetch: Fetch,
-    plugins: readonly GatewayPlugin[],
     private readonly logger: Logger,
     private readonly deduplicate: boolean,
     private readonly options: { clock: Clock; routing: GatewayConfig['routing']; resilience: GatewayConfig['resilience']; maxResponseBytes: number },
   ) {
-    this.hooks = plugins.flatMap((p) => (p.onSubgraphRequest ? [p.onSubgraphRequest.bind(p)] : []));
     this.routing = new Map(Object.entries(options.routing));
   }
 
@@ -165,8 +171,7 @@ export class SubgraphClient {
     url: string | undefined,
     body: string,
     isQuery: boolean,
-    request: GatewayRequest,
-    context: GatewayContext,
+    caller: { requestId: string; before?: BeforeSubgraphRequest },
   ): Promise<SubgraphResponse> {
     if (url === undefined) {
       throw gatewayError(GatewayErrorCode.SUBGRAPH_UNAVAILABLE, `Subgraph "${subgraph}" is not known to this gateway.`, {
@@ -174,30 +179,26 @@ export class SubgraphClient {
       });
     }
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    let ends: SubgraphRequestEnd[] | undefined;
-    for (const hook of this.hooks) {
-      const end = hook({ subgraph, url, headers, request, context });
-      if (end) (ends ??= []).push(end);
-    }
+    const done = caller.before?.({ subgraph, url, headers });
 
     let raw: RawResponse;
     const sent = this.request(subgraph, url, headers, body, isQuery);
     try {
       raw = await sent.response;
     } catch (err) {
-      if (ends) for (const end of ends) end({ error: err, shared: sent.shared });
+      done?.({ error: err, shared: sent.shared });
       if (err instanceof ResponseTooLargeError) {
-        this.logger.warn('subgraph response too large', { subgraph, requestId: context.requestId, limit: err.limit });
+        this.logger.warn('subgraph response too large', { subgraph, requestId: caller.requestId, limit: err.limit });
         throw gatewayError(GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE, `Subgraph "${subgraph}" sent a response larger than allowed.`, {
           extensions: { serviceName: subgraph, limit: err.limit },
         });
       }
-      this.logger.warn('subgraph request failed', { subgraph, requestId: context.requestId, reason: String((err as Error)?.message ?? err) });
+      this.logger.warn('subgraph request failed', { subgraph, requestId: caller.requestId, reason: String((err as Error)?.message ?? err) });
       throw gatewayError(GatewayErrorCode.SUBGRAPH_UNAVAILABLE, `Subgraph "${subgraph}" is unavailable.`, {
         extensions: { serviceName: subgraph, reason: describeTransportError(err) },
       });
     }
-    if (ends) for (const end of ends) end({ status: raw.status, shared: sent.shared });
+    done?.({ status: raw.status, shared: sent.shared });
     return parseResponse(subgraph, raw);
   }
 
