@@ -80,12 +80,20 @@ export interface ParsedEvent extends RequestEvent {
   document: DocumentNode;
 }
 
+/**
+ * What a plugin puts in place of the client's operation (authorization: what the caller may see).
+ * `document` is planned; the response is shaped to `responseDocument` (default: the client's), where
+ * a field carrying the directive named UNAUTHORIZED_MARKER is answered null; `errors` are added to
+ * the response. Plans are cached per `cacheKey`: two replacements share one only if they are equal.
+ */
 export interface OperationReplacement {
   document: DocumentNode;
   responseDocument?: DocumentNode;
   cacheKey: string;
   errors: readonly GraphQLError[];
 }
+
+export { UNAUTHORIZED_MARKER } from '../execution/responseShape';
 
 /** A resolved operation: what every hook after validation sees. */
 export interface OperationEvent extends ParsedEvent {

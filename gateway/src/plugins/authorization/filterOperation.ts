@@ -30,7 +30,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { UNAUTHORIZED_MARKER } from '../../execution/responseShape';
+import { UNAUTHORIZED_MARKER } from '../types';
 import type { AuthorizationMetadata, Requirement } from './authorizationMetadata';
 
 /** What a caller lacked for one removed selection. */
