@@ -4,7 +4,6 @@ import { CompositionWorker } from '../composition/compositionWorker';
 import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
 import type { Fetch, Logger } from '../deps';
 import { GatewayErrorCode } from '../errors/gatewayError';
-import type { Gateway } from '../gateway';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import { fetchSubgraphSdl, SubgraphSdlError, SubgraphSdlTooLargeError, type FetchedSdl } from './fetchSubgraphSdl';
 import { diffSchemas, type SchemaChanges } from './schemaChanges';
@@ -52,9 +51,23 @@ export interface Composer {
   close(): Promise<void>;
 }
 
+/**
+ * What the registry needs of the gateway it feeds, as callbacks: it never holds the gateway itself.
+ */
+export interface SupergraphTarget {
+  /** Loads a supergraph without serving it; rejects if the SDL is not a valid supergraph. */
+  load(sdl: string): Promise<LoadedSupergraph>;
+  /** Serves a loaded supergraph. */
+  onSupergraph(loaded: LoadedSupergraph): void;
+  /** The supergraph being served, if any. */
+  current(): LoadedSupergraph | undefined;
+  /** A composition (or the load of its result) failed; a success is counted when it is served. */
+  onCompositionFailure(): void;
+}
+
 export interface SubgraphRegistryOptions {
   store: RegistryStore;
-  gateway: Gateway;
+  gateway: SupergraphTarget;
   fetch: Fetch;
   logger: Logger;
   config: GatewayConfig['registry'];
@@ -241,7 +254,7 @@ export class SubgraphRegistry {
     const records = await this.options.store.list();
     if (fingerprint(records) === this.servedFingerprint || records.length === 0) return;
     const outcome = await this.composeRecords(records);
-    const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.supergraph?.sdl ? await this.load(outcome.supergraphSdl) : undefined;
+    const loaded = outcome.ok && outcome.supergraphSdl !== this.options.gateway.current()?.sdl ? await this.load(outcome.supergraphSdl) : undefined;
     const errors = !outcome.ok ? outcome.errors : loaded && !loaded.ok ? loaded.errors : undefined;
     if (errors) {
       // Changes are checked under the store's lock, but a store written by hand or by an older
@@ -308,7 +321,7 @@ export class SubgraphRegistry {
         const breaking = this.changesFrom(loaded).breaking;
         if (breaking.length > 0) {
           this.refusedPolls.set(name, attempt);
-          this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+          this.options.gateway.onCompositionFailure();
           this.options.logger.warn('a polled SDL change is breaking; keeping the last good SDL (register the subgraph with allowBreaking to apply it)', {
             subgraph: name,
             errors: breaking.map((c) => ({ code: 'BREAKING_CHANGE', message: c.description, subgraphs: [name] })),
@@ -324,7 +337,7 @@ export class SubgraphRegistry {
   }
 
   private serve(loaded: LoadedSupergraph, records: readonly SubgraphRecord[]): void {
-    this.options.gateway.useLoadedSupergraph(loaded);
+    this.options.gateway.onSupergraph(loaded);
     this.servedFingerprint = fingerprint(records);
   }
 
@@ -350,7 +363,7 @@ export class SubgraphRegistry {
     const started = this.now().getTime();
     const outcome = await this.composer.compose(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
     this.options.logger.debug('composition finished', { subgraphs: records.length, ok: outcome.ok, ms: this.now().getTime() - started });
-    if (!outcome.ok) this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+    if (!outcome.ok) this.options.gateway.onCompositionFailure();
     return outcome;
   }
 
@@ -362,13 +375,13 @@ export class SubgraphRegistry {
     try {
       return { ok: true, loaded: await this.options.gateway.load(supergraphSdl) };
     } catch (err) {
-      this.options.gateway.metrics.compositions.inc({ result: 'failure' });
+      this.options.gateway.onCompositionFailure();
       return { ok: false, errors: [compositionCrash(err)] };
     }
   }
 
   private changesFrom(loaded: LoadedSupergraph): SchemaChanges {
-    const current = this.options.gateway.supergraph;
+    const current = this.options.gateway.current();
     return current ? diffSchemas(current.schema, loaded.schema) : { breaking: [], dangerous: [], safe: [] };
   }
 

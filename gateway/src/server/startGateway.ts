@@ -84,7 +84,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       gateway.useLoadedSupergraph(await gateway.load(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!))));
     } else {
       store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
-      registry = new SubgraphRegistry({ store, gateway, fetch: gateway.fetch, logger: gateway.logger, config: config.registry });
+      registry = new SubgraphRegistry({
+        store,
+        gateway: {
+          load: (sdl) => gateway.load(sdl),
+          onSupergraph: (loaded) => gateway.useLoadedSupergraph(loaded),
+          current: () => gateway.supergraph,
+          onCompositionFailure: () => gateway.metrics.compositions.inc({ result: 'failure' }),
+        },
+        fetch: gateway.fetch,
+        logger: gateway.logger,
+        config: config.registry,
+      });
       try {
         await registry.start(config.subgraphs ?? []);
       } catch (err) {
