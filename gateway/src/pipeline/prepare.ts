@@ -1,0 +1,94 @@
+import type { QueryPlan } from '@apollo/query-planner';
+import { GraphQLError, Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from '../deps';
+import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
+import { compileOperationShape } from '../execution/responseShape';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import { UnplannableOperationError } from '../planning/planOperation';
+import type { OperationReplacement } from '../plugins/types';
+import type { PreparedOperation } from './execute';
+import { RequestError } from './requestError';
+
+/**
+ * Longer query texts are parsed, validated and planned every time rather than cached: real
+ * operations are far shorter, and caching hostile documents would only hold memory.
+ */
+export const MAX_CACHED_QUERY = 16 * 1024;
+
+/**
+ * Caches are keyed by query text, which clients choose: besides the entry count, bound the total key
+ * size (in characters) so that a stream of large distinct queries cannot grow them without limit.
+ */
+export function boundedCache<V extends {}>(max: number): LRUCache<string, V> {
+  // A parsed document or plan takes a few dozen bytes per character of its query text: budget
+  // about 64 MB per cache.
+  return new LRUCache<string, V>({ max, maxSize: 64 * 1024 * 1024, sizeCalculation: (_value, key) => (key.length + 1) * 24 });
+}
+
+/** The plans of one supergraph: made, and being made. */
+export interface PlanCache {
+  readonly operations: LRUCache<string, PreparedOperation>;
+  /** Plans being made, by the same key as `operations`. */
+  readonly planning: Map<string, Promise<PreparedOperation>>;
+}
+
+export interface PrepareRequest {
+  document: DocumentNode;
+  query: string;
+  operation: OperationDefinitionNode;
+  operationName: string | undefined;
+  /** What a plugin put in place of the operation (authorization), if anything. */
+  replacement: OperationReplacement | undefined;
+}
+
+/**
+ * The plan and response shape of an operation, cached. A plugin may have replaced the document to
+ * plan (authorization removes what the caller may not see): the plan comes from the replacement,
+ * cached under its key, while the shape is always the client's operation. `outcome.cached` says
+ * whether the cache answered.
+ */
+export function prepareOperation(cache: PlanCache, loaded: LoadedSupergraph, request: PrepareRequest, logger: Logger, outcome: { cached?: boolean }): Promise<PreparedOperation> {
+  const key = (request.operationName ?? '') + '\u0000' + (request.replacement ? request.replacement.cacheKey : '') + '\u0000' + request.query;
+  const prepared = cache.operations.get(key);
+  outcome.cached = prepared !== undefined;
+  if (prepared) return Promise.resolve(prepared);
+  // Planning is asynchronous (on the planning thread): identical operations that miss the cache at
+  // once share one plan rather than queue the same work.
+  let planning = cache.planning.get(key);
+  if (!planning) {
+    planning = planAndShape(loaded, request, logger);
+    cache.planning.set(key, planning);
+    void planning.then(
+      (done) => {
+        cache.planning.delete(key);
+        if (request.query.length <= MAX_CACHED_QUERY) cache.operations.set(key, done);
+      },
+      () => cache.planning.delete(key),
+    );
+  }
+  return planning;
+}
+
+async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, logger: Logger): Promise<PreparedOperation> {
+  const { document, query, operation, operationName, replacement } = request;
+  let plan: QueryPlan;
+  try {
+    plan = await loaded.plan(replacement ? { document: replacement.document, operationName } : { document, text: query, operationName });
+  } catch (err) {
+    if (err instanceof GraphQLError) {
+      throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);
+    }
+    if (err instanceof UnplannableOperationError) {
+      throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, err.message, { extensions: { field: err.field } })], 500);
+    }
+    logger.error('query planning failed', { error: String((err as Error)?.stack ?? err) });
+    throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, 'The operation could not be planned.')], 500);
+  }
+  const responseDocument = replacement?.responseDocument ?? document;
+  const responseOperation = responseDocument === document ? operation : getOperationAST(responseDocument, operationName);
+  if (!responseOperation) throw new Error('the replaced response document lost its operation');
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of responseDocument.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  return { operation, plan, shape: compileOperationShape(loaded.schema, responseOperation, fragments), document };
+}

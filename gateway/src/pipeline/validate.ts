@@ -1,0 +1,88 @@
+import {
+  GraphQLError,
+  OperationTypeNode,
+  OverlappingFieldsCanBeMergedRule,
+  getOperationAST,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import type { GatewayConfig } from '../config';
+import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
+import { IntrospectionDisabledRule } from '../plugins/limits/IntrospectionDisabledRule';
+import { MaxDirectivesRule, OperationLimitsRule } from '../plugins/limits/operationLimitRules';
+import type { GatewayRequest } from '../plugins/types';
+import { OverlappingFieldsCanMergeRule } from './overlappingFieldsRule';
+import { RequestError } from './requestError';
+
+/**
+ * graphql-js's rules, but for field merging: its OverlappingFieldsCanBeMergedRule compares fragments
+ * pair by pair, which hundreds of fragments spread into one selection set make cost more than a
+ * request may take; ours refuses the same documents in linear time.
+ */
+const VALIDATION_RULES: readonly ValidationRule[] = specifiedRules.map((rule) => (rule === OverlappingFieldsCanBeMergedRule ? OverlappingFieldsCanMergeRule : rule));
+
+/** The rules of the operation limits that are on. */
+export function limitRules(limits: GatewayConfig['limits']): readonly ValidationRule[] {
+  const rules: ValidationRule[] = [];
+  rules.push(OperationLimitsRule(limits));
+  if (limits.maxDirectives > 0) rules.push(MaxDirectivesRule(limits.maxDirectives));
+  if (!limits.introspection) rules.push(IntrospectionDisabledRule);
+  return rules;
+}
+
+/**
+ * Documents longer than this (in characters) let other work run between the phases of their
+ * request: parsing, validating and planning one of 35 KB takes about 10 to 30 ms each.
+ */
+export const LARGE_DOCUMENT = 8 * 1024;
+
+/** Resolves after the I/O and timers that are due have run. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Validates a document: the limit rules first, which refuse what expands far past its text (fragment
+ * chains) before any rule walks the expansion, then graphql-js's. Throws a RequestError.
+ */
+export async function validateDocument(schema: GraphQLSchema, document: DocumentNode, limits: readonly ValidationRule[], large: boolean): Promise<void> {
+  const limitErrors = validate(schema, document, limits);
+  if (large && limitErrors.length === 0) await yieldToEventLoop();
+  const errors = (limitErrors.length > 0 ? limitErrors : validate(schema, document, VALIDATION_RULES)).map((e) =>
+    e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } }),
+  );
+  if (errors.length > 0) throw new RequestError(errors, 400);
+}
+
+/** The operation of a valid document the request runs, and its variables coerced. Throws a RequestError. */
+export function resolveOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  request: GatewayRequest,
+): { operation: OperationDefinitionNode; variables: Record<string, unknown> } {
+  const operation = getOperationAST(document, request.operationName);
+  if (!operation) {
+    const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_RESOLUTION_FAILURE, message)], 400);
+  }
+  if (request.method === 'GET' && operation.operation !== OperationTypeNode.QUERY) {
+    const error = gatewayError(GatewayErrorCode.BAD_REQUEST, `Can only perform a ${operation.operation} operation from a POST request.`);
+    throw new RequestError([error], 405, { allow: 'POST' });
+  }
+  if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
+    throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_NOT_SUPPORTED, 'Subscriptions are not supported yet.')], 400);
+  }
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (request.variables ?? {}) as Record<string, unknown>);
+  if (coerced.errors) {
+    throw new RequestError(
+      coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GatewayErrorCode.BAD_USER_INPUT } })),
+      400,
+    );
+  }
+  return { operation, variables: coerced.coerced };
+}
