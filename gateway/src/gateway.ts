@@ -16,7 +16,6 @@ import {
   OverlappingFieldsCanBeMergedRule,
   validate,
   type DocumentNode,
-  type FragmentDefinitionNode,
   type GraphQLFormattedError,
   type OperationDefinitionNode,
   type ValidationRule,
@@ -31,6 +30,7 @@ import { executePlan } from './execution/executePlan';
 import { applyOperationShape, compileOperationShape, type FieldShape, type OperationShape } from './execution/responseShape';
 import { SubgraphClient } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
+import { fragmentsOf } from './graphql/fragmentsOf';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { UnplannableOperationError } from './planning/planOperation';
 import { PlannerWorker } from './planning/plannerWorker';
@@ -525,9 +525,7 @@ export class Gateway {
     const responseDocument = replacement?.responseDocument ?? document;
     const responseOperation = responseDocument === document ? operation : getOperationAST(responseDocument, operationName);
     if (!responseOperation) throw new Error('the replaced response document lost its operation');
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of responseDocument.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    return { operation, plan, shape: compileOperationShape(state.loaded.schema, responseOperation, fragments), document };
+    return { operation, plan, shape: compileOperationShape(state.loaded.schema, responseOperation, fragmentsOf(responseDocument)), document };
   }
 
   /** `__schema` and `__type` are answered by the gateway from the API schema, never by a subgraph. */

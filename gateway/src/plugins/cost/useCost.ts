@@ -1,7 +1,8 @@
-import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import type { FragmentDefinitionNode, OperationDefinitionNode } from 'graphql';
 import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
+import { fragmentsOf } from '../../graphql/fragmentsOf';
 import type { GatewayPlugin } from '../types';
 import { costSchemaOf, subgraphCostSchemas, type CostSchema } from './costSchema';
 import { actualCost, CostError, estimatePlan } from './estimateCost';
@@ -65,9 +66,7 @@ export function useCost(config: GatewayConfig['cost'], deps: { logger: Logger })
       }
       const cost: RequestCost = { estimated };
       context.cost = cost;
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      states.set(context, { cost, operation, fragments, variables, supergraphCost: costSchemaOf(supergraph.supergraphSchema) });
+      states.set(context, { cost, operation, fragments: fragmentsOf(document), variables, supergraphCost: costSchemaOf(supergraph.supergraphSchema) });
     },
     onResult({ context, result, setResult }) {
       const state = states.get(context);
