@@ -4,6 +4,7 @@ import type { Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import { fragmentsOf } from '../../graphql/fragmentsOf';
 import type { GatewayPlugin } from '../types';
+import { costLimitError } from './costLimitError';
 import { costSchemaOf, subgraphCostSchemas, type CostSchema } from './costSchema';
 import { actualCost, CostError, estimatePlan } from './estimateCost';
 
@@ -56,12 +57,7 @@ export function useCost(config: GatewayConfig['cost'], deps: { logger: Logger })
         return;
       }
       if (config.mode === 'enforce' && config.maxCost !== undefined && estimated > config.maxCost) {
-        reject(
-          gatewayError(GatewayErrorCode.COST_ESTIMATED_TOO_EXPENSIVE, 'The estimated cost of the operation is over the limit.', {
-            extensions: { cost: { estimated, max: config.maxCost } },
-            status: 400,
-          }),
-        );
+        reject(costLimitError(estimated, config.maxCost));
         return;
       }
       const cost: RequestCost = { estimated };
