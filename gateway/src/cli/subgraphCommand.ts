@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { formatCompositionErrors } from '../composition/composeSupergraph';
 import type { Fetch } from '../deps';
 import { createUndiciFetch } from '../execution/subgraphHttp';
 
@@ -101,9 +102,8 @@ async function send(
   }
   if (status >= 400) {
     io.err(`Refused (HTTP ${status}):`);
-    for (const e of response.errors ?? []) {
-      io.err(`  - [${e.code}]${e.subgraphs?.length ? ` (subgraphs: ${e.subgraphs.join(', ')})` : ''} ${e.message}`);
-    }
+    // The admin API's errors carry a code, a message and, for composition errors, the subgraphs.
+    for (const e of response.errors ?? []) io.err(formatCompositionErrors([{ code: e.code, message: e.message, subgraphs: e.subgraphs ?? [] }]));
     return 1;
   }
   io.out(describe(response, status).trimEnd());

@@ -258,8 +258,10 @@ const OperationsSchema = z
   })
   .strict();
 
-const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
+/** JWT algorithms for an issuer with a public key or JWKS; also its default list. @internal */
+export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+/** JWT algorithms for an issuer with a shared secret; also its default list. @internal */
+export const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
 
 const IssuerSchema = z
   .object({

@@ -20,7 +20,6 @@ import {
   isNonNullType,
   isObjectType,
   isAbstractType,
-  type DirectiveNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLAbstractType,
@@ -29,6 +28,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { conditionsHold, inclusionConditions, type InclusionCondition } from '../graphql/isIncluded';
 
 type TypeShape =
   | { readonly kind: 'nonNull'; readonly of: TypeShape; readonly printed: string }
@@ -42,12 +42,6 @@ type TypeShape =
  */
 export const UNAUTHORIZED_MARKER = 'junction__unauthorized';
 
-/** `@skip(if:)` / `@include(if:)`: a literal or a variable name. */
-interface Condition {
-  readonly include: boolean;
-  readonly value: boolean | string;
-}
-
 export interface FieldShape {
   readonly kind: 'field';
   readonly responseName: string;
@@ -56,7 +50,7 @@ export interface FieldShape {
   readonly node: FieldNode;
   readonly type: TypeShape;
   readonly selections: readonly SelectionShape[] | undefined;
-  readonly conditions: readonly Condition[] | undefined;
+  readonly conditions: readonly InclusionCondition[] | undefined;
 }
 
 export interface FragmentShape {
@@ -66,7 +60,7 @@ export interface FragmentShape {
   /** Object types the condition matches. */
   readonly possibleTypes: ReadonlySet<string> | undefined;
   readonly selections: readonly SelectionShape[];
-  readonly conditions: readonly Condition[] | undefined;
+  readonly conditions: readonly InclusionCondition[] | undefined;
 }
 
 export type SelectionShape = FieldShape | FragmentShape;
@@ -153,8 +147,9 @@ export function compileOperationShape(
   const compileSelections = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, applied: Set<string>): SelectionShape[] => {
     const out: SelectionShape[] = [];
     for (const selection of selectionSet.selections) {
-      const conditions = compileConditions(selection.directives);
-      if (conditions === false) continue; // statically skipped
+      const inclusion = inclusionConditions(selection.directives);
+      if (inclusion === false) continue; // statically skipped
+      const conditions = inclusion === true ? undefined : inclusion;
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
         const responseName = selection.alias?.value ?? name;
@@ -215,32 +210,6 @@ export function compileOperationShape(
   const schemaTypenameType = schema.getType('String') as GraphQLOutputType;
   const selections = compileSelectionSet(operation.selectionSet, root);
   return { rootTypeName: root.name, selections, hasIntrospection: state.hasIntrospection };
-}
-
-/** Returns undefined (always included), false (never included) or the conditions to check per request. */
-function compileConditions(directives: readonly DirectiveNode[] | undefined): Condition[] | undefined | false {
-  if (!directives || directives.length === 0) return undefined;
-  const conditions: Condition[] = [];
-  for (const d of directives) {
-    const include = d.name.value === 'include';
-    if (!include && d.name.value !== 'skip') continue;
-    const arg = d.arguments?.find((a) => a.name.value === 'if');
-    if (!arg) continue;
-    if (arg.value.kind === Kind.BOOLEAN) {
-      if (arg.value.value !== include) return false;
-    } else if (arg.value.kind === Kind.VARIABLE) {
-      conditions.push({ include, value: arg.value.name.value });
-    }
-  }
-  return conditions.length > 0 ? conditions : undefined;
-}
-
-export function conditionsPass(conditions: readonly Condition[], variables: Readonly<Record<string, unknown>>): boolean {
-  for (const c of conditions) {
-    const v = typeof c.value === 'boolean' ? c.value : variables[c.value] === true;
-    if (v !== c.include) return false;
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,7 +281,7 @@ function applySelections(
 ): boolean {
   for (let i = 0; i < selections.length; i++) {
     const selection = selections[i];
-    if (selection.conditions !== undefined && !conditionsPass(selection.conditions, ctx.variables)) continue;
+    if (selection.conditions !== undefined && !conditionsHold(selection.conditions, ctx.variables)) continue;
 
     if (selection.kind === 'field') {
       const responseName = selection.responseName;

@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config';
 import { ResponseTooLargeError, type Clock, type Fetch, type Logger } from '../deps';
 import { CircuitBreaker } from './circuitBreaker';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
+import { parseGraphQLResponse } from '../graphql/parseGraphQLResponse';
 
 /** What a subgraph answered, parsed. */
 export interface SubgraphResponse {
@@ -232,23 +233,15 @@ function headerKey(headers: Record<string, string>): string {
 }
 
 function parseResponse(subgraph: string, raw: RawResponse): SubgraphResponse {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.text);
-  } catch {
-    parsed = undefined;
+  const response = parseGraphQLResponse(raw.text);
+  if (!response) throw invalidResponse(subgraph, raw.status, raw.status >= 200 && raw.status < 300 ? 'not a GraphQL response' : `HTTP ${raw.status}`);
+  if (response.errors !== undefined && !Array.isArray(response.errors)) {
+    throw invalidResponse(subgraph, raw.status, '"errors" is not a list');
   }
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && ('data' in parsed || 'errors' in parsed)) {
-    const response = parsed as SubgraphResponse;
-    if (response.errors !== undefined && !Array.isArray(response.errors)) {
-      throw invalidResponse(subgraph, raw.status, '"errors" is not a list');
-    }
-    if (response.data !== undefined && response.data !== null && (typeof response.data !== 'object' || Array.isArray(response.data))) {
-      throw invalidResponse(subgraph, raw.status, '"data" is not an object');
-    }
-    return response;
+  if (response.data !== undefined && response.data !== null && (typeof response.data !== 'object' || Array.isArray(response.data))) {
+    throw invalidResponse(subgraph, raw.status, '"data" is not an object');
   }
-  throw invalidResponse(subgraph, raw.status, raw.status >= 200 && raw.status < 300 ? 'not a GraphQL response' : `HTTP ${raw.status}`);
+  return response as SubgraphResponse;
 }
 
 function invalidResponse(subgraph: string, status: number, reason: string) {

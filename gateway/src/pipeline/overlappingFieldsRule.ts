@@ -19,6 +19,8 @@ import {
   type ValidationContext,
   type ValueNode,
 } from 'graphql';
+import { collectFields } from '../graphql/collectFields';
+import { fragmentsOf } from '../graphql/fragmentsOf';
 
 /**
  * Most field nodes a document's check may visit, counting each set's fields once per pass. Far above
@@ -95,7 +97,7 @@ class ValidationAborted extends Error {}
 
 class MergeChecker {
   private readonly infos = new Map<FieldNode, FieldInfo>();
-  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+  private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   private readonly shapeChecked = new Set<string>();
   private readonly parentsChecked = new Set<string>();
   private readonly reported = new Set<string>();
@@ -106,9 +108,8 @@ class MergeChecker {
     private readonly context: ValidationContext,
     private readonly maxWork: number,
   ) {
-    for (const def of context.getDocument().definitions) {
-      if (def.kind === Kind.FRAGMENT_DEFINITION && !this.fragments.has(def.name.value)) this.fragments.set(def.name.value, def);
-    }
+    // Of two fragments with one name (UniqueFragmentNamesRule reports them), the first is checked.
+    this.fragments = fragmentsOf(context.getDocument(), 'first');
   }
 
   checkOperation(selectionSet: SelectionSetNode, root: GraphQLCompositeType): void {
@@ -217,33 +218,19 @@ class MergeChecker {
    */
   private collect(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType | undefined): FieldInfo[] {
     const fields: FieldInfo[] = [];
-    const spread = new Set<string>();
     const schema = this.context.getSchema();
-    // An explicit stack of positions, not recursion: fragments may nest thousands deep. Fields come
-    // out in the document's order, so a group's first field is the one written first, as graphql-js
-    // reports it.
-    const stack: Array<{ set: SelectionSetNode; type: GraphQLCompositeType | undefined; next: number }> = [{ set: selectionSet, type: parentType, next: 0 }];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      if (top.next === top.set.selections.length) {
-        stack.pop();
-        continue;
-      }
-      const sel = top.set.selections[top.next++];
-      if (sel.kind === Kind.FIELD) {
-        fields.push(this.infoOf(sel, top.type));
+    // Fields come out in the document's order, so a group's first field is the one written first,
+    // as graphql-js reports it.
+    collectFields(selectionSet, parentType, this.fragments, {
+      field: (sel, type) => {
+        fields.push(this.infoOf(sel, type));
         this.spend(1);
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        const condition = sel.typeCondition ? typeFromAST(schema, sel.typeCondition) : top.type;
-        stack.push({ set: sel.selectionSet, type: isCompositeType(condition) ? condition : undefined, next: 0 });
-      } else {
-        const fragment = this.fragments.get(sel.name.value);
-        if (!fragment || spread.has(sel.name.value)) continue;
-        spread.add(sel.name.value);
-        const condition = typeFromAST(schema, fragment.typeCondition);
-        stack.push({ set: fragment.selectionSet, type: isCompositeType(condition) ? condition : undefined, next: 0 });
-      }
-    }
+      },
+      fragment: (typeCondition, type) => {
+        const condition = typeCondition ? typeFromAST(schema, typeCondition) : type;
+        return isCompositeType(condition) ? condition : undefined;
+      },
+    });
     return fields;
   }
 

@@ -1,9 +1,10 @@
 import type { QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../deps';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import { compileOperationShape } from '../execution/responseShape';
+import { fragmentsOf } from '../graphql/fragmentsOf';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import { UnplannableOperationError } from '../planning/planOperation';
 import type { OperationReplacement } from '../plugins/types';
@@ -88,7 +89,5 @@ async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, l
   const responseDocument = replacement?.responseDocument ?? document;
   const responseOperation = responseDocument === document ? operation : getOperationAST(responseDocument, operationName);
   if (!responseOperation) throw new Error('the replaced response document lost its operation');
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of responseDocument.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  return { operation, plan, shape: compileOperationShape(loaded.schema, responseOperation, fragments), document };
+  return { operation, plan, shape: compileOperationShape(loaded.schema, responseOperation, fragmentsOf(responseDocument)), document };
 }

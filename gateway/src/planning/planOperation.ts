@@ -1,6 +1,8 @@
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { QueryPlan } from '@apollo/query-planner';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
+import { collectFields } from '../graphql/collectFields';
+import { fragmentsOf } from '../graphql/fragmentsOf';
 import type { SupergraphPlanner } from './loadSupergraph';
 
 /**
@@ -29,30 +31,23 @@ export class UnplannableOperationError extends Error {
 
 /** A root field that needs a subgraph: not __typename or introspection, not under @skip/@include. */
 function firstFetchedRootField(document: DocumentNode, operationName: string | undefined): string | undefined {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let selectionSet: SelectionSetNode | undefined;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || def.name?.value === operationName)) {
-      selectionSet ??= def.selectionSet;
-    }
-  }
-  const visit = (set: SelectionSetNode, seen: Set<string>): string | undefined => {
-    for (const sel of set.selections) {
-      if (sel.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include')) continue;
-      if (sel.kind === Kind.FIELD) {
-        if (!sel.name.value.startsWith('__')) return sel.name.value;
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        const found = visit(sel.selectionSet, seen);
-        if (found) return found;
-      } else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const fragment = fragments.get(sel.name.value);
-        const found = fragment && visit(fragment.selectionSet, seen);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
-  return selectionSet && visit(selectionSet, new Set());
+  const operation = document.definitions.find(
+    (def): def is OperationDefinitionNode => def.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || def.name?.value === operationName),
+  );
+  if (!operation) return undefined;
+  let found: string | undefined;
+  collectFields(operation.selectionSet, undefined, fragmentsOf(document), {
+    field(sel) {
+      if (conditional(sel) || sel.name.value.startsWith('__')) return;
+      found = sel.name.value;
+      return true;
+    },
+    fragment: (_typeCondition, scope, sel) => (conditional(sel) ? false : scope),
+  });
+  return found;
+}
+
+/** Under @skip or @include, whatever their argument: such a field may well be left out, and is no proof. */
+function conditional(sel: SelectionNode): boolean {
+  return sel.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include') ?? false;
 }

@@ -1,5 +1,6 @@
 import { buildClientSchema, getIntrospectionQuery, printSchema, type IntrospectionQuery } from 'graphql';
 import { ResponseTooLargeError, type Fetch } from '../deps';
+import { parseGraphQLResponse } from '../graphql/parseGraphQLResponse';
 
 /** Why a subgraph's SDL could not be had; says nothing that would help probe the network. */
 export class SubgraphSdlError extends Error {
@@ -82,14 +83,7 @@ async function postQuery(fetch: Fetch, name: string, url: string, query: string,
     const code = (err as { code?: string }).code;
     throw new SubgraphSdlError(name, code === 'ECONNREFUSED' ? 'connection refused' : code ? `request failed (${code})` : 'request failed');
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new SubgraphSdlError(name, `HTTP ${status}, not a GraphQL response`);
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body) || (!('data' in body) && !('errors' in body))) {
-    throw new SubgraphSdlError(name, `HTTP ${status}, not a GraphQL response`);
-  }
+  const body = parseGraphQLResponse(text);
+  if (!body) throw new SubgraphSdlError(name, `HTTP ${status}, not a GraphQL response`);
   return body as { data?: unknown; errors?: unknown[] };
 }

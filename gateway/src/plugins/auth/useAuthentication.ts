@@ -2,6 +2,7 @@ import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'no
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { GraphQLError } from 'graphql';
 import type { GatewayConfig } from '../../config';
+import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../../config/gatewayConfig';
 import type { Clock, Fetch, Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import type { GatewayPlugin, GatewayRequest } from '../types';
@@ -18,9 +19,6 @@ interface Issuer {
   requireExp: boolean;
   maxTokenAge: number | undefined;
 }
-
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-const HMAC = ['HS256', 'HS384', 'HS512'];
 
 /**
  * Authentication: resolves the caller once per request into `context.identity`, from a JWT bearer
@@ -46,7 +44,7 @@ export function useAuthentication(config: AuthConfig, deps: { fetch: Fetch; cloc
     issuers.set(c.issuer, {
       config: c,
       key,
-      algorithms: c.algorithms ?? (c.secret ? HMAC : ASYMMETRIC),
+      algorithms: [...(c.algorithms ?? (c.secret ? HMAC_ALGS : ASYMMETRIC_ALGS))],
       requireExp: c.requireExp ?? config.jwt.requireExp,
       maxTokenAge: c.maxTokenAge ?? config.jwt.maxTokenAge,
     });

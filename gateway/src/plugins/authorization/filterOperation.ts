@@ -20,7 +20,6 @@ import {
   isObjectType,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLOutputType,
@@ -30,6 +29,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { fragmentsOf } from '../../graphql/fragmentsOf';
 import { UNAUTHORIZED_MARKER } from '../types';
 import type { AuthorizationMetadata, Requirement } from './authorizationMetadata';
 
@@ -79,8 +79,7 @@ export function filterOperation(
   operation: OperationDefinitionNode,
   check: CheckRequirement,
 ): FilterResult {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const fragments = fragmentsOf(document);
   const removals: Removal[] = [];
   const seen = new Set<string>();
   const remove = (path: string[], missing: Missing) => {

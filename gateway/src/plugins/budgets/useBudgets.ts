@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../../config';
 import type { Clock, Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import { claimAt, type Identity } from '../auth/identity';
+import { costLimitError } from '../cost/costLimitError';
 import { MUTATION_BASE_COST } from '../cost/estimateCost';
 import type { GatewayPlugin, GatewayRequest } from '../types';
 import type { BucketPolicy, BudgetStore } from './budgetStore';
@@ -96,12 +97,7 @@ export function useBudgets(
       const assignment = assignBudget(config, context.identity, request);
       const tierMax = config.tiers[assignment.tier].maxCost;
       if (deps.enforceCost && tierMax !== undefined && estimated > tierMax) {
-        reject(
-          gatewayError(GatewayErrorCode.COST_ESTIMATED_TOO_EXPENSIVE, 'The estimated cost of the operation is over the limit.', {
-            extensions: { cost: { estimated, max: tierMax } },
-            status: 400,
-          }),
-        );
+        reject(costLimitError(estimated, tierMax));
         return;
       }
       let result;

@@ -22,7 +22,6 @@ import {
   isListType,
   isNonNullType,
   parse,
-  type DirectiveNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -33,6 +32,9 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { collectFields } from '../../graphql/collectFields';
+import { fragmentsOf } from '../../graphql/fragmentsOf';
+import { isIncluded } from '../../graphql/isIncluded';
 import type { CostSchema, ListSizeSpec } from './costSchema';
 
 type Variables = Readonly<Record<string, unknown>>;
@@ -75,7 +77,7 @@ export function estimateOperation(
 function scoreSelectionSet(ctx: Context, set: SelectionSetNode, parent: GraphQLNamedType, sizes: readonly AppliedListSize[]): number {
   let cost = 0;
   for (const sel of set.selections) {
-    if (excluded(sel.directives, ctx.variables)) continue;
+    if (!isIncluded(sel.directives, ctx.variables)) continue;
     if (sel.kind === Kind.FIELD) {
       const fromParent = sizes.filter((s) => s.sizedFields.includes(sel.name.value) && s.expectedSize !== undefined).map((s) => s.expectedSize!);
       cost += scoreField(ctx, sel, parent, fromParent.length > 0 ? Math.max(...fromParent) : undefined);
@@ -243,18 +245,6 @@ function bounded(cost: number): number {
   return Number.isFinite(cost) ? Math.min(Math.max(cost, 0), MAX_ESTIMATE) : MAX_ESTIMATE;
 }
 
-/** True when @skip/@include take the selection out, variables considered. */
-function excluded(directives: readonly DirectiveNode[] | undefined, variables: Variables): boolean {
-  for (const d of directives ?? []) {
-    if (d.name.value !== 'skip' && d.name.value !== 'include') continue;
-    const arg = d.arguments?.find((a) => a.name.value === 'if')?.value;
-    const value = arg?.kind === Kind.BOOLEAN ? arg.value : arg?.kind === Kind.VARIABLE ? variables[arg.name.value] === true : undefined;
-    if (value === undefined) continue;
-    if (d.name.value === 'skip' ? value : !value) return true;
-  }
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Query plans
 
@@ -268,14 +258,9 @@ function parsedFetch(fetch: FetchNode): ParsedFetch {
   let parsed = parsedFetches.get(fetch);
   if (!parsed) {
     const doc = parse(fetch.operation);
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    let operation: OperationDefinitionNode | undefined;
-    for (const def of doc.definitions) {
-      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      else if (def.kind === Kind.OPERATION_DEFINITION) operation ??= def;
-    }
+    const operation = doc.definitions.find((def): def is OperationDefinitionNode => def.kind === Kind.OPERATION_DEFINITION);
     if (!operation) throw new CostError(`A fetch to ${fetch.serviceName} has no operation.`);
-    parsed = { operation, fragments };
+    parsed = { operation, fragments: fragmentsOf(doc) };
     parsedFetches.set(fetch, parsed);
   }
   return parsed;
@@ -335,29 +320,17 @@ function visitObject(ctx: Context, set: SelectionSetNode, parent: GraphQLNamedTy
   // Each response key once, however many fragments select it; each named fragment once, however
   // often it is spread (a chain of fragments each spreading the next twice must not cost 2^n).
   const seen = new Set<string>();
-  const spread = new Set<string>();
-  const visit = (selections: SelectionSetNode, type: GraphQLNamedType) => {
-    for (const sel of selections.selections) {
-      if (sel.kind === Kind.FRAGMENT_SPREAD) {
-        if (spread.has(sel.name.value)) continue;
-        spread.add(sel.name.value);
-      }
-      if (sel.kind === Kind.FIELD) {
-        const key = sel.alias?.value ?? sel.name.value;
-        if (seen.has(key) || !(key in obj) || sel.name.value.startsWith('__')) continue;
-        const def = fieldOf(type, sel.name.value) ?? fieldOf(parent, sel.name.value);
-        if (!def) continue;
-        seen.add(key);
-        cost += visitValue(ctx, sel, type, def, obj[key], true);
-      } else {
-        const condition = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : ctx.fragments.get(sel.name.value)?.typeCondition.name.value;
-        const sub = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : ctx.fragments.get(sel.name.value)?.selectionSet;
-        const type2 = condition ? ctx.cs.schema.getType(condition) : type;
-        if (sub && type2) visit(sub, type2);
-      }
-    }
-  };
-  visit(set, parent);
+  collectFields(set, parent, ctx.fragments, {
+    field(sel, type) {
+      const key = sel.alias?.value ?? sel.name.value;
+      if (seen.has(key) || !(key in obj) || sel.name.value.startsWith('__')) return;
+      const def = fieldOf(type, sel.name.value) ?? fieldOf(parent, sel.name.value);
+      if (!def) return;
+      seen.add(key);
+      cost += visitValue(ctx, sel, type, def, obj[key], true);
+    },
+    fragment: (typeCondition, type) => (typeCondition ? ctx.cs.schema.getType(typeCondition.name.value) : type) ?? false,
+  });
   return cost;
 }
 

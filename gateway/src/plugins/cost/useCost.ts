@@ -1,8 +1,10 @@
-import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import type { FragmentDefinitionNode, OperationDefinitionNode } from 'graphql';
 import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../deps';
 import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
+import { fragmentsOf } from '../../graphql/fragmentsOf';
 import type { GatewayPlugin } from '../types';
+import { costLimitError } from './costLimitError';
 import { costSchemaOf, subgraphCostSchemas, type CostSchema } from './costSchema';
 import { actualCost, CostError, estimatePlan } from './estimateCost';
 
@@ -55,19 +57,12 @@ export function useCost(config: GatewayConfig['cost'], deps: { logger: Logger })
         return;
       }
       if (config.mode === 'enforce' && config.maxCost !== undefined && estimated > config.maxCost) {
-        reject(
-          gatewayError(GatewayErrorCode.COST_ESTIMATED_TOO_EXPENSIVE, 'The estimated cost of the operation is over the limit.', {
-            extensions: { cost: { estimated, max: config.maxCost } },
-            status: 400,
-          }),
-        );
+        reject(costLimitError(estimated, config.maxCost));
         return;
       }
       const cost: RequestCost = { estimated };
       context.cost = cost;
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      states.set(context, { cost, operation, fragments, variables, supergraphCost: costSchemaOf(supergraph.supergraphSchema) });
+      states.set(context, { cost, operation, fragments: fragmentsOf(document), variables, supergraphCost: costSchemaOf(supergraph.supergraphSchema) });
     },
     onResult({ context, result, setResult }) {
       const state = states.get(context);

@@ -1,5 +1,6 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type ValidationContext } from 'graphql';
+import { GraphQLError, type ASTVisitor, type ValidationContext } from 'graphql';
 import { GatewayErrorCode } from '../../errors/gatewayError';
+import { fragmentsOf } from '../../graphql/fragmentsOf';
 import { selectionStatsOf } from './selectionStats';
 
 /**
@@ -24,9 +25,8 @@ function limitError(code: GatewayErrorCode, message: string, limit: number): Gra
 /** Depth, aliases, root fields, selections and introspection fields of each operation, fragments expanded. */
 export function OperationLimitsRule(limits: OperationLimits) {
   return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    const statsOf = selectionStatsOf(fragments);
+    // Runs before UniqueFragmentNamesRule: of two fragments with one name, the last is counted.
+    const statsOf = selectionStatsOf(fragmentsOf(context.getDocument()));
     const over = (limit: number, value: number) => limit > 0 && value > limit;
     return {
       OperationDefinition(node) {
