@@ -123,8 +123,8 @@ describe('polling checks a changed SDL as a registration does', () => {
 });
 
 describe('composition and loading off the event loop', () => {
-  it('keeps answering /healthz while a registration composes 50 subgraphs', async () => {
-    const many = Array.from({ length: 50 }, (_, i) => {
+  it('keeps answering /healthz while a registration composes 100 subgraphs', async () => {
+    const many = Array.from({ length: 100 }, (_, i) => {
       sdlServer.setSdl(`wide${i}`, `${FEDERATION_HEADER}type Query { f${i}: [Product] } type Product @key(fields: "id") { id: ID! p${i}: Int }`);
       return { name: `wide${i}`, url: sdlServer.url(`wide${i}`) };
     });
@@ -147,15 +147,16 @@ describe('composition and loading off the event loop', () => {
     registering = false;
     await probe;
 
-    // Time the gateway could not answer: the probes that waited (well above a /healthz round trip).
-    const stalled = latencies.filter((ms) => ms > 100).reduce((a, b) => a + b, 0);
+    // Time the gateway could not answer: the probes that waited far longer than a /healthz round
+    // trip, even on a machine this busy (loading 100 subgraphs on the event loop stalls it about 400 ms).
+    const stalled = latencies.filter((ms) => ms > 200).reduce((a, b) => a + b, 0);
     if (process.env.JUNCTION_TEST_REPORT) {
       console.log(`registration ${registration.toFixed(0)} ms; /healthz: ${latencies.length} answers, slowest ${Math.max(...latencies).toFixed(0)} ms, stalled ${stalled.toFixed(0)} ms`);
     }
     expect(res.status).toBe(201);
-    // Composing 50 subgraphs and loading the result (the federation model, the planner's graph) take
-    // most of a second: on the event loop, the gateway answered nothing meanwhile (composition) or
-    // stalled ~190 ms (loading). Both run on threads of their own: no /healthz waits.
+    // Composing 100 subgraphs and loading the result (the federation model, the planner's graph) take
+    // seconds: on the event loop, the gateway answered nothing meanwhile (composition) or stalled
+    // (loading). Both run on threads of their own: no /healthz waits.
     expect(stalled).toBe(0);
     expect(latencies.length).toBeGreaterThan(10);
   });
