@@ -5,27 +5,24 @@
  * requests to `Gateway.handle`; tests and benchmarks can call it directly.
  */
 import { randomUUID } from 'node:crypto';
-import type { DocumentNode, GraphQLFormattedError, ValidationRule } from 'graphql';
-import type { LRUCache } from 'lru-cache';
+import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayConfig } from './config';
 import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
-import { GatewayErrorCode, gatewayError } from './errors/gatewayError';
 import { SubgraphClient } from './execution/subgraphClient';
 import { createUndiciFetch } from './execution/subgraphHttp';
-import { executeOperation } from './pipeline/execute';
 import { HookRunner } from './pipeline/hooks';
-import { parseDocument } from './pipeline/parse';
-import { MAX_CACHED_QUERY, boundedCache, prepareOperation, type PlanCache } from './pipeline/prepare';
-import { RequestError, errorResponse } from './pipeline/requestError';
+import { boundedCache } from './pipeline/prepare';
+import { errorResponse } from './pipeline/requestError';
 import type { GatewayResponse } from './pipeline/result';
-import { LARGE_DOCUMENT, limitRules, resolveOperation, validateDocument, yieldToEventLoop } from './pipeline/validate';
+import { runRequest, type PipelineEnv, type SupergraphState } from './pipeline/runRequest';
+import { limitRules } from './pipeline/validate';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { PlannerWorker } from './planning/plannerWorker';
 import type { BudgetStore } from './plugins/budgets/budgetStore';
 import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
 import { createTracing, type GatewayTracing } from './plugins/tracing/tracerProvider';
-import type { GatewayContext, GatewayPlugin, GatewayRequest, OperationReplacement } from './plugins/types';
+import type { GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
 
 export type { GatewayResponse } from './pipeline/result';
 
@@ -40,20 +37,12 @@ export interface GatewayOptions {
   policyModulePath?: string;
 }
 
-/** One supergraph and the caches that are only valid for it; replaced whole on a schema change. */
-interface SchemaState extends PlanCache {
-  readonly loaded: LoadedSupergraph;
-  /** Query texts that validated against this supergraph. */
-  readonly validated: LRUCache<string, true>;
-}
-
 export class Gateway {
-  private state: SchemaState | undefined;
+  private state: SupergraphState | undefined;
   private inFlight = 0;
   private readonly drained: Array<() => void> = [];
-  private readonly documents: LRUCache<string, DocumentNode>;
-  private readonly limitRules: readonly ValidationRule[];
   private readonly client: SubgraphClient;
+  private readonly pipeline: PipelineEnv;
   private readonly ownedFetch: (Fetch & { close(): Promise<void> }) | undefined;
   /** The planning thread, started by the first `load`. */
   private planner: PlannerWorker | undefined;
@@ -67,16 +56,12 @@ export class Gateway {
   readonly tracing: GatewayTracing | undefined;
   private readonly plugins: readonly GatewayPlugin[];
   private readonly hooks: HookRunner;
-  private readonly allowedErrorExtensions: ReadonlySet<string>;
   readonly clock: Clock;
   readonly logger: Logger;
 
   constructor(readonly config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.documents = boundedCache(config.cache.documents);
-    this.limitRules = limitRules(config.limits);
-    this.allowedErrorExtensions = new Set(config.subgraphErrors.allowedExtensions);
     let fetch = options.fetch;
     if (!fetch) {
       this.ownedFetch = createUndiciFetch({ connections: config.limits.subgraphConnections, timeoutMs: config.limits.subgraphTimeoutMs });
@@ -99,6 +84,16 @@ export class Gateway {
       resilience: config.resilience,
       maxResponseBytes: config.limits.maxSubgraphResponseBytes,
     });
+    this.pipeline = {
+      hooks: this.hooks,
+      documents: boundedCache(config.cache.documents),
+      limitRules: limitRules(config.limits),
+      client: this.client,
+      logger: this.logger,
+      config,
+      allowedErrorExtensions: new Set(config.subgraphErrors.allowedExtensions),
+      onPlanLookup: (cached) => this.metrics.planCache.inc({ result: cached ? 'hit' : 'miss' }),
+    };
   }
 
   /** The supergraph being served, if any. */
@@ -149,7 +144,7 @@ export class Gateway {
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
     return this.track(request, async (context) => {
       try {
-        return await this.run(request, context);
+        return await runRequest(this.state, request, context, this.pipeline);
       } catch (err) {
         return errorResponse(err, context.requestId, this.logger);
       }
@@ -203,77 +198,7 @@ export class Gateway {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drained.push(resolve));
   }
 
-  /** The request's way through the pipeline: hooks between parse, validate, plan and execute. */
-  private async run(request: GatewayRequest, context: GatewayContext): Promise<GatewayResponse> {
-    const state = this.state;
-    if (!state) throw new RequestError([gatewayError(GatewayErrorCode.SUPERGRAPH_NOT_READY, 'The gateway has no supergraph loaded yet.')], 503);
-    const { loaded } = state;
-    await this.hooks.run('onRequest', { request, context });
-    const query = request.query;
-    if (typeof query !== 'string' || query.trim() === '') {
-      throw new RequestError([gatewayError(GatewayErrorCode.BAD_REQUEST, 'GraphQL operations must contain a non-empty `query`.')], 400);
-    }
-    // Each phase of a large document costs the CPU of tens of ms, all synchronous: between phases,
-    // other requests (and /healthz) get the event loop, so one request never holds it for the sum.
-    const large = query.length > LARGE_DOCUMENT;
-    const document = this.hooks.phase('parse', request, context, (outcome) => this.parse(query, outcome));
-    if (large) await yieldToEventLoop();
-    await this.hooks.run('onParsed', { request, context, document });
 
-    const { operation, variables } = await this.hooks.phase('validate', request, context, async () => {
-      // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
-      if (!state.validated.has(query)) {
-        await validateDocument(loaded.schema, document, this.limitRules, large);
-        if (query.length <= MAX_CACHED_QUERY) {
-          state.validated.set(query, true);
-          this.documents.set(query, document);
-        }
-      }
-      return resolveOperation(loaded.schema, document, request);
-    });
-    if (large) await yieldToEventLoop();
-    const operationEvent = { request, context, document, operation, operationKind: operation.operation, variables, supergraph: loaded };
-    let replacement: OperationReplacement | undefined;
-    const replaceOperation = (r: OperationReplacement) => {
-      replacement = r;
-    };
-    await this.hooks.run('onValidated', { ...operationEvent, replaceOperation });
-
-    if (large) await yieldToEventLoop();
-    const prepared = await this.hooks.phase('plan', request, context, (outcome) => {
-      const planned = prepareOperation(state, loaded, { document, query, operation, operationName: request.operationName, replacement }, this.logger, outcome);
-      this.metrics.planCache.inc({ result: outcome.cached ? 'hit' : 'miss' });
-      return planned;
-    });
-    if (large) await yieldToEventLoop();
-    await this.hooks.run('onPlanned', { ...operationEvent, plan: prepared.plan });
-
-    return this.hooks.phase('execute', request, context, () =>
-      executeOperation({
-        loaded,
-        prepared,
-        requestVariables: request.variables ?? {},
-        variables,
-        replacementErrors: replacement?.errors ?? [],
-        client: this.client,
-        before: this.hooks.beforeSubgraphRequest(request, context),
-        requestId: context.requestId,
-        logger: this.logger,
-        allowedErrorExtensions: this.allowedErrorExtensions,
-        mask: { enabled: this.config.maskSubgraphErrors, unmaskedCodes: this.config.unmaskedCodes },
-      }),
-    );
-  }
-
-  /**
-   * Parses a query, or takes it from the document cache. Only documents that validated are cached
-   * (see run): hostile or broken queries, each different, must not fill the caches.
-   */
-  private parse(query: string, outcome: { cached?: boolean }): DocumentNode {
-    const cached = this.documents.get(query);
-    outcome.cached = cached !== undefined;
-    return cached ?? parseDocument(query, this.config.limits.maxTokens);
-  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

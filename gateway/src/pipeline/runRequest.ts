@@ -1,0 +1,110 @@
+import type { DocumentNode, ValidationRule } from 'graphql';
+import type { LRUCache } from 'lru-cache';
+import type { GatewayConfig } from '../config';
+import type { Logger } from '../deps';
+import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
+import type { SubgraphClient } from '../execution/subgraphClient';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import type { GatewayContext, GatewayRequest, OperationReplacement } from '../plugins/types';
+import { executeOperation } from './execute';
+import type { HookRunner } from './hooks';
+import { parseDocument } from './parse';
+import { MAX_CACHED_QUERY, prepareOperation, type PlanCache } from './prepare';
+import { RequestError } from './requestError';
+import type { GatewayResponse } from './result';
+import { LARGE_DOCUMENT, resolveOperation, validateDocument, yieldToEventLoop } from './validate';
+
+/** One supergraph and the caches that are only valid for it; replaced whole on a schema change. */
+export interface SupergraphState extends PlanCache {
+  readonly loaded: LoadedSupergraph;
+  /** Query texts that validated against this supergraph. */
+  readonly validated: LRUCache<string, true>;
+}
+
+/** What the pipeline uses that outlives a supergraph: set up once by the gateway. */
+export interface PipelineEnv {
+  readonly hooks: HookRunner;
+  /** Parsed documents by query text; only documents that validated are kept. */
+  readonly documents: LRUCache<string, DocumentNode>;
+  readonly limitRules: readonly ValidationRule[];
+  readonly client: SubgraphClient;
+  readonly logger: Logger;
+  readonly config: Pick<GatewayConfig, 'maskSubgraphErrors' | 'unmaskedCodes' | 'limits'>;
+  readonly allowedErrorExtensions: ReadonlySet<string>;
+  /** Counts plan cache lookups. */
+  onPlanLookup(cached: boolean): void;
+}
+
+/**
+ * A request's way through the pipeline: the plugins' hooks between parse, validate, plan and
+ * execute. Throws a RequestError for what the client must fix.
+ */
+export async function runRequest(state: SupergraphState | undefined, request: GatewayRequest, context: GatewayContext, env: PipelineEnv): Promise<GatewayResponse> {
+  if (!state) throw new RequestError([gatewayError(GatewayErrorCode.SUPERGRAPH_NOT_READY, 'The gateway has no supergraph loaded yet.')], 503);
+  const { loaded } = state;
+  await env.hooks.run('onRequest', { request, context });
+  const query = request.query;
+  if (typeof query !== 'string' || query.trim() === '') {
+    throw new RequestError([gatewayError(GatewayErrorCode.BAD_REQUEST, 'GraphQL operations must contain a non-empty `query`.')], 400);
+  }
+  // Each phase of a large document costs the CPU of tens of ms, all synchronous: between phases,
+  // other requests (and /healthz) get the event loop, so one request never holds it for the sum.
+  const large = query.length > LARGE_DOCUMENT;
+  const document = env.hooks.phase('parse', request, context, (outcome) => parse(query, outcome, env));
+  if (large) await yieldToEventLoop();
+  await env.hooks.run('onParsed', { request, context, document });
+
+  const { operation, variables } = await env.hooks.phase('validate', request, context, async () => {
+    // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
+    if (!state.validated.has(query)) {
+      await validateDocument(loaded.schema, document, env.limitRules, large);
+      if (query.length <= MAX_CACHED_QUERY) {
+        state.validated.set(query, true);
+        env.documents.set(query, document);
+      }
+    }
+    return resolveOperation(loaded.schema, document, request);
+  });
+  if (large) await yieldToEventLoop();
+  const operationEvent = { request, context, document, operation, operationKind: operation.operation, variables, supergraph: loaded };
+  let replacement: OperationReplacement | undefined;
+  const replaceOperation = (r: OperationReplacement) => {
+    replacement = r;
+  };
+  await env.hooks.run('onValidated', { ...operationEvent, replaceOperation });
+
+  if (large) await yieldToEventLoop();
+  const prepared = await env.hooks.phase('plan', request, context, (outcome) => {
+    const planned = prepareOperation(state, loaded, { document, query, operation, operationName: request.operationName, replacement }, env.logger, outcome);
+    env.onPlanLookup(outcome.cached === true);
+    return planned;
+  });
+  if (large) await yieldToEventLoop();
+  await env.hooks.run('onPlanned', { ...operationEvent, plan: prepared.plan });
+
+  return env.hooks.phase('execute', request, context, () =>
+    executeOperation({
+      loaded,
+      prepared,
+      requestVariables: request.variables ?? {},
+      variables,
+      replacementErrors: replacement?.errors ?? [],
+      client: env.client,
+      before: env.hooks.beforeSubgraphRequest(request, context),
+      requestId: context.requestId,
+      logger: env.logger,
+      allowedErrorExtensions: env.allowedErrorExtensions,
+      mask: { enabled: env.config.maskSubgraphErrors, unmaskedCodes: env.config.unmaskedCodes },
+    }),
+  );
+}
+
+/**
+ * Parses a query, or takes it from the document cache. Only documents that validated are cached:
+ * hostile or broken queries, each different, must not fill the caches.
+ */
+function parse(query: string, outcome: { cached?: boolean }, env: PipelineEnv): DocumentNode {
+  const cached = env.documents.get(query);
+  outcome.cached = cached !== undefined;
+  return cached ?? parseDocument(query, env.config.limits.maxTokens);
+}
