@@ -1,0 +1,149 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
+import { GatewayErrorCode } from '../errors/gatewayError';
+import type { Gateway, GatewayResponse } from '../gateway';
+import type { GatewayRequest } from '../plugins/types';
+import { graphiqlPage } from './graphiql';
+import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
+
+/** Answers a request the HTTP layer refuses, through `Gateway.refuse` (plugins see it end). */
+export type Refuse = (request: FastifyRequest, reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) => Promise<unknown>;
+
+export interface GraphQLRouteOptions {
+  path: string;
+  /** Where GraphiQL's assets are served, when GraphiQL is on. */
+  graphiqlAssets: string | undefined;
+  batching: { enabled: boolean; maxSize: number } | undefined;
+}
+
+/** POST and GET on the GraphQL path, as the GraphQL over HTTP spec has them. */
+export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, options: GraphQLRouteOptions, refuse: Refuse): void {
+  app.post(options.path, async (request, reply) => {
+    const mediaType = negotiateMediaType(request.headers.accept);
+    if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
+    if (request.body === UNSUPPORTED || request.body === undefined) {
+      return refuse(request, reply, 415, [badRequest('Unsupported content type: send application/json.')], mediaType);
+    }
+    let params: unknown;
+    try {
+      params = JSON.parse(request.body as string);
+    } catch {
+      return refuse(request, reply, 400, [badRequest('The request body is not valid JSON.')], mediaType);
+    }
+    if (Array.isArray(params)) return answerBatch(gateway, options.batching, params, request, reply, mediaType, refuse);
+    const problem = paramsProblem(params);
+    if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
+    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', params as Record<string, unknown>)));
+  });
+
+  app.get(options.path, async (request, reply) => {
+    const q = request.query as Record<string, string | string[] | undefined>;
+    if (options.graphiqlAssets !== undefined && q.query === undefined && prefersHtml(request.headers.accept)) {
+      return reply.type('text/html; charset=utf-8').send(graphiqlPage(options.path, options.graphiqlAssets));
+    }
+    const mediaType = negotiateMediaType(request.headers.accept);
+    if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
+    if ([q.query, q.operationName, q.variables, q.extensions].some(Array.isArray)) {
+      return refuse(request, reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
+    }
+    const params: Record<string, unknown> = { query: q.query, operationName: q.operationName || undefined };
+    for (const key of ['variables', 'extensions'] as const) {
+      const text = q[key] as string | undefined;
+      if (text === undefined || text === '') continue;
+      try {
+        params[key] = JSON.parse(text);
+      } catch {
+        return refuse(request, reply, 400, [badRequest(`The "${key}" query parameter is not valid JSON.`)], mediaType);
+      }
+    }
+    const problem = checkParams(params.query, params.operationName, params.variables, params.extensions);
+    if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
+    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'GET', params)));
+  });
+}
+
+/**
+ * A JSON array of operations, when batching is on. Each operation is a request of its own (plugins,
+ * budgets, logs); they run side by side, and the batch answers 200 with their results in order,
+ * each with its own errors.
+ */
+async function answerBatch(
+  gateway: Gateway,
+  batching: GraphQLRouteOptions['batching'],
+  params: unknown[],
+  request: FastifyRequest,
+  reply: FastifyReply,
+  mediaType: ResponseMediaType,
+  refuse: Refuse,
+) {
+  if (!batching?.enabled) return refuse(request, reply, 400, [badRequest('Batched requests are not accepted: send one operation per request.')], mediaType);
+  if (params.length === 0) return refuse(request, reply, 400, [badRequest('A batch must contain at least one operation.')], mediaType);
+  if (batching.maxSize > 0 && params.length > batching.maxSize) {
+    const message = `Batch of ${params.length} operations exceeds the limit of ${batching.maxSize}.`;
+    return refuse(request, reply, 400, [{ message, extensions: { code: GatewayErrorCode.BATCH_LIMIT_EXCEEDED, limit: batching.maxSize } }], mediaType);
+  }
+  const responses = await Promise.all(
+    params.map((item) => {
+      const problem = paramsProblem(item);
+      return problem
+        ? gateway.refuse(toGatewayRequest(request, 'POST', {}), 400, [badRequest(problem)])
+        : gateway.handle(toGatewayRequest(request, 'POST', item as Record<string, unknown>));
+    }),
+  );
+  // One HTTP response carries them all: the operations' headers (rate limits, Retry-After,
+  // WWW-Authenticate) are merged, a later operation's value winning, as Apollo Server does.
+  for (const response of responses) if (response.headers) reply.headers(response.headers);
+  return reply.code(200).type(contentType(mediaType)).send(JSON.stringify(responses.map((r) => r.body)));
+}
+
+/** What the catch-all content-type parser gives the route: a body type we do not read. */
+export const UNSUPPORTED = Symbol('unsupported content type');
+
+export function badRequest(message: string): GraphQLFormattedError {
+  return { message, extensions: { code: GatewayErrorCode.BAD_REQUEST } };
+}
+
+/** What is wrong with a POSTed request object, if anything. */
+function paramsProblem(params: unknown): string | undefined {
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return 'The request body must be a JSON object.';
+  const p = params as Record<string, unknown>;
+  return checkParams(p.query, p.operationName, p.variables, p.extensions);
+}
+
+function checkParams(query: unknown, operationName: unknown, variables: unknown, extensions: unknown): string | undefined {
+  if (query !== undefined && query !== null && typeof query !== 'string') return 'The "query" parameter must be a string.';
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return 'The "operationName" parameter must be a string.';
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return 'The "variables" parameter must be an object.';
+  if (extensions !== undefined && extensions !== null && (typeof extensions !== 'object' || Array.isArray(extensions))) return 'The "extensions" parameter must be an object.';
+  return undefined;
+}
+
+export function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST', p: Record<string, unknown>): GatewayRequest {
+  return {
+    method,
+    headers: request.headers as Record<string, string | undefined>,
+    query: (p.query as string | null | undefined) ?? undefined,
+    // Some clients send "" for "no operation name".
+    operationName: (p.operationName as string | null | undefined) || undefined,
+    variables: (p.variables as Record<string, unknown> | null | undefined) ?? undefined,
+    extensions: (p.extensions as Record<string, unknown> | null | undefined) ?? undefined,
+    remoteAddress: request.ip,
+  };
+}
+
+export function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: GatewayResponse) {
+  if (response.headers) reply.headers(response.headers);
+  // With plain application/json, the spec asks for 200 whenever the response is a GraphQL response
+  // with data; errors before execution keep their 4xx (as Apollo Server does) so caches and proxies see them.
+  return reply.code(response.status).type(contentType(mediaType)).send(JSON.stringify(response.body));
+}
+
+const NOT_ACCEPTABLE = badRequest('Not acceptable: accept application/graphql-response+json or application/json.');
+
+function contentType(mediaType: ResponseMediaType): string {
+  return mediaType === GRAPHQL_RESPONSE_JSON ? `${GRAPHQL_RESPONSE_JSON}; charset=utf-8` : 'application/json; charset=utf-8';
+}
+
+function prefersHtml(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('text/html');
+}
