@@ -64,6 +64,14 @@ export interface StartedGateway {
   stop(): Promise<void>;
 }
 
+/** What startGateway has started so far: what a failed start or a stop closes. */
+interface Running {
+  server?: FastifyInstance;
+  operationsServer?: FastifyInstance;
+  store?: RegistryStore;
+  registry?: SubgraphRegistry;
+}
+
 /**
  * Loads the supergraph the config names (a file, or the registry seeded with `subgraphs`), then
  * listens. Rejects, and leaves nothing running, if either fails.
@@ -73,110 +81,121 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   const policyModulePath = options.policyModulePath ?? (config.authorization.policyModule ? resolve(config.authorization.policyModule) : undefined);
   const gateway = new Gateway(config, { ...options, policyModulePath });
   if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
-  let server: FastifyInstance | undefined;
-  let operationsServer: FastifyInstance | undefined;
-  let store: RegistryStore | undefined;
-  let registry: SubgraphRegistry | undefined;
+  const running: Running = {};
   try {
-    if (options.supergraphSdl !== undefined) {
-      gateway.useLoadedSupergraph(await gateway.load(options.supergraphSdl));
-    } else if (options.supergraphPath !== undefined || config.supergraph !== undefined) {
-      gateway.useLoadedSupergraph(await gateway.load(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!))));
-    } else {
-      store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
-      registry = new SubgraphRegistry({
-        store,
-        gateway: {
-          load: (sdl) => gateway.load(sdl),
-          onSupergraph: (loaded) => gateway.useLoadedSupergraph(loaded),
-          current: () => gateway.supergraph,
-          onCompositionFailure: () => gateway.metrics.compositions.inc({ result: 'failure' }),
-        },
-        fetch: gateway.fetch,
-        logger: gateway.logger,
-        config: config.registry,
-      });
-      try {
-        await registry.start(config.subgraphs ?? []);
-      } catch (err) {
-        if (err instanceof RegistryError && err.status === 422) {
-          throw new SupergraphSourceError(`Composition failed:\n${formatCompositionErrors(err.errors.map((e) => ({ subgraphs: [], ...e })))}`);
-        }
-        if (err instanceof RegistryError) throw new SupergraphSourceError(err.message);
-        throw err;
-      }
-    }
-    const timeouts: ClientTimeouts = {
-      requestMs: config.limits.requestTimeoutMs,
-      headersMs: config.limits.headersTimeoutMs,
-      keepAliveMs: config.limits.keepAliveTimeoutMs,
-      sendMs: config.limits.sendTimeoutMs,
-    };
-    const operations = { token: config.operations.token, unhealthySubgraphs: registry ? unhealthyIn(registry) : undefined };
-    if (!config.operations.listen && !config.operations.token) {
-      gateway.logger.info('/metrics and /readyz are not served: set operations.listen or operations.token to serve them');
-    }
-    server = createServer(gateway, {
-      graphiql: config.graphiql,
-      // Fastify has no "unlimited": 0 (off) becomes the largest body it can be given.
-      bodyLimit: config.limits.maxBodyBytes || Number.MAX_SAFE_INTEGER,
-      batching: config.batching,
-      trustProxy: config.listen.trustProxy,
-      timeouts,
-      maxConnections: config.limits.maxConnections,
-      admin: config.admin.token ? { token: config.admin.token, registry } : undefined,
-      // Without a listener of their own, the client port serves them, but only behind the token.
-      operations: !config.operations.listen && config.operations.token ? operations : undefined,
-      tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
-    });
-    await server.listen({ host: config.listen.host, port: config.listen.port });
-    if (config.operations.listen) {
-      operationsServer = createOperationsServer(gateway, { ...operations, timeouts });
-      await operationsServer.listen({ host: config.operations.listen.host, port: config.operations.listen.port });
-    }
+    await serveSupergraph(gateway, options, running);
+    await listen(gateway, options, running);
   } catch (err) {
-    await operationsServer?.close();
-    await server?.close();
-    await registry?.stop();
-    await store?.close();
-    await gateway.close();
+    await running.operationsServer?.close();
+    await running.server?.close();
+    await closeBehind(gateway, running);
     throw err;
   }
+  const server = running.server!;
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const host = config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
-  const started = server;
-  const opsServer = operationsServer;
   return {
     gateway,
-    server: started,
-    registry,
+    server,
+    registry: running.registry,
     port,
-    operationsUrl: opsServer ? originOf(opsServer, 'http') : undefined,
+    operationsUrl: running.operationsServer ? originOf(running.operationsServer, 'http') : undefined,
     url: `${config.listen.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
-    /**
-     * Graceful: stop accepting (new requests on open connections get 503), let in-flight requests
-     * finish (at most `shutdownTimeoutMs`), then close the subgraph pools and stores.
-     */
-    async stop() {
-      const closed = started.close();
-      // While requests drain, the orchestrator sees the gateway unready: new connections are refused, open ones get 503.
-      const opsClosed = opsServer?.close();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
-      });
-      const outcome = await Promise.race([gateway.drain().then(() => 'drained' as const), timedOut]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') gateway.logger.warn('shutdown timed out with requests in flight', { inFlight: gateway.requestsInFlight });
-      // Every request has been answered (or we gave up): idle keep-alive connections need not linger.
-      started.server.closeAllConnections();
-      opsServer?.server.closeAllConnections();
-      await closed;
-      await opsClosed;
-      await registry?.stop();
-      await store?.close();
-      await gateway.close();
-    },
+    stop: () => stopGracefully(gateway, config.shutdownTimeoutMs, running),
   };
+}
+
+/** Serves the supergraph file the options or config name, or else the registry's composition. */
+async function serveSupergraph(gateway: Gateway, options: StartGatewayOptions, running: Running): Promise<void> {
+  const { config } = options;
+  if (options.supergraphSdl !== undefined) return gateway.useLoadedSupergraph(await gateway.load(options.supergraphSdl));
+  if (options.supergraphPath !== undefined || config.supergraph !== undefined) {
+    return gateway.useLoadedSupergraph(await gateway.load(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!))));
+  }
+  running.store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
+  running.registry = new SubgraphRegistry({
+    store: running.store,
+    gateway: {
+      load: (sdl) => gateway.load(sdl),
+      onSupergraph: (loaded) => gateway.useLoadedSupergraph(loaded),
+      current: () => gateway.supergraph,
+      onCompositionFailure: () => gateway.metrics.compositions.inc({ result: 'failure' }),
+    },
+    fetch: gateway.fetch,
+    logger: gateway.logger,
+    config: config.registry,
+  });
+  try {
+    await running.registry.start(config.subgraphs ?? []);
+  } catch (err) {
+    if (err instanceof RegistryError && err.status === 422) {
+      throw new SupergraphSourceError(`Composition failed:\n${formatCompositionErrors(err.errors.map((e) => ({ subgraphs: [], ...e })))}`);
+    }
+    if (err instanceof RegistryError) throw new SupergraphSourceError(err.message);
+    throw err;
+  }
+}
+
+/** The client listener, and the operations listener when `operations.listen` is set. */
+async function listen(gateway: Gateway, options: StartGatewayOptions, running: Running): Promise<void> {
+  const { config } = options;
+  const timeouts: ClientTimeouts = {
+    requestMs: config.limits.requestTimeoutMs,
+    headersMs: config.limits.headersTimeoutMs,
+    keepAliveMs: config.limits.keepAliveTimeoutMs,
+    sendMs: config.limits.sendTimeoutMs,
+  };
+  const operations = { token: config.operations.token, unhealthySubgraphs: running.registry ? unhealthyIn(running.registry) : undefined };
+  if (!config.operations.listen && !config.operations.token) {
+    gateway.logger.info('/metrics and /readyz are not served: set operations.listen or operations.token to serve them');
+  }
+  running.server = createServer(gateway, {
+    graphiql: config.graphiql,
+    // Fastify has no "unlimited": 0 (off) becomes the largest body it can be given.
+    bodyLimit: config.limits.maxBodyBytes || Number.MAX_SAFE_INTEGER,
+    batching: config.batching,
+    trustProxy: config.listen.trustProxy,
+    timeouts,
+    maxConnections: config.limits.maxConnections,
+    admin: config.admin.token ? { token: config.admin.token, registry: running.registry } : undefined,
+    // Without a listener of their own, the client port serves them, but only behind the token.
+    operations: !config.operations.listen && config.operations.token ? operations : undefined,
+    tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
+  });
+  await running.server.listen({ host: config.listen.host, port: config.listen.port });
+  if (config.operations.listen) {
+    running.operationsServer = createOperationsServer(gateway, { ...operations, timeouts });
+    await running.operationsServer.listen({ host: config.operations.listen.host, port: config.operations.listen.port });
+  }
+}
+
+/**
+ * Graceful: stop accepting (new requests on open connections get 503), let in-flight requests
+ * finish (at most `shutdownTimeoutMs`), then close the subgraph pools and stores.
+ */
+async function stopGracefully(gateway: Gateway, shutdownTimeoutMs: number, running: Running): Promise<void> {
+  const closed = running.server?.close();
+  // While requests drain, the orchestrator sees the gateway unready: new connections are refused, open ones get 503.
+  const opsClosed = running.operationsServer?.close();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
+  });
+  const outcome = await Promise.race([gateway.drain().then(() => 'drained' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') gateway.logger.warn('shutdown timed out with requests in flight', { inFlight: gateway.requestsInFlight });
+  // Every request has been answered (or we gave up): idle keep-alive connections need not linger.
+  running.server?.server.closeAllConnections();
+  running.operationsServer?.server.closeAllConnections();
+  await closed;
+  await opsClosed;
+  await closeBehind(gateway, running);
+}
+
+/** What stands behind the listeners: the registry, its store, the gateway (pools, threads, tracing). */
+async function closeBehind(gateway: Gateway, running: Running): Promise<void> {
+  await running.registry?.stop();
+  await running.store?.close();
+  await gateway.close();
 }
