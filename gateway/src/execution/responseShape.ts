@@ -29,6 +29,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { GatewayErrorCode } from '../errors/gatewayError';
 
 type TypeShape =
   | { readonly kind: 'nonNull'; readonly of: TypeShape; readonly printed: string }
@@ -362,7 +363,7 @@ function describeLast(ctx: ShapeContext, type: TypeShape, parentType: string): s
 }
 
 function valueError(ctx: ShapeContext, message: string): void {
-  ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: 'INVALID_GRAPHQL' } }));
+  ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: GatewayErrorCode.INVALID_GRAPHQL } }));
 }
 
 /**

@@ -8,7 +8,7 @@ import { Gateway } from '../gateway';
 import type { GatewayPlugin } from '../plugins/types';
 import { openRegistryStore } from '../registry/openRegistryStore';
 import { readSupergraphFile, SupergraphSourceError } from '../registry/readSupergraphFile';
-import { RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
+import { CompositionRefusedError, RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
 import { createOperationsServer, createServer, type ClientTimeouts } from './createServer';
 
@@ -88,7 +88,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
       try {
         await registry.start(config.subgraphs ?? []);
       } catch (err) {
-        if (err instanceof RegistryError && err.status === 422) {
+        if (err instanceof CompositionRefusedError) {
           throw new SupergraphSourceError(`Composition failed:\n${formatCompositionErrors(err.errors.map((e) => ({ subgraphs: [], ...e })))}`);
         }
         if (err instanceof RegistryError) throw new SupergraphSourceError(err.message);

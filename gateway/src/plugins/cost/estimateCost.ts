@@ -33,6 +33,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { GatewayErrorCode } from '../../errors/gatewayError';
 import type { CostSchema, ListSizeSpec } from './costSchema';
 
 type Variables = Readonly<Record<string, unknown>>;
@@ -48,7 +49,7 @@ interface AppliedListSize {
 
 export class CostError extends GraphQLError {
   constructor(message: string) {
-    super(message, { extensions: { code: 'COST_QUERY_PARSE_FAILURE' } });
+    super(message, { extensions: { code: GatewayErrorCode.COST_QUERY_PARSE_FAILURE } });
   }
 }
 
