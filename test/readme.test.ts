@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile, resolveConfig } from '../gateway/src/config';
+import { ADMIN_ERROR_STATUS } from '../gateway/src/admin/adminErrors';
 import { GatewayErrorCode } from '../gateway/src/errors/gatewayError';
 import { signSampleToken } from '../scripts/token';
 import { postGraphQL, startJunction, startSampleSubgraphs } from './helpers/sampleEnvironment';
@@ -90,9 +91,28 @@ function section(heading: string): string {
   return end === -1 ? rest : rest.slice(0, end);
 }
 
+/** The codes of a README table's rows: the first cell that is one code in backquotes, with the cell before it. */
+function tableCodes(text: string, row: RegExp): Array<{ code: string; before?: string }> {
+  return [...text.matchAll(row)].map((m) => ({ code: m.groups!.code, before: m.groups!.before }));
+}
+
+it('has one catalogue: every code in a README table, every table row in the catalogue, admin statuses as admin/ sends them', () => {
+  const catalogue = new Set<string>(Object.values(GatewayErrorCode));
+  const clientRows = tableCodes(section('## Errors'), /^\| `(?<code>[A-Z_]+)` \|/gm);
+  const adminRows = tableCodes(section('### Admin API'), /^\| (?<before>\d{3}) \| `(?<code>[A-Z_]+)` \|/gm);
+  const documented = new Set([...clientRows, ...adminRows].map((r) => r.code));
+  for (const code of catalogue) expect({ code, documented: documented.has(code) }).toEqual({ code, documented: true });
+  for (const code of documented) expect({ code, inCatalogue: catalogue.has(code) }).toEqual({ code, inCatalogue: true });
+  // Every code the admin API can send has its row in the admin table, with the status admin/ gives it.
+  const adminTable = Object.fromEntries(adminRows.map((r) => [r.code, Number(r.before)]));
+  expect(adminTable).toEqual(ADMIN_ERROR_STATUS);
+});
+
 it('documents every error code Junction sends, and every limit under Operating Junction with its default and code', () => {
   const errors = section('## Errors');
-  for (const code of Object.values(GatewayErrorCode)) expect({ code, documented: errors.includes(`| \`${code}\` |`) }).toEqual({ code, documented: true });
+  // The admin API's codes are in its table (above); every other code is a GraphQL client's.
+  const requestCodes = Object.values(GatewayErrorCode).filter((code) => !Object.prototype.hasOwnProperty.call(ADMIN_ERROR_STATUS, code));
+  for (const code of requestCodes) expect({ code, documented: errors.includes(`| \`${code}\` |`) }).toEqual({ code, documented: true });
 
   const limits = section('### Limits');
   expect(section('## Operating Junction')).toContain(limits);

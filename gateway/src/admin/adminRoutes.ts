@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway } from '../gateway';
 import { budgetForAdmin } from '../plugins/budgets/useBudgets';
 import { RegistryError, type SubgraphRegistry } from '../registry/subgraphRegistry';
+import { adminStatus, type AdminError, type AdminErrorCode } from './adminErrors';
 
 export interface AdminOptions {
   /** The bearer token every admin request must carry. */
@@ -10,8 +12,6 @@ export interface AdminOptions {
   /** Subgraph routes, when the gateway composes from a registry. */
   registry?: SubgraphRegistry;
 }
-
-type AdminError = { code: string; message: string; subgraphs?: string[] };
 
 /**
  * The admin API: list, register/update and remove subgraphs, read the supergraph. Every route wants
@@ -28,14 +28,14 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
   };
   const { registry } = options;
   const notFromRegistry = (reply: FastifyReply) =>
-    send(reply, 404, { errors: [{ code: 'NO_REGISTRY', message: 'This gateway serves a supergraph file: it has no subgraph registry.' }] });
+    fail(reply, GatewayErrorCode.NO_REGISTRY, 'This gateway serves a supergraph file: it has no subgraph registry.');
 
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (request, reply) => {
         if (!authorized(request)) {
           reply.header('www-authenticate', 'Bearer realm="junction-admin"');
-          return send(reply, 401, { errors: [{ code: 'UNAUTHENTICATED', message: 'A valid admin token is required: Authorization: Bearer <token>.' }] });
+          return fail(reply, GatewayErrorCode.UNAUTHENTICATED, 'A valid admin token is required: Authorization: Bearer <token>.');
         }
       });
 
@@ -47,11 +47,11 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
         if (!registry) return notFromRegistry(reply);
         const body = parseJson(request.body);
         if (!body || typeof body !== 'object' || Array.isArray(body)) {
-          return send(reply, 400, { errors: [{ code: 'BAD_REQUEST', message: 'Send a JSON object: { "name": "...", "url": "...", "allowBreaking"?: true }.' }] });
+          return fail(reply, GatewayErrorCode.BAD_REQUEST, 'Send a JSON object: { "name": "...", "url": "...", "allowBreaking"?: true }.');
         }
         const { name, url, allowBreaking } = body as Record<string, unknown>;
         if (allowBreaking !== undefined && typeof allowBreaking !== 'boolean') {
-          return send(reply, 400, { errors: [{ code: 'BAD_REQUEST', message: '"allowBreaking" must be a boolean.' }] });
+          return fail(reply, GatewayErrorCode.BAD_REQUEST, '"allowBreaking" must be a boolean.');
         }
         return withRegistryErrors(reply, async () => {
           const result = await registry.register(name as string, url as string, allowBreaking === true);
@@ -70,7 +70,7 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
 
       admin.get('/budgets/:id', async (request, reply) => {
         const store = gateway.budgetStore;
-        if (!store) return send(reply, 404, { errors: [{ code: 'BUDGETS_OFF', message: 'Query budgets are not enabled (budgets.enabled).' }] });
+        if (!store) return fail(reply, GatewayErrorCode.BUDGETS_OFF, 'Query budgets are not enabled (budgets.enabled).');
         const { id } = request.params as { id: string };
         const bucket = budgetForAdmin(gateway.config.budgets, id);
         try {
@@ -83,13 +83,13 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, opti
             available: Math.floor(available),
           });
         } catch {
-          return send(reply, 503, { errors: [{ code: 'BUDGET_STORE_UNAVAILABLE', message: 'The budget store cannot be reached.' }] });
+          return fail(reply, GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'The budget store cannot be reached.');
         }
       });
 
       admin.get('/supergraph', async (_request, reply) => {
         const supergraph = gateway.supergraph;
-        if (!supergraph) return send(reply, 503, { errors: [{ code: 'SUPERGRAPH_NOT_READY', message: 'No supergraph is loaded yet.' }] });
+        if (!supergraph) return fail(reply, GatewayErrorCode.SUPERGRAPH_NOT_READY, 'No supergraph is loaded yet.');
         return reply.code(200).type('text/plain; charset=utf-8').header('etag', `"${supergraph.hash}"`).send(supergraph.sdl);
       });
     },
@@ -113,10 +113,17 @@ async function withRegistryErrors(reply: FastifyReply, fn: () => Promise<Fastify
     if (err instanceof RegistryError) {
       const body: { errors: AdminError[]; changes?: unknown } = { errors: err.errors };
       if (err.changes) body.changes = err.changes;
-      return send(reply, err.status, body);
+      // Every error of one failure has the same status; the first decides.
+      return send(reply, err.errors.length > 0 ? adminStatus(err.errors[0].code) : 500, body);
     }
     throw err;
   }
+}
+
+/** An error in the admin envelope, `{ errors: [{ code, message }] }`, with the status of its code. */
+function fail(reply: FastifyReply, code: AdminErrorCode, message: string): FastifyReply {
+  const errors: AdminError[] = [{ code, message }];
+  return send(reply, adminStatus(code), { errors });
 }
 
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway } from '../gateway';
+import { adminStatus, type AdminError } from './adminErrors';
 
 export interface OperationsOptions {
   /** The bearer token `/metrics` and `/readyz` require; none when absent (a listener of their own). */
@@ -36,11 +38,12 @@ export function registerOperationsRoutes(app: FastifyInstance, gateway: Gateway,
         const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
         // Compare digests: constant time, and no length leak.
         if (match && timingSafeEqual(createHash('sha256').update(match[1]).digest(), expected)) return;
+        const errors: AdminError[] = [{ code: GatewayErrorCode.UNAUTHENTICATED, message: 'A valid operations token is required: Authorization: Bearer <token>.' }];
         return reply
-          .code(401)
+          .code(adminStatus(GatewayErrorCode.UNAUTHENTICATED))
           .header('www-authenticate', 'Bearer realm="junction-operations"')
           .type('application/json; charset=utf-8')
-          .send(JSON.stringify({ errors: [{ code: 'UNAUTHENTICATED', message: 'A valid operations token is required: Authorization: Bearer <token>.' }] }));
+          .send(JSON.stringify({ errors }));
       });
     }
 

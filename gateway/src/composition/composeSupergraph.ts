@@ -1,5 +1,6 @@
 import { composeServices } from '@apollo/composition';
 import { parse, type DocumentNode, type GraphQLError } from 'graphql';
+import { GatewayErrorCode } from '../errors/gatewayError';
 
 /** One subgraph as composition sees it: a name, the URL the gateway will call, and its federation SDL. */
 export interface SubgraphSource {
@@ -8,9 +9,24 @@ export interface SubgraphSource {
   sdl: string | DocumentNode;
 }
 
+/**
+ * A code @apollo/composition chose (`FIELD_TYPE_MISMATCH`, `INVALID_FIELD_SHARING`, …): data passed
+ * through to the admin API, the CLI and logs, not one of Junction's. Branded, so that a string literal
+ * is not taken for one: the codes Junction writes itself come from the catalogue.
+ */
+export type ApolloCompositionCode = string & { readonly __apolloCompositionCode: unique symbol };
+
+/** The catalogue's codes composition reports itself. */
+export type CompositionCode =
+  | typeof GatewayErrorCode.INVALID_GRAPHQL
+  | typeof GatewayErrorCode.NO_SUBGRAPHS
+  | typeof GatewayErrorCode.COMPOSITION_TOO_COMPLEX
+  | typeof GatewayErrorCode.COMPOSITION_FAILED
+  | typeof GatewayErrorCode.COMPOSITION_ERROR;
+
 /** A composition error in the shape the CLI, the admin API and logs report it. */
 export interface CompositionErrorInfo {
-  code: string;
+  code: CompositionCode | ApolloCompositionCode;
   message: string;
   /** The subgraphs the error involves, when composition says (or the message names them). */
   subgraphs: string[];
@@ -47,12 +63,12 @@ function composeUnguarded(subgraphs: readonly SubgraphSource[]): CompositionOutc
       services.push({ name: s.name, url: s.url, typeDefs: parse(s.sdl) });
     } catch (err) {
       if (isStackOverflow(err)) throw err;
-      parseErrors.push({ code: 'INVALID_GRAPHQL', message: `[${s.name}] ${(err as Error).message}`, subgraphs: [s.name] });
+      parseErrors.push({ code: GatewayErrorCode.INVALID_GRAPHQL, message: `[${s.name}] ${(err as Error).message}`, subgraphs: [s.name] });
     }
   }
   if (parseErrors.length > 0) return { ok: false, errors: parseErrors };
   if (services.length === 0) {
-    return { ok: false, errors: [{ code: 'NO_SUBGRAPHS', message: 'There are no subgraphs to compose.', subgraphs: [] }] };
+    return { ok: false, errors: [{ code: GatewayErrorCode.NO_SUBGRAPHS, message: 'There are no subgraphs to compose.', subgraphs: [] }] };
   }
 
   const result = composeServices(services);
@@ -73,9 +89,9 @@ function composeUnguarded(subgraphs: readonly SubgraphSource[]): CompositionOutc
  */
 export const CompositionCrashCode = {
   /** Composition ran out of stack, memory or time: the schemas are too large or too deeply nested. */
-  TOO_COMPLEX: 'COMPOSITION_TOO_COMPLEX',
+  TOO_COMPLEX: GatewayErrorCode.COMPOSITION_TOO_COMPLEX,
   /** Composition threw an unexpected exception; its message is reported. */
-  FAILED: 'COMPOSITION_FAILED',
+  FAILED: GatewayErrorCode.COMPOSITION_FAILED,
 } as const;
 
 export function compositionCrash(err: unknown): CompositionErrorInfo {
@@ -111,14 +127,14 @@ function describeError(error: GraphQLError, names: readonly string[]): Compositi
     }
   }
   return {
-    code: String(error.extensions?.code ?? 'COMPOSITION_ERROR'),
+    code: error.extensions?.code == null ? GatewayErrorCode.COMPOSITION_ERROR : (String(error.extensions.code) as ApolloCompositionCode),
     message: error.message,
     subgraphs: [...involved].sort(),
   };
 }
 
 /** Human-readable lines for a failed composition: one per error, with its code and subgraphs. */
-export function formatCompositionErrors(errors: readonly CompositionErrorInfo[]): string {
+export function formatCompositionErrors(errors: ReadonlyArray<{ code: string; message: string; subgraphs: readonly string[] }>): string {
   return errors
     .map((e) => `  - [${e.code}]${e.subgraphs.length ? ` (subgraphs: ${e.subgraphs.join(', ')})` : ''} ${e.message}`)
     .join('\n');

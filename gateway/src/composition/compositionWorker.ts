@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../workerThread';
-import { CompositionCrashCode, type CompositionOutcome, type SubgraphSource } from './composeSupergraph';
+import { CompositionCrashCode, type CompositionCode, type CompositionOutcome, type SubgraphSource } from './composeSupergraph';
 import type { CompositionJob } from './compositionThread';
 
 export interface CompositionWorkerOptions {
@@ -116,6 +116,6 @@ export class CompositionWorker {
   }
 }
 
-function failure(code: string, message: string): CompositionOutcome {
+function failure(code: CompositionCode, message: string): CompositionOutcome {
   return { ok: false, errors: [{ code, message, subgraphs: [] }] };
 }

@@ -1,8 +1,10 @@
 import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
 
 /**
- * Every error code Junction itself produces. Subgraph errors keep their own codes. Each code has a row
- * in the README's error table; the HTTP status is what a request failing with only that error gets.
+ * Every error code Junction itself sends, to GraphQL clients and from its admin API: the one catalogue.
+ * Subgraph errors keep their own codes, composition errors @apollo/composition's. Each code has a row
+ * in one of the README's error tables (test/readme.test.ts checks both ways); for a GraphQL request the
+ * HTTP status is what a request failing with only that error gets.
  */
 export const GatewayErrorCode = {
   /** The HTTP request is not a GraphQL request: bad JSON, no query, bad parameters. */
@@ -70,6 +72,44 @@ export const GatewayErrorCode = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
+  /**
+   * A subgraph value that does not fit the schema (only inside `extensions.valueCompletion`); also a
+   * subgraph SDL that does not parse, refused by composition (the code @apollo/composition uses for it).
+   */
+  INVALID_GRAPHQL: 'INVALID_GRAPHQL',
+
+  // The admin API and the registry behind it. Their HTTP statuses are decided in admin/ alone;
+  // @apollo/composition's own codes pass through them as data and are not listed here.
+  /** The admin API's subgraph routes on a gateway that serves a supergraph file. */
+  NO_REGISTRY: 'NO_REGISTRY',
+  /** The admin API's budget route while `budgets.enabled` is false. */
+  BUDGETS_OFF: 'BUDGETS_OFF',
+  /** A subgraph name that is not 1-64 letters, digits, `_` or `-`, starting with a letter or `_`. */
+  INVALID_SUBGRAPH_NAME: 'INVALID_SUBGRAPH_NAME',
+  /** A subgraph URL that is not absolute http(s), or carries credentials. */
+  INVALID_SUBGRAPH_URL: 'INVALID_SUBGRAPH_URL',
+  /** A subgraph URL whose host is not in `registry.allowedHosts`. */
+  URL_NOT_ALLOWED: 'URL_NOT_ALLOWED',
+  /** Removing a subgraph that is not registered. */
+  SUBGRAPH_NOT_FOUND: 'SUBGRAPH_NOT_FOUND',
+  /** An update that breaks the API schema, without `allowBreaking`. */
+  BREAKING_CHANGE: 'BREAKING_CHANGE',
+  /** Nothing to compose: the last subgraph cannot be removed. */
+  NO_SUBGRAPHS: 'NO_SUBGRAPHS',
+  /** Composition ran out of stack, memory or time. */
+  COMPOSITION_TOO_COMPLEX: 'COMPOSITION_TOO_COMPLEX',
+  /** Composition or loading the composed supergraph threw unexpectedly. */
+  COMPOSITION_FAILED: 'COMPOSITION_FAILED',
+  /** A composition error that @apollo/composition reported without a code of its own. */
+  COMPOSITION_ERROR: 'COMPOSITION_ERROR',
+  /** A subgraph's URL does not answer as a GraphQL service (refused, timed out, not GraphQL). */
+  SUBGRAPH_UNREACHABLE: 'SUBGRAPH_UNREACHABLE',
+  /** The registry store (Redis) cannot be reached; nothing was changed. */
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  /** Another replica held the registry lock too long; nothing was changed. */
+  REGISTRY_BUSY: 'REGISTRY_BUSY',
+  /** At startup: a stored registry record is not whole and its SDL cannot be fetched again. */
+  INCOMPLETE_REGISTRY_RECORD: 'INCOMPLETE_REGISTRY_RECORD',
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
 

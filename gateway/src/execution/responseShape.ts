@@ -29,6 +29,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { conditionsHold, inclusionConditions, type InclusionCondition } from '../graphql/isIncluded';
+import { GatewayErrorCode } from '../errors/gatewayError';
 
 type TypeShape =
   | { readonly kind: 'nonNull'; readonly of: TypeShape; readonly printed: string }
@@ -331,7 +332,7 @@ function describeLast(ctx: ShapeContext, type: TypeShape, parentType: string): s
 }
 
 function valueError(ctx: ShapeContext, message: string): void {
-  ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: 'INVALID_GRAPHQL' } }));
+  ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: GatewayErrorCode.INVALID_GRAPHQL } }));
 }
 
 /**

@@ -10,15 +10,44 @@ import { diffSchemas, type SchemaChanges } from './schemaChanges';
 import { RegistryBusyError, RegistryStoreUnavailableError, type RegistryStore, type SubgraphRecord } from './types';
 import { isAllowedHost } from './urlAllowlist';
 
-/** A registry operation that failed: the admin API sends `status` and `body` as they are. */
+/** The catalogue's codes the registry reports itself (composition's come in a CompositionErrorInfo). */
+export type RegistryErrorCode =
+  | typeof GatewayErrorCode.INVALID_SUBGRAPH_NAME
+  | typeof GatewayErrorCode.INVALID_SUBGRAPH_URL
+  | typeof GatewayErrorCode.URL_NOT_ALLOWED
+  | typeof GatewayErrorCode.SUBGRAPH_NOT_FOUND
+  | typeof GatewayErrorCode.BREAKING_CHANGE
+  | typeof GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE
+  | typeof GatewayErrorCode.SUBGRAPH_UNREACHABLE
+  | typeof GatewayErrorCode.REGISTRY_UNAVAILABLE
+  | typeof GatewayErrorCode.REGISTRY_BUSY
+  | typeof GatewayErrorCode.INCOMPLETE_REGISTRY_RECORD;
+
+export interface RegistryErrorDetail {
+  code: RegistryErrorCode | CompositionErrorInfo['code'];
+  message: string;
+  subgraphs?: string[];
+}
+
+/**
+ * A registry operation that failed; nothing changed. Its codes say why, and the admin API sends
+ * `errors` (and `changes`) as they are, with the HTTP status admin/ gives the first code.
+ */
 export class RegistryError extends Error {
   constructor(
-    readonly status: number,
-    readonly errors: Array<{ code: string; message: string; subgraphs?: string[] }>,
+    readonly errors: RegistryErrorDetail[],
     readonly changes?: SchemaChanges,
   ) {
     super(errors.map((e) => e.message).join('; '));
     this.name = 'RegistryError';
+  }
+}
+
+/** The candidate set of subgraphs does not compose, or its supergraph does not load: `errors` are composition's. */
+export class CompositionRefusedError extends RegistryError {
+  constructor(errors: Array<{ code: CompositionErrorInfo['code']; message: string; subgraphs?: string[] }>) {
+    super(errors);
+    this.name = 'CompositionRefusedError';
   }
 }
 
@@ -153,7 +182,7 @@ export class SubgraphRegistry {
    */
   private async completeRecords(): Promise<void> {
     const { store, logger } = this.options;
-    const lost: Array<{ code: string; message: string; subgraphs?: string[] }> = [];
+    const lost: RegistryErrorDetail[] = [];
     for (const broken of await store.incomplete()) {
       const what = broken.name === undefined ? 'A registry record without a name' : `Registry record "${broken.name}"`;
       try {
@@ -165,13 +194,13 @@ export class SubgraphRegistry {
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
         lost.push({
-          code: 'INCOMPLETE_REGISTRY_RECORD',
+          code: GatewayErrorCode.INCOMPLETE_REGISTRY_RECORD,
           message: `${what} is incomplete (${broken.problem}) and cannot be completed: ${err.message}. Bring the subgraph up, or remove the record from the registry store.`,
           subgraphs: broken.name === undefined ? [] : [broken.name],
         });
       }
     }
-    if (lost.length > 0) throw new RegistryError(500, lost);
+    if (lost.length > 0) throw new RegistryError(lost);
   }
 
   async stop(): Promise<void> {
@@ -203,8 +232,7 @@ export class SubgraphRegistry {
       const changes = this.changesFrom(loaded);
       if (existing && changes.breaking.length > 0 && !allowBreaking) {
         throw new RegistryError(
-          409,
-          changes.breaking.map((c) => ({ code: 'BREAKING_CHANGE', message: c.description, subgraphs: [name] })),
+          changes.breaking.map((c) => ({ code: GatewayErrorCode.BREAKING_CHANGE, message: c.description, subgraphs: [name] })),
           changes,
         );
       }
@@ -215,13 +243,13 @@ export class SubgraphRegistry {
     });
   }
 
-  /** Removes a subgraph; refused (422) when the others do not compose without it. */
+  /** Removes a subgraph; refused (CompositionRefusedError) when the others do not compose without it. */
   remove(name: string): Promise<{ supergraphHash: string; changes: SchemaChanges }> {
     return this.exclusive(async () => {
       await this.syncNow(); // as in register
       const records = await this.options.store.list();
       if (!records.some((r) => r.name === name)) {
-        throw new RegistryError(404, [{ code: 'SUBGRAPH_NOT_FOUND', message: `No subgraph named "${name}" is registered.` }]);
+        throw new RegistryError([{ code: GatewayErrorCode.SUBGRAPH_NOT_FOUND, message: `No subgraph named "${name}" is registered.` }]);
       }
       const rest = records.filter((r) => r.name !== name);
       const loaded = await this.compose(rest, []);
@@ -324,7 +352,7 @@ export class SubgraphRegistry {
           this.options.gateway.onCompositionFailure();
           this.options.logger.warn('a polled SDL change is breaking; keeping the last good SDL (register the subgraph with allowBreaking to apply it)', {
             subgraph: name,
-            errors: breaking.map((c) => ({ code: 'BREAKING_CHANGE', message: c.description, subgraphs: [name] })),
+            errors: breaking.map((c) => ({ code: GatewayErrorCode.BREAKING_CHANGE, message: c.description, subgraphs: [name] })),
           });
           continue;
         }
@@ -342,19 +370,19 @@ export class SubgraphRegistry {
   }
 
   /**
-   * Composes and loads records; throws RegistryError (422) when they do not compose or load.
+   * Composes and loads records; throws CompositionRefusedError when they do not compose or load.
    * `changed` is the one subgraph that differs from the served set: what fails without naming a
    * subgraph (composition crashing on a schema too deep) is its doing.
    */
   private async compose(records: readonly SubgraphRecord[], plainServices: string[], changed?: string): Promise<LoadedSupergraph> {
     if (records.length === 0) {
-      throw new RegistryError(422, [{ code: 'NO_SUBGRAPHS', message: 'The gateway needs at least one subgraph.' }]);
+      throw new CompositionRefusedError([{ code: GatewayErrorCode.NO_SUBGRAPHS, message: 'The gateway needs at least one subgraph.' }]);
     }
     const attribute = (e: CompositionErrorInfo) => (changed && e.subgraphs.length === 0 ? { ...e, subgraphs: [changed] } : e);
     const outcome = await this.composeRecords(records);
-    if (!outcome.ok) throw new RegistryError(422, outcome.errors.map((e) => withPlainServiceHint(attribute(e), plainServices)));
+    if (!outcome.ok) throw new CompositionRefusedError(outcome.errors.map((e) => withPlainServiceHint(attribute(e), plainServices)));
     const loaded = await this.load(outcome.supergraphSdl);
-    if (!loaded.ok) throw new RegistryError(422, loaded.errors.map(attribute));
+    if (!loaded.ok) throw new CompositionRefusedError(loaded.errors.map(attribute));
     return loaded.loaded;
   }
 
@@ -396,12 +424,12 @@ export class SubgraphRegistry {
     try {
       return await fetchSubgraphSdl(this.options.fetch, name, url, this.options.config.maxSdlBytes);
     } catch (err) {
-      // The subgraph answered, and would answer the same again: not a 502 to retry, like an SDL that does not compose.
+      // The subgraph answered, and would answer the same again: refused like an SDL that does not compose, not unreachable.
       if (err instanceof SubgraphSdlTooLargeError) {
-        throw new RegistryError(422, [{ code: GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE, message: err.message, subgraphs: [name] }]);
+        throw new RegistryError([{ code: GatewayErrorCode.SUBGRAPH_RESPONSE_TOO_LARGE, message: err.message, subgraphs: [name] }]);
       }
       if (err instanceof SubgraphSdlError) {
-        throw new RegistryError(502, [{ code: 'SUBGRAPH_UNREACHABLE', message: err.message, subgraphs: [name] }]);
+        throw new RegistryError([{ code: GatewayErrorCode.SUBGRAPH_UNREACHABLE, message: err.message, subgraphs: [name] }]);
       }
       throw err;
     }
@@ -409,8 +437,8 @@ export class SubgraphRegistry {
 
   private checkName(name: unknown): asserts name is string {
     if (typeof name !== 'string' || !SUBGRAPH_NAME.test(name)) {
-      throw new RegistryError(400, [
-        { code: 'INVALID_SUBGRAPH_NAME', message: 'A subgraph name is 1-64 letters, digits, "_" or "-", starting with a letter or "_".' },
+      throw new RegistryError([
+        { code: GatewayErrorCode.INVALID_SUBGRAPH_NAME, message: 'A subgraph name is 1-64 letters, digits, "_" or "-", starting with a letter or "_".' },
       ]);
     }
   }
@@ -423,11 +451,11 @@ export class SubgraphRegistry {
       parsed = undefined;
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
-      throw new RegistryError(400, [{ code: 'INVALID_SUBGRAPH_URL', message: 'The URL must be an absolute http(s) URL without credentials.' }]);
+      throw new RegistryError([{ code: GatewayErrorCode.INVALID_SUBGRAPH_URL, message: 'The URL must be an absolute http(s) URL without credentials.' }]);
     }
     if (!isAllowedHost(parsed, this.options.config.allowedHosts)) {
-      throw new RegistryError(400, [
-        { code: 'URL_NOT_ALLOWED', message: `The host "${parsed.hostname}" is not in registry.allowedHosts.` },
+      throw new RegistryError([
+        { code: GatewayErrorCode.URL_NOT_ALLOWED, message: `The host "${parsed.hostname}" is not in registry.allowedHosts.` },
       ]);
     }
     return parsed;
@@ -445,16 +473,16 @@ export class SubgraphRegistry {
   }
 }
 
-/** Store failures, as the admin API answers them: 503, nothing changed. */
+/** Store failures: the registry is unavailable or busy, and nothing changed. */
 async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof RegistryStoreUnavailableError) {
-      throw new RegistryError(503, [{ code: 'REGISTRY_UNAVAILABLE', message: 'The registry store cannot be reached; nothing was changed.' }]);
+      throw new RegistryError([{ code: GatewayErrorCode.REGISTRY_UNAVAILABLE, message: 'The registry store cannot be reached; nothing was changed.' }]);
     }
     if (err instanceof RegistryBusyError) {
-      throw new RegistryError(503, [{ code: 'REGISTRY_BUSY', message: 'Another registry change is taking too long; nothing was changed. Try again.' }]);
+      throw new RegistryError([{ code: GatewayErrorCode.REGISTRY_BUSY, message: 'Another registry change is taking too long; nothing was changed. Try again.' }]);
     }
     throw err;
   }

@@ -8,7 +8,7 @@ import { Gateway } from '../gateway';
 import type { GatewayPlugin } from '../plugins/types';
 import { openRegistryStore } from '../registry/openRegistryStore';
 import { readSupergraphFile, SupergraphSourceError } from '../registry/readSupergraphFile';
-import { RegistryError, SubgraphRegistry } from '../registry/subgraphRegistry';
+import { CompositionRefusedError, RegistryError, SubgraphRegistry, type SupergraphTarget } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
 import { createOperationsServer, createServer, type ClientTimeouts } from './createServer';
 
@@ -116,12 +116,7 @@ async function serveSupergraph(gateway: Gateway, options: StartGatewayOptions, r
   running.store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
   running.registry = new SubgraphRegistry({
     store: running.store,
-    gateway: {
-      load: (sdl) => gateway.load(sdl),
-      onSupergraph: (loaded) => gateway.useLoadedSupergraph(loaded),
-      current: () => gateway.supergraph,
-      onCompositionFailure: () => gateway.metrics.compositions.inc({ result: 'failure' }),
-    },
+    gateway: supergraphTargetOf(gateway),
     fetch: gateway.fetch,
     logger: gateway.logger,
     config: config.registry,
@@ -129,12 +124,22 @@ async function serveSupergraph(gateway: Gateway, options: StartGatewayOptions, r
   try {
     await running.registry.start(config.subgraphs ?? []);
   } catch (err) {
-    if (err instanceof RegistryError && err.status === 422) {
+    if (err instanceof CompositionRefusedError) {
       throw new SupergraphSourceError(`Composition failed:\n${formatCompositionErrors(err.errors.map((e) => ({ subgraphs: [], ...e })))}`);
     }
     if (err instanceof RegistryError) throw new SupergraphSourceError(err.message);
     throw err;
   }
+}
+
+/** What a registry feeding `gateway` may do with it. */
+export function supergraphTargetOf(gateway: Gateway): SupergraphTarget {
+  return {
+    load: (sdl) => gateway.load(sdl),
+    onSupergraph: (loaded) => gateway.useLoadedSupergraph(loaded),
+    current: () => gateway.supergraph,
+    onCompositionFailure: () => gateway.metrics.compositions.inc({ result: 'failure' }),
+  };
 }
 
 /** The client listener, and the operations listener when `operations.listen` is set. */

@@ -35,6 +35,7 @@ import {
 import { collectFields } from '../../graphql/collectFields';
 import { fragmentsOf } from '../../graphql/fragmentsOf';
 import { isIncluded } from '../../graphql/isIncluded';
+import { GatewayErrorCode } from '../../errors/gatewayError';
 import type { CostSchema, ListSizeSpec } from './costSchema';
 
 type Variables = Readonly<Record<string, unknown>>;
@@ -50,7 +51,7 @@ interface AppliedListSize {
 
 export class CostError extends GraphQLError {
   constructor(message: string) {
-    super(message, { extensions: { code: 'COST_QUERY_PARSE_FAILURE' } });
+    super(message, { extensions: { code: GatewayErrorCode.COST_QUERY_PARSE_FAILURE } });
   }
 }
 
