@@ -372,6 +372,19 @@ function valueError(ctx: ShapeContext, message: string): void {
   ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: 'INVALID_GRAPHQL' } }));
 }
 
+/** Records that the value at ctx.path does not fit its type; the position is answered null. */
+function invalidValue(ctx: ShapeContext, message: string): null {
+  valueError(ctx, message);
+  ctx.hasErrors = true;
+  return null;
+}
+
+type ListShape = Extract<TypeShape, { kind: 'list' }>;
+type CompositeShape = Extract<TypeShape, { kind: 'composite' }>;
+
+// completeValue and the functions it dispatches to take the same arguments and allocate nothing but
+// the output containers: they run for every value of every response.
+
 /**
  * Computes the output value for one position. Sets ctx.invalid when the value is a null where the
  * type is non-null (the caller must bubble it), and ctx.hasErrors when an error was already recorded
@@ -403,60 +416,70 @@ function completeValue(
       ctx.hasErrors = false;
       return updated;
     }
-    case 'list': {
-      if (inputValue === null) return null;
-      if (!Array.isArray(inputValue) || (outputValue !== undefined && (!Array.isArray(outputValue) || outputValue.length !== inputValue.length))) {
-        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
-        ctx.hasErrors = true;
-        return null;
-      }
-      const list: unknown[] = outputValue === undefined ? new Array(inputValue.length) : (outputValue as unknown[]);
-      let nullify = false;
-      let hasErrors = false;
-      for (let i = 0; i < inputValue.length; i++) {
-        ctx.path.push(i);
-        list[i] = completeValue(ctx, list[i], type.of, inputValue[i] === undefined ? null : inputValue[i], selections, parentType);
-        ctx.path.pop();
-        nullify ||= ctx.invalid;
-        hasErrors ||= ctx.hasErrors;
-      }
-      ctx.invalid = false;
-      ctx.hasErrors = hasErrors;
-      return nullify ? null : list;
-    }
-    case 'composite': {
-      if (inputValue === null) return null;
-      if (typeof inputValue !== 'object' || Array.isArray(inputValue) || selections === undefined) {
-        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
-        ctx.hasErrors = true;
-        return null;
-      }
-      const obj = inputValue as Record<string, unknown>;
-      const typename = obj.__typename;
-      let objType = type.printed;
-      if (typeof typename === 'string' && typename !== '') {
-        // An unknown name is typically an @inaccessible implementation: do not leak it in the message.
-        if (!ctx.kinds.has(typename)) {
-          valueError(ctx, `Invalid __typename found for object at ${describeLast(ctx, type, parentType)}.`);
-          ctx.hasErrors = true;
-          return null;
-        }
-        objType = typename;
-      }
-      const out = (outputValue ?? Object.create(null)) as Record<string, unknown>;
-      const bubbled = applySelections(ctx, obj, selections, out, objType);
-      ctx.invalid = false;
-      ctx.hasErrors = bubbled;
-      return bubbled ? null : out;
-    }
+    case 'list':
+      return completeList(ctx, outputValue, type, inputValue, selections, parentType);
+    case 'composite':
+      return completeObject(ctx, outputValue, type, inputValue, selections, parentType);
     case 'leaf': {
       if (inputValue === null) return null;
-      if (!type.check(inputValue)) {
-        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
-        ctx.hasErrors = true;
-        return null;
-      }
+      if (!type.check(inputValue)) return invalidValue(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
       return inputValue;
     }
   }
+}
+
+/** A list completes item by item; a non-null violation in any item nulls the whole list. */
+function completeList(
+  ctx: ShapeContext,
+  outputValue: unknown,
+  type: ListShape,
+  inputValue: unknown,
+  selections: readonly SelectionShape[] | undefined,
+  parentType: string,
+): unknown {
+  if (inputValue === null) return null;
+  if (!Array.isArray(inputValue) || (outputValue !== undefined && (!Array.isArray(outputValue) || outputValue.length !== inputValue.length))) {
+    return invalidValue(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+  }
+  const list: unknown[] = outputValue === undefined ? new Array(inputValue.length) : (outputValue as unknown[]);
+  let nullify = false;
+  let hasErrors = false;
+  for (let i = 0; i < inputValue.length; i++) {
+    ctx.path.push(i);
+    list[i] = completeValue(ctx, list[i], type.of, inputValue[i] === undefined ? null : inputValue[i], selections, parentType);
+    ctx.path.pop();
+    nullify ||= ctx.invalid;
+    hasErrors ||= ctx.hasErrors;
+  }
+  ctx.invalid = false;
+  ctx.hasErrors = hasErrors;
+  return nullify ? null : list;
+}
+
+/** An object completes by applying its selections, at the runtime type its __typename names. */
+function completeObject(
+  ctx: ShapeContext,
+  outputValue: unknown,
+  type: CompositeShape,
+  inputValue: unknown,
+  selections: readonly SelectionShape[] | undefined,
+  parentType: string,
+): unknown {
+  if (inputValue === null) return null;
+  if (typeof inputValue !== 'object' || Array.isArray(inputValue) || selections === undefined) {
+    return invalidValue(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+  }
+  const obj = inputValue as Record<string, unknown>;
+  const typename = obj.__typename;
+  let objType = type.printed;
+  if (typeof typename === 'string' && typename !== '') {
+    // An unknown name is typically an @inaccessible implementation: do not leak it in the message.
+    if (!ctx.kinds.has(typename)) return invalidValue(ctx, `Invalid __typename found for object at ${describeLast(ctx, type, parentType)}.`);
+    objType = typename;
+  }
+  const out = (outputValue ?? Object.create(null)) as Record<string, unknown>;
+  const bubbled = applySelections(ctx, obj, selections, out, objType);
+  ctx.invalid = false;
+  ctx.hasErrors = bubbled;
+  return bubbled ? null : out;
 }
