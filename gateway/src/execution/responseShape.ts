@@ -22,9 +22,11 @@ import {
   isAbstractType,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   type GraphQLAbstractType,
   type GraphQLCompositeType,
   type GraphQLOutputType,
+  type InlineFragmentNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -106,111 +108,147 @@ export function compileOperationShape(
 ): OperationShape {
   const root = schema.getRootType(operation.operation);
   if (!root) throw new Error(`Schema has no ${operation.operation} root type`);
-  const state = { hasIntrospection: false };
-  const typeShapes = new Map<string, TypeShape>();
-
-  const typeShape = (type: GraphQLOutputType): TypeShape => {
-    const printed = String(type);
-    let shape = typeShapes.get(printed);
-    if (shape) return shape;
-    if (isNonNullType(type)) shape = { kind: 'nonNull', of: typeShape(type.ofType), printed };
-    else if (isListType(type)) shape = { kind: 'list', of: typeShape(type.ofType), printed };
-    else if (isCompositeType(type)) shape = { kind: 'composite', printed };
-    else shape = { kind: 'leaf', check: leafCheck(schema, type.name), printed };
-    typeShapes.set(printed, shape);
-    return shape;
+  const ctx: CompileContext = {
+    schema,
+    fragments,
+    typeShapes: new Map(),
+    compiled: new Map(),
+    stringType: schema.getType('String') as GraphQLOutputType,
+    hasIntrospection: false,
   };
+  const selections = compileSelectionSet(ctx, operation.selectionSet, root);
+  return { rootTypeName: root.name, selections, hasIntrospection: ctx.hasIntrospection };
+}
 
-  const possibleTypes = (type: GraphQLCompositeType): ReadonlySet<string> =>
-    new Set(isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
+interface CompileContext {
+  readonly schema: GraphQLSchema;
+  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  /** By printed type (`[Int!]`), so equal types share one shape. */
+  readonly typeShapes: Map<string, TypeShape>;
+  /** Compiled selections by selection set, then by parent type name. */
+  readonly compiled: Map<SelectionSetNode, Map<string, SelectionShape[]>>;
+  /** The type `__typename` and introspection fields are given; their values are never checked against it. */
+  readonly stringType: GraphQLOutputType;
+  hasIntrospection: boolean;
+}
 
-  // A fragment's selections compile once per parent type, however often it is spread: a chain of
-  // fragments that each spread the next one twice costs its length, not 2^length. The shapes are
-  // shared, never changed after compiling.
-  const compiled = new Map<SelectionSetNode, Map<string, SelectionShape[]>>();
-  const compileSelectionSet = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): SelectionShape[] => {
-    let byType = compiled.get(selectionSet);
-    if (!byType) compiled.set(selectionSet, (byType = new Map()));
-    let shapes = byType.get(parentType.name);
-    if (!shapes) {
-      shapes = compileSelections(selectionSet, parentType, new Set());
-      byType.set(parentType.name, shapes);
+function typeShape(ctx: CompileContext, type: GraphQLOutputType): TypeShape {
+  const printed = String(type);
+  let shape = ctx.typeShapes.get(printed);
+  if (shape) return shape;
+  if (isNonNullType(type)) shape = { kind: 'nonNull', of: typeShape(ctx, type.ofType), printed };
+  else if (isListType(type)) shape = { kind: 'list', of: typeShape(ctx, type.ofType), printed };
+  else if (isCompositeType(type)) shape = { kind: 'composite', printed };
+  else shape = { kind: 'leaf', check: leafCheck(ctx.schema, type.name), printed };
+  ctx.typeShapes.set(printed, shape);
+  return shape;
+}
+
+function possibleTypeNames(schema: GraphQLSchema, type: GraphQLCompositeType): ReadonlySet<string> {
+  return new Set(isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
+}
+
+// A fragment's selections compile once per parent type, however often it is spread: a chain of
+// fragments that each spread the next one twice costs its length, not 2^length. The shapes are
+// shared, never changed after compiling.
+function compileSelectionSet(ctx: CompileContext, selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): SelectionShape[] {
+  let byType = ctx.compiled.get(selectionSet);
+  if (!byType) ctx.compiled.set(selectionSet, (byType = new Map()));
+  let shapes = byType.get(parentType.name);
+  if (!shapes) {
+    shapes = compileSelections(ctx, selectionSet, parentType, new Set());
+    byType.set(parentType.name, shapes);
+  }
+  return shapes;
+}
+
+/**
+ * `applied`: the fragments already spread in this field's selections wherever its object is (no
+ * condition, a type condition every possible type meets). A second spread of one of them selects
+ * nothing new (graphql-js's collectFields skips it too), so it is left out, and applying the shape
+ * stays linear too.
+ */
+function compileSelections(ctx: CompileContext, selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, applied: Set<string>): SelectionShape[] {
+  const out: SelectionShape[] = [];
+  for (const selection of selectionSet.selections) {
+    const inclusion = inclusionConditions(selection.directives);
+    if (inclusion === false) continue; // statically skipped
+    const conditions = inclusion === true ? undefined : inclusion;
+    if (selection.kind === Kind.FIELD) {
+      out.push(compileField(ctx, selection, parentType, conditions));
+    } else {
+      const fragment = compileFragment(ctx, selection, parentType, applied, conditions);
+      if (fragment) out.push(fragment);
     }
-    return shapes;
-  };
+  }
+  return out;
+}
 
-  /**
-   * `applied`: the fragments already spread in this field's selections wherever its object is (no
-   * condition, a type condition every possible type meets). A second spread of one of them selects
-   * nothing new (graphql-js's collectFields skips it too), so it is left out, and applying the shape
-   * stays linear too.
-   */
-  const compileSelections = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, applied: Set<string>): SelectionShape[] => {
-    const out: SelectionShape[] = [];
-    for (const selection of selectionSet.selections) {
-      const inclusion = inclusionConditions(selection.directives);
-      if (inclusion === false) continue; // statically skipped
-      const conditions = inclusion === true ? undefined : inclusion;
-      if (selection.kind === Kind.FIELD) {
-        const name = selection.name.value;
-        const responseName = selection.alias?.value ?? name;
-        if (name === '__typename') {
-          out.push({ kind: 'field', responseName, special: 'typename', node: selection, type: typeShape(schemaTypenameType), selections: undefined, conditions });
-          continue;
-        }
-        if (name === '__schema' || name === '__type') {
-          state.hasIntrospection = true;
-          out.push({ kind: 'field', responseName, special: 'introspection', node: selection, type: typeShape(schemaTypenameType), selections: undefined, conditions });
-          continue;
-        }
-        if (isAbstractType(parentType) && !('getFields' in parentType)) {
-          throw new Error(`Cannot select ${name} on union ${parentType.name}`);
-        }
-        const def = (parentType as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name];
-        if (!def) throw new Error(`Unknown field ${parentType.name}.${name}`);
-        const named = getNamedType(def.type);
-        out.push({
-          kind: 'field',
-          responseName,
-          special: selection.directives?.some((d) => d.name.value === UNAUTHORIZED_MARKER) ? 'unauthorized' : undefined,
-          node: selection,
-          type: typeShape(def.type),
-          selections: selection.selectionSet && isCompositeType(named) ? compileSelectionSet(selection.selectionSet, named) : undefined,
-          conditions,
-        });
-      } else {
-        let typeConditionName: string | undefined;
-        let selSet: SelectionSetNode;
-        if (selection.kind === Kind.INLINE_FRAGMENT) {
-          typeConditionName = selection.typeCondition?.name.value;
-          selSet = selection.selectionSet;
-        } else {
-          const fragment = fragments.get(selection.name.value);
-          if (!fragment) throw new Error(`Unknown fragment ${selection.name.value}`);
-          if (applied.has(fragment.name.value)) continue;
-          typeConditionName = fragment.typeCondition.name.value;
-          selSet = fragment.selectionSet;
-        }
-        const conditionType = typeConditionName ? schema.getType(typeConditionName) : parentType;
-        if (!conditionType || !isCompositeType(conditionType)) throw new Error(`Unknown type ${typeConditionName}`);
-        const always = conditions === undefined && (conditionType === parentType || (isObjectType(parentType) && schema.isSubType(conditionType as GraphQLCompositeType & GraphQLAbstractType, parentType)));
-        if (always && selection.kind === Kind.FRAGMENT_SPREAD) applied.add(selection.name.value);
-        out.push({
-          kind: 'fragment',
-          typeCondition: typeConditionName,
-          possibleTypes: typeConditionName ? possibleTypes(conditionType) : undefined,
-          // Within a fragment that always applies, what it spreads is spread in this field too.
-          selections: always ? compileSelections(selSet, conditionType, applied) : compileSelectionSet(selSet, conditionType),
-          conditions,
-        });
-      }
-    }
-    return out;
+function compileField(
+  ctx: CompileContext,
+  selection: FieldNode,
+  parentType: GraphQLCompositeType,
+  conditions: readonly InclusionCondition[] | undefined,
+): FieldShape {
+  const name = selection.name.value;
+  const responseName = selection.alias?.value ?? name;
+  if (name === '__typename') {
+    return { kind: 'field', responseName, special: 'typename', node: selection, type: typeShape(ctx, ctx.stringType), selections: undefined, conditions };
+  }
+  if (name === '__schema' || name === '__type') {
+    ctx.hasIntrospection = true;
+    return { kind: 'field', responseName, special: 'introspection', node: selection, type: typeShape(ctx, ctx.stringType), selections: undefined, conditions };
+  }
+  if (isAbstractType(parentType) && !('getFields' in parentType)) {
+    throw new Error(`Cannot select ${name} on union ${parentType.name}`);
+  }
+  const def = (parentType as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name];
+  if (!def) throw new Error(`Unknown field ${parentType.name}.${name}`);
+  const named = getNamedType(def.type);
+  return {
+    kind: 'field',
+    responseName,
+    special: selection.directives?.some((d) => d.name.value === UNAUTHORIZED_MARKER) ? 'unauthorized' : undefined,
+    node: selection,
+    type: typeShape(ctx, def.type),
+    selections: selection.selectionSet && isCompositeType(named) ? compileSelectionSet(ctx, selection.selectionSet, named) : undefined,
+    conditions,
   };
+}
 
-  const schemaTypenameType = schema.getType('String') as GraphQLOutputType;
-  const selections = compileSelectionSet(operation.selectionSet, root);
-  return { rootTypeName: root.name, selections, hasIntrospection: state.hasIntrospection };
+/** Undefined for a spread of a fragment already applied here (see compileSelections). */
+function compileFragment(
+  ctx: CompileContext,
+  selection: InlineFragmentNode | FragmentSpreadNode,
+  parentType: GraphQLCompositeType,
+  applied: Set<string>,
+  conditions: readonly InclusionCondition[] | undefined,
+): FragmentShape | undefined {
+  const { schema } = ctx;
+  let typeConditionName: string | undefined;
+  let selSet: SelectionSetNode;
+  if (selection.kind === Kind.INLINE_FRAGMENT) {
+    typeConditionName = selection.typeCondition?.name.value;
+    selSet = selection.selectionSet;
+  } else {
+    const fragment = ctx.fragments.get(selection.name.value);
+    if (!fragment) throw new Error(`Unknown fragment ${selection.name.value}`);
+    if (applied.has(fragment.name.value)) return undefined;
+    typeConditionName = fragment.typeCondition.name.value;
+    selSet = fragment.selectionSet;
+  }
+  const conditionType = typeConditionName ? schema.getType(typeConditionName) : parentType;
+  if (!conditionType || !isCompositeType(conditionType)) throw new Error(`Unknown type ${typeConditionName}`);
+  const always = conditions === undefined && (conditionType === parentType || (isObjectType(parentType) && schema.isSubType(conditionType as GraphQLCompositeType & GraphQLAbstractType, parentType)));
+  if (always && selection.kind === Kind.FRAGMENT_SPREAD) applied.add(selection.name.value);
+  return {
+    kind: 'fragment',
+    typeCondition: typeConditionName,
+    possibleTypes: typeConditionName ? possibleTypeNames(schema, conditionType) : undefined,
+    // Within a fragment that always applies, what it spreads is spread in this field too.
+    selections: always ? compileSelections(ctx, selSet, conditionType, applied) : compileSelectionSet(ctx, selSet, conditionType),
+    conditions,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,6 +373,19 @@ function valueError(ctx: ShapeContext, message: string): void {
   ctx.errors.push(new GraphQLError(message, { path: ctx.path.slice(), extensions: { code: GatewayErrorCode.INVALID_GRAPHQL } }));
 }
 
+/** Records that the value at ctx.path does not fit its type; the position is answered null. */
+function invalidValue(ctx: ShapeContext, message: string): null {
+  valueError(ctx, message);
+  ctx.hasErrors = true;
+  return null;
+}
+
+type ListShape = Extract<TypeShape, { kind: 'list' }>;
+type CompositeShape = Extract<TypeShape, { kind: 'composite' }>;
+
+// completeValue and the functions it dispatches to take the same arguments and allocate nothing but
+// the output containers: they run for every value of every response.
+
 /**
  * Computes the output value for one position. Sets ctx.invalid when the value is a null where the
  * type is non-null (the caller must bubble it), and ctx.hasErrors when an error was already recorded
@@ -366,60 +417,70 @@ function completeValue(
       ctx.hasErrors = false;
       return updated;
     }
-    case 'list': {
-      if (inputValue === null) return null;
-      if (!Array.isArray(inputValue) || (outputValue !== undefined && (!Array.isArray(outputValue) || outputValue.length !== inputValue.length))) {
-        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
-        ctx.hasErrors = true;
-        return null;
-      }
-      const list: unknown[] = outputValue === undefined ? new Array(inputValue.length) : (outputValue as unknown[]);
-      let nullify = false;
-      let hasErrors = false;
-      for (let i = 0; i < inputValue.length; i++) {
-        ctx.path.push(i);
-        list[i] = completeValue(ctx, list[i], type.of, inputValue[i] === undefined ? null : inputValue[i], selections, parentType);
-        ctx.path.pop();
-        nullify ||= ctx.invalid;
-        hasErrors ||= ctx.hasErrors;
-      }
-      ctx.invalid = false;
-      ctx.hasErrors = hasErrors;
-      return nullify ? null : list;
-    }
-    case 'composite': {
-      if (inputValue === null) return null;
-      if (typeof inputValue !== 'object' || Array.isArray(inputValue) || selections === undefined) {
-        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
-        ctx.hasErrors = true;
-        return null;
-      }
-      const obj = inputValue as Record<string, unknown>;
-      const typename = obj.__typename;
-      let objType = type.printed;
-      if (typeof typename === 'string' && typename !== '') {
-        // An unknown name is typically an @inaccessible implementation: do not leak it in the message.
-        if (!ctx.kinds.has(typename)) {
-          valueError(ctx, `Invalid __typename found for object at ${describeLast(ctx, type, parentType)}.`);
-          ctx.hasErrors = true;
-          return null;
-        }
-        objType = typename;
-      }
-      const out = (outputValue ?? Object.create(null)) as Record<string, unknown>;
-      const bubbled = applySelections(ctx, obj, selections, out, objType);
-      ctx.invalid = false;
-      ctx.hasErrors = bubbled;
-      return bubbled ? null : out;
-    }
+    case 'list':
+      return completeList(ctx, outputValue, type, inputValue, selections, parentType);
+    case 'composite':
+      return completeObject(ctx, outputValue, type, inputValue, selections, parentType);
     case 'leaf': {
       if (inputValue === null) return null;
-      if (!type.check(inputValue)) {
-        valueError(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
-        ctx.hasErrors = true;
-        return null;
-      }
+      if (!type.check(inputValue)) return invalidValue(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
       return inputValue;
     }
   }
+}
+
+/** A list completes item by item; a non-null violation in any item nulls the whole list. */
+function completeList(
+  ctx: ShapeContext,
+  outputValue: unknown,
+  type: ListShape,
+  inputValue: unknown,
+  selections: readonly SelectionShape[] | undefined,
+  parentType: string,
+): unknown {
+  if (inputValue === null) return null;
+  if (!Array.isArray(inputValue) || (outputValue !== undefined && (!Array.isArray(outputValue) || outputValue.length !== inputValue.length))) {
+    return invalidValue(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+  }
+  const list: unknown[] = outputValue === undefined ? new Array(inputValue.length) : (outputValue as unknown[]);
+  let nullify = false;
+  let hasErrors = false;
+  for (let i = 0; i < inputValue.length; i++) {
+    ctx.path.push(i);
+    list[i] = completeValue(ctx, list[i], type.of, inputValue[i] === undefined ? null : inputValue[i], selections, parentType);
+    ctx.path.pop();
+    nullify ||= ctx.invalid;
+    hasErrors ||= ctx.hasErrors;
+  }
+  ctx.invalid = false;
+  ctx.hasErrors = hasErrors;
+  return nullify ? null : list;
+}
+
+/** An object completes by applying its selections, at the runtime type its __typename names. */
+function completeObject(
+  ctx: ShapeContext,
+  outputValue: unknown,
+  type: CompositeShape,
+  inputValue: unknown,
+  selections: readonly SelectionShape[] | undefined,
+  parentType: string,
+): unknown {
+  if (inputValue === null) return null;
+  if (typeof inputValue !== 'object' || Array.isArray(inputValue) || selections === undefined) {
+    return invalidValue(ctx, `Invalid value found for ${describeLast(ctx, type, parentType)}.`);
+  }
+  const obj = inputValue as Record<string, unknown>;
+  const typename = obj.__typename;
+  let objType = type.printed;
+  if (typeof typename === 'string' && typename !== '') {
+    // An unknown name is typically an @inaccessible implementation: do not leak it in the message.
+    if (!ctx.kinds.has(typename)) return invalidValue(ctx, `Invalid __typename found for object at ${describeLast(ctx, type, parentType)}.`);
+    objType = typename;
+  }
+  const out = (outputValue ?? Object.create(null)) as Record<string, unknown>;
+  const bubbled = applySelections(ctx, obj, selections, out, objType);
+  ctx.invalid = false;
+  ctx.hasErrors = bubbled;
+  return bubbled ? null : out;
 }

@@ -20,6 +20,8 @@ import {
   isObjectType,
   type DocumentNode,
   type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLOutputType,
@@ -79,159 +81,194 @@ export function filterOperation(
   operation: OperationDefinitionNode,
   check: CheckRequirement,
 ): FilterResult {
-  const fragments = fragmentsOf(document);
-  const removals: Removal[] = [];
-  const seen = new Set<string>();
-  const remove = (path: string[], missing: Missing) => {
-    const trimmed = [...path];
-    while (trimmed[trimmed.length - 1] === '@') trimmed.pop();
-    const key = JSON.stringify([trimmed, missing]);
-    if (!seen.has(key)) {
-      seen.add(key);
-      removals.push({ path: trimmed, missing });
-    }
+  const ctx: FilterContext = {
+    schema,
+    metadata,
+    check,
+    fragments: fragmentsOf(document),
+    removals: [],
+    reported: new Set(),
+    shared: new Map(),
+    filtered: new Map(),
   };
-
-  const checkAll = (reqs: Array<Requirement | undefined>): Missing | undefined => {
-    let missing: Missing | undefined;
-    for (const r of reqs) {
-      const m = r && check(r);
-      if (m) missing = mergeMissing(missing, m);
-    }
-    return missing;
-  };
-
-  /** What a field needs: its own requirement (and, through an interface, each implementation's) and its return type's. */
-  const fieldRequirements = (parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): Array<Requirement | undefined> => {
-    const reqs = [metadata.fieldRequirement(parent.name, field.name)];
-    const named = getNamedType(field.type);
-    // An abstract return type is decided with its selection set (see below): composition copies the
-    // requirements of implementations onto the interface, and type-specific fragments may avoid them.
-    if (!isAbstractType(named)) reqs.push(metadata.typeRequirement(named.name));
-    if (isInterfaceType(parent)) for (const impl of schema.getPossibleTypes(parent)) reqs.push(metadata.fieldRequirement(impl.name, field.name));
-    return reqs;
-  };
-
-  // Fragments make the document a graph: a fragment spread twice in each of a chain of fragments
-  // would be walked 2^n times. Both walks below are memoized per selection set, so each is walked
-  // once per (parent type, path) it is reached at: a repeated spread at the same place is free.
-  const shared = new Map<SelectionSetNode, boolean>();
-  /** Selections that apply whatever the concrete type: anything but type-specific fragments and __typename. */
-  const hasSharedSelections = (set: SelectionSetNode): boolean => {
-    let known = shared.get(set);
-    if (known !== undefined) return known;
-    shared.set(set, false); // a fragment cycle (refused by validation) stops here
-    known = set.selections.some((sel) => {
-      if (sel.kind === Kind.FIELD) return sel.name.value !== '__typename';
-      const def = sel.kind === Kind.FRAGMENT_SPREAD ? fragments.get(sel.name.value) : undefined;
-      const typeName = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : def?.typeCondition.name.value;
-      const selectionSet = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : def?.selectionSet;
-      if (typeName && isObjectType(schema.getType(typeName))) return false;
-      return selectionSet ? hasSharedSelections(selectionSet) : false;
-    });
-    shared.set(set, known);
-    return known;
-  };
-
-  const filtered = new Map<SelectionSetNode, Map<string, Filtered>>();
-  const filterSet = (set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered => {
-    let byPlace = filtered.get(set);
-    if (!byPlace) filtered.set(set, (byPlace = new Map()));
-    const place = parent.name + '\u0000' + path.join('\u0000');
-    let result = byPlace.get(place);
-    if (!result) {
-      result = filterSelections(set, parent, path);
-      byPlace.set(place, result);
-    }
-    return result;
-  };
-
-  const filterSelections = (set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered => {
-    let changed = false;
-    const plan: SelectionNode[] = [];
-    const response: SelectionNode[] = [];
-    const keep = (sel: SelectionNode) => {
-      plan.push(sel);
-      response.push(sel);
-    };
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) {
-        const name = sel.name.value;
-        const field = name.startsWith('__') || !('getFields' in parent) ? undefined : parent.getFields()[name];
-        if (!field) {
-          keep(sel);
-          continue;
-        }
-        const fieldPath = [...path, sel.alias?.value ?? name];
-        const named = getNamedType(field.type);
-        let missing = checkAll(fieldRequirements(parent, field));
-        if (!missing && sel.selectionSet && isAbstractType(named) && hasSharedSelections(sel.selectionSet)) {
-          // Selected as the abstract type itself: every possible type must be allowed.
-          missing = checkAll([metadata.typeRequirement(named.name), ...schema.getPossibleTypes(named).map((t) => metadata.typeRequirement(t.name))]);
-        }
-        if (missing) {
-          remove(fieldPath, missing);
-          changed = true;
-          response.push({ ...sel, directives: [...(sel.directives ?? []), MARKER] });
-          continue;
-        }
-        if (!sel.selectionSet) {
-          keep(sel);
-          continue;
-        }
-        const sub = filterSet(sel.selectionSet, named as GraphQLCompositeType, [...fieldPath, ...listMarkers(field.type)]);
-        if (!sub.changed) {
-          keep(sel);
-          continue;
-        }
-        changed = true;
-        plan.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.plan.length > 0 ? sub.plan : [TYPENAME] } });
-        response.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.response.length > 0 ? sub.response : [TYPENAME] } });
-        continue;
-      }
-
-      // A spread whose fragment loses selections is inlined, so that one fragment can be filtered
-      // differently in different places; an untouched spread stays as it is.
-      let fragment: InlineFragmentNode;
-      if (sel.kind === Kind.FRAGMENT_SPREAD) {
-        const def = fragments.get(sel.name.value);
-        if (!def) continue;
-        fragment = { kind: Kind.INLINE_FRAGMENT, typeCondition: def.typeCondition, directives: sel.directives, selectionSet: def.selectionSet };
-      } else {
-        fragment = sel;
-      }
-      let conditionType = (fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent) as GraphQLCompositeType | undefined;
-      if (!conditionType) continue;
-      // `... on Watch { ...OnGadget }`: inside, the object is still a Watch.
-      if (isObjectType(parent) && isAbstractType(conditionType) && schema.isSubType(conditionType, parent)) conditionType = parent;
-      const missing = isObjectType(conditionType) && conditionType !== parent ? checkAll([metadata.typeRequirement(conditionType.name)]) : undefined;
-      if (missing) {
-        remove(path, missing);
-        changed = true;
-        continue;
-      }
-      const sub = filterSet(fragment.selectionSet, conditionType, path);
-      if (!sub.changed) {
-        keep(sel);
-        continue;
-      }
-      changed = true;
-      if (sub.plan.length > 0) plan.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.plan } });
-      if (sub.response.length > 0) response.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.response } });
-    }
-    return { plan, response, changed };
-  };
-
   const root = schema.getRootType(operation.operation);
-  if (!root) return { document, responseDocument: document, removals };
-  const result = filterSet(operation.selectionSet, root, []);
-  if (!result.changed) return { document, responseDocument: document, removals };
-  const withSelections = (selections: SelectionNode[]): DocumentNode => ({
+  if (!root) return { document, responseDocument: document, removals: ctx.removals };
+  const result = filterSet(ctx, operation.selectionSet, root, []);
+  if (!result.changed) return { document, responseDocument: document, removals: ctx.removals };
+  return {
+    document: documentWith(operation, ctx.fragments, result.plan),
+    responseDocument: documentWith(operation, ctx.fragments, result.response),
+    removals: ctx.removals,
+  };
+}
+
+interface FilterContext {
+  readonly schema: GraphQLSchema;
+  readonly metadata: AuthorizationMetadata;
+  readonly check: CheckRequirement;
+  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  readonly removals: Removal[];
+  /** Removals already reported, so that a place reached twice is reported once. */
+  readonly reported: Set<string>;
+  // Fragments make the document a graph: a fragment spread twice in each of a chain of fragments
+  // would be walked 2^n times. Both walks are memoized per selection set, so each is walked once
+  // per (parent type, path) it is reached at: a repeated spread at the same place is free.
+  readonly shared: Map<SelectionSetNode, boolean>;
+  readonly filtered: Map<SelectionSetNode, Map<string, Filtered>>;
+}
+
+/** The operation alone, with these selections. */
+function documentWith(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, selections: SelectionNode[]): DocumentNode {
+  return {
     kind: Kind.DOCUMENT,
     // Untouched spreads still need their fragments; the other operations of the document are dropped.
     definitions: [{ ...operation, selectionSet: { ...operation.selectionSet, selections: selections.length > 0 ? selections : [TYPENAME] } }, ...fragments.values()],
+  };
+}
+
+function reportRemoval(ctx: FilterContext, path: string[], missing: Missing): void {
+  const trimmed = [...path];
+  while (trimmed[trimmed.length - 1] === '@') trimmed.pop();
+  const key = JSON.stringify([trimmed, missing]);
+  if (!ctx.reported.has(key)) {
+    ctx.reported.add(key);
+    ctx.removals.push({ path: trimmed, missing });
+  }
+}
+
+function checkAll(ctx: FilterContext, reqs: Array<Requirement | undefined>): Missing | undefined {
+  let missing: Missing | undefined;
+  for (const r of reqs) {
+    const m = r && ctx.check(r);
+    if (m) missing = mergeMissing(missing, m);
+  }
+  return missing;
+}
+
+/** What a field needs: its own requirement (and, through an interface, each implementation's) and its return type's. */
+function fieldRequirements(ctx: FilterContext, parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): Array<Requirement | undefined> {
+  const { metadata } = ctx;
+  const reqs = [metadata.fieldRequirement(parent.name, field.name)];
+  const named = getNamedType(field.type);
+  // An abstract return type is decided with its selection set (see filterField): composition copies the
+  // requirements of implementations onto the interface, and type-specific fragments may avoid them.
+  if (!isAbstractType(named)) reqs.push(metadata.typeRequirement(named.name));
+  if (isInterfaceType(parent)) for (const impl of ctx.schema.getPossibleTypes(parent)) reqs.push(metadata.fieldRequirement(impl.name, field.name));
+  return reqs;
+}
+
+/** Selections that apply whatever the concrete type: anything but type-specific fragments and __typename. */
+function hasSharedSelections(ctx: FilterContext, set: SelectionSetNode): boolean {
+  let known = ctx.shared.get(set);
+  if (known !== undefined) return known;
+  ctx.shared.set(set, false); // a fragment cycle (refused by validation) stops here
+  known = set.selections.some((sel) => {
+    if (sel.kind === Kind.FIELD) return sel.name.value !== '__typename';
+    const def = sel.kind === Kind.FRAGMENT_SPREAD ? ctx.fragments.get(sel.name.value) : undefined;
+    const typeName = sel.kind === Kind.INLINE_FRAGMENT ? sel.typeCondition?.name.value : def?.typeCondition.name.value;
+    const selectionSet = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : def?.selectionSet;
+    if (typeName && isObjectType(ctx.schema.getType(typeName))) return false;
+    return selectionSet ? hasSharedSelections(ctx, selectionSet) : false;
   });
-  return { document: withSelections(result.plan), responseDocument: withSelections(result.response), removals };
+  ctx.shared.set(set, known);
+  return known;
+}
+
+function filterSet(ctx: FilterContext, set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered {
+  let byPlace = ctx.filtered.get(set);
+  if (!byPlace) ctx.filtered.set(set, (byPlace = new Map()));
+  const place = parent.name + '\u0000' + path.join('\u0000');
+  let result = byPlace.get(place);
+  if (!result) {
+    result = filterSelections(ctx, set, parent, path);
+    byPlace.set(place, result);
+  }
+  return result;
+}
+
+function filterSelections(ctx: FilterContext, set: SelectionSetNode, parent: GraphQLCompositeType, path: string[]): Filtered {
+  const out: Filtered = { plan: [], response: [], changed: false };
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.FIELD) filterField(ctx, sel, parent, path, out);
+    else filterFragment(ctx, sel, parent, path, out);
+  }
+  return out;
+}
+
+function keep(out: Filtered, sel: SelectionNode): void {
+  out.plan.push(sel);
+  out.response.push(sel);
+}
+
+/** A field the caller may not see is left out of the plan and marked in the response; else its selections are filtered. */
+function filterField(ctx: FilterContext, sel: FieldNode, parent: GraphQLCompositeType, path: string[], out: Filtered): void {
+  const name = sel.name.value;
+  const field = name.startsWith('__') || !('getFields' in parent) ? undefined : parent.getFields()[name];
+  if (!field) {
+    keep(out, sel);
+    return;
+  }
+  const fieldPath = [...path, sel.alias?.value ?? name];
+  const named = getNamedType(field.type);
+  let missing = checkAll(ctx, fieldRequirements(ctx, parent, field));
+  if (!missing && sel.selectionSet && isAbstractType(named) && hasSharedSelections(ctx, sel.selectionSet)) {
+    // Selected as the abstract type itself: every possible type must be allowed.
+    const { metadata } = ctx;
+    missing = checkAll(ctx, [metadata.typeRequirement(named.name), ...ctx.schema.getPossibleTypes(named).map((t) => metadata.typeRequirement(t.name))]);
+  }
+  if (missing) {
+    reportRemoval(ctx, fieldPath, missing);
+    out.changed = true;
+    out.response.push({ ...sel, directives: [...(sel.directives ?? []), MARKER] });
+    return;
+  }
+  if (!sel.selectionSet) {
+    keep(out, sel);
+    return;
+  }
+  const sub = filterSet(ctx, sel.selectionSet, named as GraphQLCompositeType, [...fieldPath, ...listMarkers(field.type)]);
+  if (!sub.changed) {
+    keep(out, sel);
+    return;
+  }
+  out.changed = true;
+  out.plan.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.plan.length > 0 ? sub.plan : [TYPENAME] } });
+  out.response.push({ ...sel, selectionSet: { ...sel.selectionSet, selections: sub.response.length > 0 ? sub.response : [TYPENAME] } });
+}
+
+/**
+ * A fragment on a type the caller may not see is removed; else its selections are filtered. A spread
+ * whose fragment loses selections is inlined, so that one fragment can be filtered differently in
+ * different places; an untouched spread stays as it is.
+ */
+function filterFragment(ctx: FilterContext, sel: InlineFragmentNode | FragmentSpreadNode, parent: GraphQLCompositeType, path: string[], out: Filtered): void {
+  const { schema } = ctx;
+  let fragment: InlineFragmentNode;
+  if (sel.kind === Kind.FRAGMENT_SPREAD) {
+    const def = ctx.fragments.get(sel.name.value);
+    if (!def) return;
+    fragment = { kind: Kind.INLINE_FRAGMENT, typeCondition: def.typeCondition, directives: sel.directives, selectionSet: def.selectionSet };
+  } else {
+    fragment = sel;
+  }
+  let conditionType = (fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent) as GraphQLCompositeType | undefined;
+  if (!conditionType) return;
+  // `... on Watch { ...OnGadget }`: inside, the object is still a Watch.
+  if (isObjectType(parent) && isAbstractType(conditionType) && schema.isSubType(conditionType, parent)) conditionType = parent;
+  const missing = isObjectType(conditionType) && conditionType !== parent ? checkAll(ctx, [ctx.metadata.typeRequirement(conditionType.name)]) : undefined;
+  if (missing) {
+    reportRemoval(ctx, path, missing);
+    out.changed = true;
+    return;
+  }
+  const sub = filterSet(ctx, fragment.selectionSet, conditionType, path);
+  if (!sub.changed) {
+    keep(out, sel);
+    return;
+  }
+  out.changed = true;
+  if (sub.plan.length > 0) out.plan.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.plan } });
+  if (sub.response.length > 0) out.response.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.response } });
 }
 
 function listMarkers(type: GraphQLOutputType): string[] {
