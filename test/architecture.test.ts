@@ -1,10 +1,12 @@
 /**
- * Issue #11, acceptance 2: imports go one way. The layers are those ARCHITECTURE.md lists; an import
+ * Issue #11, acceptances 2 and 3: imports go one way, and the code stays in pieces a reader can hold.
+ * Imports go one way. The layers are those ARCHITECTURE.md lists; an import
  * from a layer to one above it, between two modules of one layer, or a cycle of imports between
  * files, fails here.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 
 const ROOT = join(__dirname, '..');
 const SOURCE = join(ROOT, 'gateway', 'src');
@@ -130,5 +132,39 @@ describe('gateway/src', () => {
 
   it('has no cycle of imports between files', () => {
     expect(importCycles(imports)).toEqual([]);
+  });
+});
+
+/** Functions (of any kind) longer than `max` lines, as `file:line name (n lines)`. */
+export function longFunctions(file: string, text: string, max: number): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const long: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const first = source.getLineAndCharacterOfPosition(node.getStart()).line;
+      const lines = source.getLineAndCharacterOfPosition(node.end).line - first + 1;
+      const name = node.name ? node.name.getText() : '(anonymous)';
+      if (lines > max) long.push(`${file}:${first + 1} ${name} (${lines} lines)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return long;
+}
+
+describe('pieces a reader can hold', () => {
+  it('counts a function from its first line to its last', () => {
+    const body = Array.from({ length: 5 }, (_, i) => `  const a${i} = ${i};`).join('\n');
+    const text = `function short() {\n${body}\n}\nconst arrow = () => {\n${body}\n${body}\n};\nclass C { method() {\n${body}\n} }`;
+    expect(longFunctions('x.ts', text, 7)).toEqual(['x.ts:8 (anonymous) (12 lines)']);
+    expect(longFunctions('x.ts', text, 6)).toEqual(['x.ts:1 short (7 lines)', 'x.ts:8 (anonymous) (12 lines)', 'x.ts:20 method (7 lines)']);
+  });
+
+  it('has no function over 80 lines in gateway/src', () => {
+    expect(sourceFiles(SOURCE).flatMap((file) => longFunctions(relative(ROOT, file), readFileSync(file, 'utf8'), 80))).toEqual([]);
+  });
+
+  it('keeps gateway.ts, which holds Gateway, under 250 lines', () => {
+    expect(readFileSync(join(SOURCE, 'gateway.ts'), 'utf8').split('\n').length).toBeLessThan(250);
   });
 });
