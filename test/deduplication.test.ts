@@ -11,6 +11,7 @@ import { Gateway } from '../gateway/src/gateway';
 import type { GatewayPlugin, GatewayRequest } from '../gateway/src/plugins/types';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
+import { FakeClock } from './helpers/fakeClock';
 
 const slow = {
   name: 'slow',
@@ -127,7 +128,7 @@ describe('a hanging subgraph under identical queries (a transport whose requests
     let reached = 0;
     const countArrivals: GatewayPlugin = { name: 'count', onSubgraphRequest: () => void reached++ };
     const config = resolveConfig({ supergraph: 'inline', deduplicateSubgraphRequests: deduplicate, resilience: { breakerFailureThreshold: 5, retries: 0 } });
-    const gateway = new Gateway(config, { fetch: transport.fetch, clock: { now: () => 0, epochMs: () => 0 }, logger: silentLogger, plugins: [countArrivals] });
+    const gateway = new Gateway(config, { fetch: transport.fetch, clock: new FakeClock(0), logger: silentLogger, plugins: [countArrivals] });
     gateway.useSupergraph(supergraphSdl);
     try {
       const first = Promise.all(Array.from({ length: 10 }, () => gateway.handle(request)));

@@ -6,12 +6,13 @@ import { ADMIN_ERROR_STATUS } from '../gateway/src/admin/adminErrors';
 import { GatewayErrorCode } from '../gateway/src/errors/gatewayError';
 import { signSampleToken } from '../scripts/token';
 import { postGraphQL, startJunction, startSampleSubgraphs } from './helpers/sampleEnvironment';
+import { FakeClock } from './helpers/fakeClock';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 // Stands still ten minutes ahead of the real time: tokens signed during the run (real `iat`, `exp`
 // an hour on) are neither from the future nor expired on it.
 const STILL_AT = Date.now() + 600_000;
-const STILL = { now: () => 0, epochMs: () => STILL_AT };
+const STILL = new FakeClock(STILL_AT);
 
 it('starts with the two commands', () => {
   const firstBlock = /```bash\n([\s\S]*?)```/.exec(readme)![1];

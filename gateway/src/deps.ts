@@ -10,6 +10,20 @@ export interface Clock {
   now(): number;
   /** Milliseconds since the Unix epoch: wall time, for token expiry. */
   epochMs(): number;
+  /** Calls `fn` once after `ms`. The timer does not keep the process alive. */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Calls `fn` every `ms`. The timer does not keep the process alive. */
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  /** Stops a timer from either; an unknown or finished one is ignored. */
+  clearTimer(handle: TimerHandle): void;
+}
+
+/** A timer, opaque to its user. */
+export type TimerHandle = unknown;
+
+/** Resolves after `ms` of `clock`'s time. */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
 export interface Logger {
@@ -64,7 +78,13 @@ export interface Deps {
   fetch?: Fetch;
 }
 
-export const systemClock: Clock = { now: () => performance.now(), epochMs: () => Date.now() };
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  epochMs: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { Clock } from '../deps';
 import { startWorkerThread } from '../workerThread';
 import { CompositionCrashCode, type CompositionCode, type CompositionOutcome, type SubgraphSource } from './composeSupergraph';
 import type { CompositionJob } from './compositionThread';
@@ -8,8 +9,8 @@ export interface CompositionWorkerOptions {
   timeoutMs: number;
   /** Heap of the composition thread (V8 old generation), MB. Past it the thread dies and the composition fails. */
   maxHeapMb: number;
-  /** setTimeout / clearTimeout, injected like the registry's other timers. */
-  timers: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+  /** Times the composition limit, like the registry's other timers. */
+  clock: Pick<Clock, 'setTimeout' | 'clearTimer'>;
 }
 
 /**
@@ -65,7 +66,7 @@ export class CompositionWorker {
     if (!next) return;
     const worker = this.thread();
     worker.ref();
-    const timer = this.options.timers.setTimeout(() => {
+    const timer = this.options.clock.setTimeout(() => {
       this.retire(worker);
       this.finish(failure(CompositionCrashCode.TOO_COMPLEX, `Composition took longer than ${this.options.timeoutMs} ms and was stopped.`));
     }, this.options.timeoutMs);
@@ -108,7 +109,7 @@ export class CompositionWorker {
     const running = this.running;
     if (!running) return;
     this.running = undefined;
-    this.options.timers.clearTimeout(running.timer);
+    this.options.clock.clearTimer(running.timer);
     // An idle thread must not keep the process alive.
     this.worker?.unref();
     running.resolve(outcome);

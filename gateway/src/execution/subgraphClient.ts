@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayConfig } from '../config';
-import { ResponseTooLargeError, type Clock, type Fetch, type Logger } from '../deps';
+import { ResponseTooLargeError, sleep, type Clock, type Fetch, type Logger } from '../deps';
 import { CircuitBreaker } from './circuitBreaker';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import { parseGraphQLResponse } from '../graphql/parseGraphQLResponse';
@@ -157,7 +157,7 @@ export class SubgraphClient {
         lastError = err;
         // A timeout already spent the time budget: no retry, the breaker takes it from here.
         if ((err as { name?: string })?.name === 'TimeoutError') break;
-        if (attempt + 1 < attempts && retryBackoffMs > 0) await new Promise((r) => setTimeout(r, retryBackoffMs * 2 ** attempt));
+        if (attempt + 1 < attempts && retryBackoffMs > 0) await sleep(this.options.clock, retryBackoffMs * 2 ** attempt);
       } finally {
         target.pending--;
       }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Logger } from '../deps';
+import { sleep, systemClock, type Clock, type Logger } from '../deps';
 import { parseRecord } from './parseRecord';
 import { RegistryBusyError, RegistryStoreUnavailableError, type IncompleteRecord, type RegistryStore, type SubgraphRecord } from './types';
 
@@ -32,13 +32,14 @@ export class RedisRegistryStore implements RegistryStore {
     private readonly subscriber: Redis,
     prefix: string,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {
     this.hashKey = `${prefix}subgraphs`;
     this.channel = `${prefix}changes`;
     this.lockKey = `${prefix}lock`;
   }
 
-  static async open(url: string, prefix: string, logger: Logger): Promise<RedisRegistryStore> {
+  static async open(url: string, prefix: string, logger: Logger, clock: Clock = systemClock): Promise<RedisRegistryStore> {
     const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false } as const;
     const client = new Redis(url, options);
     const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null });
@@ -51,7 +52,7 @@ export class RedisRegistryStore implements RegistryStore {
       subscriber.disconnect();
       throw new Error(`cannot connect to Redis for the registry: ${(err as Error).message}`);
     }
-    const store = new RedisRegistryStore(client, subscriber, prefix, logger);
+    const store = new RedisRegistryStore(client, subscriber, prefix, logger, clock);
     await subscriber.subscribe(store.channel);
     subscriber.on('message', (channel) => {
       if (channel === store.channel) store.notify();
@@ -101,10 +102,10 @@ export class RedisRegistryStore implements RegistryStore {
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const token = randomUUID();
-    const deadline = Date.now() + LOCK_WAIT_MS;
+    const deadline = this.clock.now() + LOCK_WAIT_MS;
     while ((await this.reach(() => this.client.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX'))) !== 'OK') {
-      if (Date.now() > deadline) throw new RegistryBusyError('another registry change has held the lock for too long');
-      await new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
+      if (this.clock.now() > deadline) throw new RegistryBusyError('another registry change has held the lock for too long');
+      await sleep(this.clock, LOCK_RETRY_MS);
     }
     try {
       return await fn();

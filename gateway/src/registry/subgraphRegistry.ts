@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { compositionCrash, type CompositionErrorInfo, type CompositionOutcome } from '../composition/composeSupergraph';
 import { CompositionWorker } from '../composition/compositionWorker';
 import { SUBGRAPH_NAME, type GatewayConfig } from '../config';
-import type { Fetch, Logger } from '../deps';
+import { systemClock, type Clock, type Fetch, type Logger } from '../deps';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import { fetchSubgraphSdl, SubgraphSdlError, SubgraphSdlTooLargeError, type FetchedSdl } from './fetchSubgraphSdl';
@@ -66,14 +66,6 @@ export interface RegistrationResult {
   changes: SchemaChanges;
 }
 
-/** Timers, injectable so tests can drive polling, reconciling and composition time limits by hand. */
-export interface Timers {
-  setInterval(fn: () => void, ms: number): { unref?(): void };
-  clearInterval(handle: unknown): void;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 /** What composes records: by default a CompositionWorker, off the event loop. */
 export interface Composer {
   compose(subgraphs: ReadonlyArray<{ name: string; url: string; sdl: string }>): Promise<CompositionOutcome>;
@@ -100,8 +92,8 @@ export interface SubgraphRegistryOptions {
   fetch: Fetch;
   logger: Logger;
   config: GatewayConfig['registry'];
-  now?: () => Date;
-  timers?: Timers;
+  /** Time and timers (polling, reconciling, composition time limits). Default: the system's. */
+  clock?: Clock;
   composer?: Composer;
 }
 
@@ -122,8 +114,7 @@ export class SubgraphRegistry {
   private unsubscribe: (() => void) | undefined;
   /** A sync waiting in the queue: later requests for one join it. */
   private queuedSync: Promise<void> | undefined;
-  private readonly now: () => Date;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly composer: Composer;
   /**
    * Polled SDLs refused (they do not compose, or break the API), by subgraph, with the served set
@@ -132,16 +123,10 @@ export class SubgraphRegistry {
   private readonly refusedPolls = new Map<string, string>();
 
   constructor(private readonly options: SubgraphRegistryOptions) {
-    this.now = options.now ?? (() => new Date());
-    this.timers = options.timers ?? {
-      setInterval: (fn, ms) => setInterval(fn, ms),
-      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-    };
+    this.clock = options.clock ?? systemClock;
     this.composer =
       options.composer ??
-      new CompositionWorker({ timeoutMs: options.config.compositionTimeoutMs, maxHeapMb: options.config.compositionMaxHeapMb, timers: this.timers });
+      new CompositionWorker({ timeoutMs: options.config.compositionTimeoutMs, maxHeapMb: options.config.compositionMaxHeapMb, clock: this.clock });
   }
 
   /**
@@ -167,9 +152,7 @@ export class SubgraphRegistry {
     this.unsubscribe = store.onChange(() => void this.sync());
     const every = (ms: number, fn: () => Promise<unknown>) => {
       if (ms <= 0) return;
-      const handle = this.timers.setInterval(() => void fn().catch((err) => logger.warn('registry background task failed', { reason: String(err?.message ?? err) })), ms);
-      handle.unref?.();
-      this.handles.push(handle);
+      this.handles.push(this.clock.setInterval(() => void fn().catch((err) => logger.warn('registry background task failed', { reason: String(err?.message ?? err) })), ms));
     };
     every(config.reconcileIntervalMs, () => this.sync());
     every(config.pollIntervalMs, () => this.poll());
@@ -205,7 +188,7 @@ export class SubgraphRegistry {
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
-    for (const h of this.handles) this.timers.clearInterval(h);
+    for (const h of this.handles) this.clock.clearTimer(h);
     await this.queue.catch(() => undefined);
     await this.composer.close();
   }
@@ -330,7 +313,7 @@ export class SubgraphRegistry {
           continue;
         }
         if (hash(fetched.sdl) === record.sdlHash) {
-          if (!record.healthy) await this.options.store.put({ ...record, healthy: true, fetchedAt: this.now().toISOString() });
+          if (!record.healthy) await this.options.store.put({ ...record, healthy: true, fetchedAt: new Date(this.clock.epochMs()).toISOString() });
           continue;
         }
         const updated = this.newRecord(name, url, fetched, record);
@@ -388,9 +371,9 @@ export class SubgraphRegistry {
 
   /** Composes records; a failure is counted in the gateway's metrics (a success when it is served). */
   private async composeRecords(records: readonly SubgraphRecord[]): Promise<CompositionOutcome> {
-    const started = this.now().getTime();
+    const started = this.clock.now();
     const outcome = await this.composer.compose(records.map((r) => ({ name: r.name, url: r.url, sdl: r.sdl })));
-    this.options.logger.debug('composition finished', { subgraphs: records.length, ok: outcome.ok, ms: this.now().getTime() - started });
+    this.options.logger.debug('composition finished', { subgraphs: records.length, ok: outcome.ok, ms: this.clock.now() - started });
     if (!outcome.ok) this.options.gateway.onCompositionFailure();
     return outcome;
   }
@@ -414,7 +397,7 @@ export class SubgraphRegistry {
   }
 
   private newRecord(name: string, url: string, fetched: FetchedSdl, previous?: SubgraphRecord): SubgraphRecord {
-    const now = this.now().toISOString();
+    const now = new Date(this.clock.epochMs()).toISOString();
     const sdlHash = hash(fetched.sdl);
     const unchanged = previous && previous.sdlHash === sdlHash && previous.url === url;
     return { name, url, sdl: fetched.sdl, sdlHash, updatedAt: unchanged ? previous.updatedAt : now, fetchedAt: now, healthy: true, federated: fetched.federated };

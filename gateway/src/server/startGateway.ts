@@ -113,12 +113,13 @@ async function serveSupergraph(gateway: Gateway, options: StartGatewayOptions, r
   if (options.supergraphPath !== undefined || config.supergraph !== undefined) {
     return gateway.useLoadedSupergraph(await gateway.load(await readSupergraphFile(options.supergraphPath ?? resolve(config.supergraph!))));
   }
-  running.store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
+  running.store = await openRegistryStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger, gateway.clock);
   running.registry = new SubgraphRegistry({
     store: running.store,
     gateway: supergraphTargetOf(gateway),
     fetch: gateway.fetch,
     logger: gateway.logger,
+    clock: gateway.clock,
     config: config.registry,
   });
   try {
@@ -183,12 +184,12 @@ async function stopGracefully(gateway: Gateway, shutdownTimeoutMs: number, runni
   const closed = running.server?.close();
   // While requests drain, the orchestrator sees the gateway unready: new connections are refused, open ones get 503.
   const opsClosed = running.operationsServer?.close();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
+    timer = gateway.clock.setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
   });
   const outcome = await Promise.race([gateway.drain().then(() => 'drained' as const), timedOut]);
-  clearTimeout(timer);
+  gateway.clock.clearTimer(timer);
   if (outcome === 'timeout') gateway.logger.warn('shutdown timed out with requests in flight', { inFlight: gateway.requestsInFlight });
   // Every request has been answered (or we gave up): idle keep-alive connections need not linger.
   running.server?.server.closeAllConnections();

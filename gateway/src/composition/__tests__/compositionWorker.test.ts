@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadSupergraph } from '../../planning/loadSupergraph';
 import { composeSupergraph } from '../composeSupergraph';
 import { CompositionWorker, type CompositionWorkerOptions } from '../compositionWorker';
+import { FakeClock } from '../../../../test/helpers/fakeClock';
 
 const header = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\n';
 const small = [{ name: 'a', url: 'http://a/graphql', sdl: header + 'type Query { a: Int }' }];
@@ -22,24 +23,9 @@ function manySubgraphs(n: number) {
 }
 
 /** Timers whose timeouts fire only when the test says so. */
-function manualTimers() {
-  const pending = new Map<number, () => void>();
-  let next = 0;
-  return {
-    timers: {
-      setTimeout: (fn: () => void) => (pending.set(++next, fn), next),
-      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
-    } satisfies CompositionWorkerOptions['timers'],
-    fireAll: () => [...pending.values()].forEach((fn) => fn()),
-    get pending() {
-      return pending.size;
-    },
-  };
-}
-
 const workers: CompositionWorker[] = [];
 function worker(options: Partial<CompositionWorkerOptions> = {}) {
-  const w = new CompositionWorker({ timeoutMs: 120_000, maxHeapMb: 1024, timers: manualTimers().timers, ...options });
+  const w = new CompositionWorker({ timeoutMs: 120_000, maxHeapMb: 1024, clock: new FakeClock(), ...options });
   workers.push(w);
   return w;
 }
@@ -70,12 +56,12 @@ it('composes only what the main thread can then load', async () => {
 });
 
 it('stops a composition past its time limit, then composes the next on a fresh thread', async () => {
-  const clock = manualTimers();
-  const w = worker({ timers: clock.timers });
+  const clock = new FakeClock();
+  const w = worker({ clock, timeoutMs: 60_000 });
   const slow = w.compose(manySubgraphs(60));
   const queued = w.compose(small);
   expect(clock.pending).toBe(1); // one job runs at a time, one timer for it
-  clock.fireAll();
+  await clock.advance(60_000);
   expect(await slow).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'COMPOSITION_TOO_COMPLEX', message: expect.stringContaining('longer than') })] });
   expect((await queued).ok).toBe(true);
   expect(clock.pending).toBe(0);

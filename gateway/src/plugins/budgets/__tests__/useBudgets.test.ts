@@ -11,6 +11,7 @@ import { MemoryBudgetStore } from '../budgetStore';
 import { useBudgets } from '../useBudgets';
 import '../../cost/useCost';
 import '../../auth/identity';
+import { FakeClock } from '../../../../../test/helpers/fakeClock';
 
 const CAPACITY = 1000;
 const config = resolveConfig({
@@ -18,7 +19,7 @@ const config = resolveConfig({
   cost: { mode: 'enforce' },
   budgets: { enabled: true, tiers: { default: { capacity: CAPACITY, refillPerSecond: 1 } } },
 }).budgets;
-const clock: Clock = { now: () => 0, epochMs: () => 1_000_000 };
+const clock: Clock = new FakeClock(1_000_000);
 const request: GatewayRequest = { method: 'POST', headers: {}, query: '{ x }', operationName: undefined, variables: undefined, extensions: undefined, remoteAddress: '10.0.0.1' };
 
 /** Runs one operation through the plugin; returns what the bucket holds afterwards. */
