@@ -82,7 +82,6 @@ async function startSdlFlood(): Promise<SdlFlood> {
   };
 }
 
-
 let subgraphs: SampleSubgraphs;
 let sdlFlood: SdlFlood;
 const running: StartedGateway[] = [];

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import { GatewayErrorCode } from '../errors/gatewayError';
-import type { Gateway, GatewayResponse } from '../gateway';
-import type { GatewayRequest } from '../plugins/types';
+import { Readable } from 'node:stream';
+import type { Gateway } from '../gateway';
+import { isStream, type GatewayResult } from '../pipeline/result';
+import type { ExecutionResultBody, GatewayRequest } from '../plugins/types';
 import { graphiqlPage } from './graphiql';
 import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
 
@@ -131,11 +133,25 @@ export function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST'
   };
 }
 
-export function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: GatewayResponse) {
+export function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: GatewayResult) {
   if (response.headers) reply.headers(response.headers);
+  if (isStream(response)) return reply.code(response.status).type(MULTIPART).send(Readable.from(multipartParts(response.payloads)));
   // With plain application/json, the spec asks for 200 whenever the response is a GraphQL response
   // with data; errors before execution keep their 4xx (as Apollo Server does) so caches and proxies see them.
   return reply.code(response.status).type(contentType(mediaType)).send(JSON.stringify(response.body));
+}
+
+/**
+ * The incremental delivery format clients read (Apollo Client, urql, Relay; graphql-over-http's
+ * incremental delivery RFC): each payload a part of its own, JSON, after a `---` boundary; the last
+ * boundary closed with `-----`.
+ */
+const MULTIPART = 'multipart/mixed; boundary="-"; deferSpec=20220824';
+
+async function* multipartParts(payloads: AsyncIterable<ExecutionResultBody>): AsyncGenerator<string> {
+  yield '\r\n---';
+  for await (const payload of payloads) yield `\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${JSON.stringify(payload)}\r\n---`;
+  yield '--\r\n';
 }
 
 const NOT_ACCEPTABLE = badRequest('Not acceptable: accept application/graphql-response+json or application/json.');
