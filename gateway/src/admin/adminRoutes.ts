@@ -1,10 +1,22 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GatewayErrorCode } from '../errors/gatewayError';
-import type { Gateway } from '../gateway';
+import type { GatewayConfig } from '../config';
+import type { Clock } from '../deps';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import type { BudgetStore } from '../plugins/budgets/budgetStore';
 import { budgetForAdmin } from '../plugins/budgets/useBudgets';
 import { RegistryError, type SubgraphRegistry } from '../registry/subgraphRegistry';
 import { adminStatus, type AdminError, type AdminErrorCode } from './adminErrors';
+import { bearerTokenCheck } from './bearerToken';
+
+/** What the admin API reads of the gateway it serves: nothing else. */
+export interface AdminGateway {
+  readonly supergraph: LoadedSupergraph | undefined;
+  /** Per-client budgets, when on. */
+  readonly budgetStore: BudgetStore | undefined;
+  readonly config: Pick<GatewayConfig, 'budgets'>;
+  readonly clock: Pick<Clock, 'epochMs'>;
+}
 
 export interface AdminOptions {
   /** The bearer token every admin request must carry. */
@@ -17,15 +29,8 @@ export interface AdminOptions {
  * The admin API: list, register/update and remove subgraphs, read the supergraph. Every route wants
  * `Authorization: Bearer <token>`; a wrong or missing token gets 401 and changes nothing.
  */
-export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway, options: AdminOptions): void {
-  const expected = createHash('sha256').update(options.token).digest();
-  const authorized = (request: FastifyRequest): boolean => {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-    if (!match) return false;
-    // Compare digests: constant time, and no length leak.
-    return timingSafeEqual(createHash('sha256').update(match[1]).digest(), expected);
-  };
+export function registerAdminRoutes(app: FastifyInstance, gateway: AdminGateway, options: AdminOptions): void {
+  const authorized = bearerTokenCheck(options.token);
   const { registry } = options;
   const notFromRegistry = (reply: FastifyReply) =>
     fail(reply, GatewayErrorCode.NO_REGISTRY, 'This gateway serves a supergraph file: it has no subgraph registry.');

@@ -1,8 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { GatewayErrorCode } from '../errors/gatewayError';
-import type { Gateway } from '../gateway';
+import type { Registry } from 'prom-client';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import { adminStatus, type AdminError } from './adminErrors';
+import { bearerTokenCheck } from './bearerToken';
+
+/** What the operations routes read of the gateway: nothing else. */
+export interface OperationsGateway {
+  readonly supergraph: LoadedSupergraph | undefined;
+  readonly metrics: { readonly registry: Registry };
+  /** Subgraphs none of whose URLs is usable now (every circuit open). */
+  subgraphsWithoutHealthyUrl(): string[];
+}
 
 export interface OperationsOptions {
   /** The bearer token `/metrics` and `/readyz` require; none when absent (a listener of their own). */
@@ -15,7 +24,7 @@ export interface OperationsOptions {
  * Liveness, for load balancers and orchestrators: public and cheap (no store, no subgraph), so it is
  * served on every listener.
  */
-export function registerHealthRoute(app: FastifyInstance, gateway: Gateway): void {
+export function registerHealthRoute(app: FastifyInstance, gateway: Pick<OperationsGateway, 'supergraph'>): void {
   app.get('/healthz', async (_request, reply) => {
     const supergraph = gateway.supergraph;
     return supergraph
@@ -29,15 +38,12 @@ export function registerHealthRoute(app: FastifyInstance, gateway: Gateway): voi
  * where the operator says: on the operations listener, or behind `operations.token`. A wrong or
  * missing token gets 401, compared in constant time as the admin API does.
  */
-export function registerOperationsRoutes(app: FastifyInstance, gateway: Gateway, options: OperationsOptions): void {
+export function registerOperationsRoutes(app: FastifyInstance, gateway: OperationsGateway, options: OperationsOptions): void {
   app.register(async (ops) => {
     if (options.token !== undefined) {
-      const expected = createHash('sha256').update(options.token).digest();
+      const authorized = bearerTokenCheck(options.token);
       ops.addHook('onRequest', async (request, reply) => {
-        const header = request.headers.authorization;
-        const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-        // Compare digests: constant time, and no length leak.
-        if (match && timingSafeEqual(createHash('sha256').update(match[1]).digest(), expected)) return;
+        if (authorized(request)) return;
         const errors: AdminError[] = [{ code: GatewayErrorCode.UNAUTHENTICATED, message: 'A valid operations token is required: Authorization: Bearer <token>.' }];
         return reply
           .code(adminStatus(GatewayErrorCode.UNAUTHENTICATED))
