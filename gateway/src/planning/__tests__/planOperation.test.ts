@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'graphql';
 import { composeSupergraph } from '../../composition/composeSupergraph';
 import { loadSupergraph } from '../loadSupergraph';
@@ -30,4 +32,23 @@ it('refuses an operation no subgraph can serve, instead of an empty plan', () =>
 it('accepts empty plans that need no subgraph', () => {
   expect(planOperation(loaded, parse('{ __typename __schema { queryType { name } } }'), undefined).node).toBeUndefined();
   expect(planOperation(loaded, parse('{ two @skip(if: true) __typename }'), undefined).node).toBeUndefined();
+});
+
+/**
+ * Plans of the sample supergraph, as data: the plan is what execution, cost and tracing read, so a
+ * change of planner (or of its options) shows here as a diff to review, not as a different answer
+ * somewhere downstream.
+ */
+describe('plans of the sample supergraph', () => {
+  const sample = loadSupergraph(readFileSync(join(__dirname, '../../../../supergraph.graphql'), 'utf8'));
+  it.each([
+    ['one subgraph', '{ topProducts(first: 2) { upc name } }', undefined],
+    ['an entity joined across subgraphs', '{ topProducts { name inStock reviews { body author { name } } } }', undefined],
+    ['a field that @requires others', '{ product(upc: "1") { shippingEstimate } }', undefined],
+    ['fragments, written inline in the fetches', 'query Q { topProducts { ...P } } fragment P on Product { upc ...R } fragment R on Product { reviews { stars } }', 'Q'],
+    ['one operation of several, with variables', 'query A { me { id } } query B($upc: String!) { product(upc: $upc) { name averageStars } }', 'B'],
+    ['a mutation', 'mutation { submitReview(input: { upc: "1", body: "ok", stars: 5 }) { id product { name } } }', undefined],
+  ])('%s', (_name, query, operationName) => {
+    expect(planOperation(sample, parse(query), operationName)).toMatchSnapshot();
+  });
 });
