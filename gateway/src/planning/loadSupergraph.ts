@@ -75,7 +75,6 @@ export function buildSupergraphPlanner(sdl: string): SupergraphPlanner {
 export function loadSupergraph(sdl: string): LoadedSupergraph & SupergraphPlanner {
   const built = buildSupergraphPlanner(sdl);
   const subgraphs = built.supergraph.subgraphs();
-  const subgraphSchemas = new Map<string, GraphQLSchema>();
   return {
     ...built,
     sdl,
@@ -83,18 +82,23 @@ export function loadSupergraph(sdl: string): LoadedSupergraph & SupergraphPlanne
     schema: built.apiSchema.toGraphQLJSSchema(),
     supergraphSchema: built.supergraph.schema.toGraphQLJSSchema(),
     subgraphUrls: new Map([...subgraphs.values()].map((s) => [s.name, s.url])),
-    subgraphSchema(name) {
-      let schema = subgraphSchemas.get(name);
-      if (!schema) {
-        const subgraph = subgraphs.get(name);
-        if (!subgraph) return undefined;
-        subgraphSchemas.set(name, (schema = subgraph.schema.toGraphQLJSSchema()));
-      }
-      return schema;
-    },
+    subgraphSchema: schemasByName((name) => subgraphs.get(name)?.schema.toGraphQLJSSchema()),
     async plan({ document, operationName }) {
       return planOperation(built, document, operationName);
     },
+  };
+}
+
+/** `build`, remembering each schema it built: a subgraph's schema is built on first use, once. */
+export function schemasByName(build: (name: string) => GraphQLSchema | undefined): (name: string) => GraphQLSchema | undefined {
+  const built = new Map<string, GraphQLSchema>();
+  return (name) => {
+    let schema = built.get(name);
+    if (!schema) {
+      schema = build(name);
+      if (schema) built.set(name, schema);
+    }
+    return schema;
   };
 }
 

@@ -1,8 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, print, type GraphQLSchema } from 'graphql';
+import { GraphQLError, print } from 'graphql';
 import { startWorkerThread } from '../workerThread';
-import { schemaFromPrinted, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
+import { schemaFromPrinted, schemasByName, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
 import { UnplannableOperationError } from './planOperation';
 
 export type PlannerRequest =
@@ -45,19 +45,16 @@ export class PlannerWorker {
     const loaded = await this.loadOnThread(hash, sdl);
     const subgraphUrls = new Map(loaded.subgraphs.map((s) => [s.name, s.url]));
     const subgraphTexts = new Map(loaded.subgraphs.map((s) => [s.name, s.schema]));
-    const subgraphSchemas = new Map<string, GraphQLSchema>();
     return {
       sdl,
       hash,
       schema: schemaFromPrinted(loaded.apiSchema),
       supergraphSchema: schemaFromPrinted(loaded.supergraphSchema),
       subgraphUrls,
-      subgraphSchema(name) {
-        let schema = subgraphSchemas.get(name);
+      subgraphSchema: schemasByName((name) => {
         const text = subgraphTexts.get(name);
-        if (!schema && text !== undefined) subgraphSchemas.set(name, (schema = schemaFromPrinted(text)));
-        return schema;
-      },
+        return text === undefined ? undefined : schemaFromPrinted(text);
+      }),
       plan: ({ document, text, operationName }) => this.plan(hash, sdl, text ?? print(document), operationName),
     };
   }
