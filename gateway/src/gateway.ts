@@ -15,7 +15,6 @@ import { boundedCache } from './pipeline/prepare';
 import { errorResponse } from './pipeline/requestError';
 import type { GatewayResponse } from './pipeline/result';
 import { runRequest, type PipelineEnv, type SupergraphState } from './pipeline/runRequest';
-import { limitRules } from './pipeline/validate';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { PlannerWorker } from './planning/plannerWorker';
 import type { BudgetStore } from './plugins/budgets/budgetStore';
@@ -87,7 +86,6 @@ export class Gateway {
     this.pipeline = {
       hooks: this.hooks,
       documents: boundedCache(config.cache.documents),
-      limitRules: limitRules(config.limits),
       client: this.client,
       logger: this.logger,
       config,

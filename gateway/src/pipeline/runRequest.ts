@@ -1,4 +1,4 @@
-import type { DocumentNode, ValidationRule } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import type { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../deps';
@@ -26,7 +26,6 @@ export interface PipelineEnv {
   readonly hooks: HookRunner;
   /** Parsed documents by query text; only documents that validated are kept. */
   readonly documents: LRUCache<string, DocumentNode>;
-  readonly limitRules: readonly ValidationRule[];
   readonly client: SubgraphClient;
   readonly logger: Logger;
   readonly config: Pick<GatewayConfig, 'maskSubgraphErrors' | 'unmaskedCodes' | 'limits'>;
@@ -57,7 +56,7 @@ export async function runRequest(state: SupergraphState | undefined, request: Ga
   const { operation, variables } = await env.hooks.phase('validate', request, context, async () => {
     // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
     if (!state.validated.has(query)) {
-      await validateDocument(loaded.schema, document, env.limitRules, large);
+      await validateDocument(loaded.schema, document, env.config.limits, large);
       if (query.length <= MAX_CACHED_QUERY) {
         state.validated.set(query, true);
         env.documents.set(query, document);

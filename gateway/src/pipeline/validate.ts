@@ -13,8 +13,7 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import type { GatewayConfig } from '../config';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
-import { IntrospectionDisabledRule } from '../plugins/limits/IntrospectionDisabledRule';
-import { MaxDirectivesRule, OperationLimitsRule } from '../plugins/limits/operationLimitRules';
+import { documentLimitErrors } from '../plugins/limits/documentLimits';
 import type { GatewayRequest } from '../plugins/types';
 import { OverlappingFieldsCanMergeRule } from './overlappingFieldsRule';
 import { RequestError } from './requestError';
@@ -32,15 +31,6 @@ const VALIDATION_RULES: readonly ValidationRule[] = specifiedRules.map((rule) =>
  */
 const SPLIT = VALIDATION_RULES.findIndex((rule) => rule.name === 'UniqueVariableNamesRule');
 
-/** The rules of the operation limits that are on. */
-export function limitRules(limits: GatewayConfig['limits']): readonly ValidationRule[] {
-  const rules: ValidationRule[] = [];
-  rules.push(OperationLimitsRule(limits));
-  if (limits.maxDirectives > 0) rules.push(MaxDirectivesRule(limits.maxDirectives));
-  if (!limits.introspection) rules.push(IntrospectionDisabledRule);
-  return rules;
-}
-
 /**
  * Documents longer than this (in characters) let other work run between the phases of their
  * request: parsing, validating and planning one of 35 KB takes about 10 to 30 ms each.
@@ -53,33 +43,27 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Validates a document with the limit rules and graphql-js's, in one walk of the document. Every
- * rule is linear in the document's text (none walks the expansion of its fragments), so a hostile
- * document costs no more for meeting them all; when a limit is exceeded, only the limit errors are
- * reported. A large document is validated in two passes with the event loop free between them (a
- * pass over 15,000 tokens takes about 40 ms); the second pass's errors then come after the first's.
+ * Checks a document against the limits, then validates it with graphql-js's rules; when a limit is
+ * exceeded, only the limit errors are reported. Every rule is linear in the document's text (none
+ * walks the expansion of its fragments), so a hostile document costs no more for meeting them all.
+ * A large document is validated in two passes with the event loop free between them (a pass over
+ * 15,000 tokens takes about 40 ms); the second pass's errors then come after the first's.
  * Throws a RequestError.
  */
-export async function validateDocument(schema: GraphQLSchema, document: DocumentNode, limits: readonly ValidationRule[], large: boolean): Promise<void> {
+export async function validateDocument(schema: GraphQLSchema, document: DocumentNode, limits: GatewayConfig['limits'], large: boolean): Promise<void> {
+  const limitErrors = documentLimitErrors(document, limits);
+  if (limitErrors.length > 0) throw new RequestError(limitErrors, 400);
   let found: readonly GraphQLError[];
-  if (!large) found = validate(schema, document, [...limits, ...VALIDATION_RULES]);
+  if (!large) found = validate(schema, document, VALIDATION_RULES);
   else {
-    found = validate(schema, document, [...limits, ...VALIDATION_RULES.slice(0, SPLIT)]);
-    if (!found.some(isLimitError)) {
-      await yieldToEventLoop();
-      found = [...found, ...validate(schema, document, VALIDATION_RULES.slice(SPLIT))];
-    }
+    found = validate(schema, document, VALIDATION_RULES.slice(0, SPLIT));
+    await yieldToEventLoop();
+    found = [...found, ...validate(schema, document, VALIDATION_RULES.slice(SPLIT))];
   }
-  const limitErrors = found.filter(isLimitError);
-  const errors = (limitErrors.length > 0 ? limitErrors : found).map((e) =>
+  const errors = found.map((e) =>
     e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } }),
   );
   if (errors.length > 0) throw new RequestError(errors, 400);
-}
-
-/** The limit rules' errors carry their code; graphql-js's rules give none. */
-function isLimitError(error: GraphQLError): boolean {
-  return typeof error.extensions?.code === 'string';
 }
 
 /** The operation of a valid document the request runs, and its variables coerced. Throws a RequestError. */

@@ -5,7 +5,7 @@
  */
 import { buildSchema, parse, validate, type FieldNode, type ValidationRule } from 'graphql';
 import { OverlappingFieldsCanMergeRule } from '../../pipeline/overlappingFieldsRule';
-import { OperationLimitsRule } from '../../plugins/limits/operationLimitRules';
+import { documentLimitErrors } from '../../plugins/limits/documentLimits';
 import { fragmentsOf } from '../fragmentsOf';
 
 /** The map as [name, first field of the fragment] pairs, in the map's order. */
@@ -44,9 +44,10 @@ describe('each caller keeps its choice between duplicate fragments', () => {
   const run = (query: string, rule: ValidationRule) => validate(schema, parse(query), [rule]).map((e) => e.extensions.code ?? e.message);
 
   it('the operation limits count the last one', () => {
-    const limits = OperationLimitsRule({ maxDepth: 3, maxAliases: 0, maxRootFields: 0, maxSelections: 0, maxIntrospectionFields: 0 });
-    expect(run('{ ...F } fragment F on Q { leaf } fragment F on Q { a { a { a { leaf } } } }', limits)).toEqual(['DEPTH_LIMIT_EXCEEDED']);
-    expect(run('{ ...F } fragment F on Q { a { a { a { leaf } } } } fragment F on Q { leaf }', limits)).toEqual([]);
+    const limits = { maxDepth: 3, maxAliases: 0, maxRootFields: 0, maxSelections: 0, maxIntrospectionFields: 0, maxDirectives: 0, introspection: true };
+    const codes = (query: string) => documentLimitErrors(parse(query), limits).map((e) => e.extensions.code);
+    expect(codes('{ ...F } fragment F on Q { leaf } fragment F on Q { a { a { a { leaf } } } }')).toEqual(['DEPTH_LIMIT_EXCEEDED']);
+    expect(codes('{ ...F } fragment F on Q { a { a { a { leaf } } } } fragment F on Q { leaf }')).toEqual([]);
   });
 
   it('field merging checks the first one', () => {

@@ -3,19 +3,14 @@
  * in the document: the documents below expand to 2^40 selections and more, and a walk of the
  * expansion would never end (the test would time out).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse, validate } from 'graphql';
-import { loadSupergraph } from '../../../planning/loadSupergraph';
-import { OperationLimitsRule, type OperationLimits } from '../operationLimitRules';
+import { parse } from 'graphql';
+import { documentLimitErrors, type DocumentLimits } from '../documentLimits';
 import { selectionStatsOf } from '../selectionStats';
 import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 
-const schema = loadSupergraph(readFileSync(join(__dirname, '../../../../../supergraph.graphql'), 'utf8')).schema;
-const LIMITS: OperationLimits = { maxDepth: 15, maxAliases: 200, maxRootFields: 100, maxSelections: 1000, maxIntrospectionFields: 3 };
+const LIMITS: DocumentLimits = { maxDepth: 15, maxAliases: 200, maxRootFields: 100, maxSelections: 1000, maxIntrospectionFields: 3, maxDirectives: 50, introspection: true };
 
-const codes = (query: string, limits: Partial<OperationLimits> = {}) =>
-  validate(schema, parse(query, { noLocation: true }), [OperationLimitsRule({ ...LIMITS, ...limits })]).map((e) => e.extensions.code);
+const codes = (query: string, limits: Partial<DocumentLimits> = {}) => documentLimitErrors(parse(query, { noLocation: true }), { ...LIMITS, ...limits }).map((e) => e.extensions.code);
 
 function stats(query: string) {
   const doc = parse(query, { noLocation: true });
@@ -85,5 +80,43 @@ describe('refuses what expands past a limit, before anything walks the expansion
     ['maxIntrospectionFields', { maxIntrospectionFields: 0 }, '{ a: __schema { queryType { name } } b: __schema { queryType { name } } c: __schema { queryType { name } } d: __schema { queryType { name } } }'],
   ])('0 turns %s off', (_name, limits, query) => {
     expect(codes(query, limits)).toEqual([]);
+  });
+});
+
+describe('directives and introspection, anywhere in the document', () => {
+  const directives = (n: number) => Array.from({ length: n }, () => '@skip(if: false)').join(' ');
+  it.each([
+    ['50 directives', `{ me ${directives(50)} { id } }`, {}, []],
+    ['51 directives: one error for the document', `{ me ${directives(30)} { id ${directives(21)} } }`, {}, ['DIRECTIVE_LIMIT_EXCEEDED']],
+    ['on variables, operations, spreads, inline fragments and fragments', `query Q($a: Int ${directives(10)}) ${directives(10)} { ...F ${directives(10)} ... ${directives(10)} { me { id } } } fragment F on Query ${directives(11)} { me { id } }`, {}, ['DIRECTIVE_LIMIT_EXCEEDED']],
+    ['in an unused fragment', `{ me { id } } fragment F on Query { me ${directives(51)} { id } }`, {}, ['DIRECTIVE_LIMIT_EXCEEDED']],
+    ['in a type definition (which validation refuses anyway)', `{ me { id } } type T @a ${'@a '.repeat(50)} { f: Int }`, {}, ['DIRECTIVE_LIMIT_EXCEEDED']],
+    ['0 turns the directive limit off', `{ me ${directives(500)} { id } }`, { maxDirectives: 0 }, []],
+    ['introspection off: each __schema and __type, not __typename', '{ __typename __schema { queryType { name } } t: __type(name: "User") { name } }', { introspection: false }, ['INTROSPECTION_DISABLED', 'INTROSPECTION_DISABLED']],
+    ['introspection off: in a fragment too', '{ ...F } fragment F on Query { __schema { queryType { name } } }', { introspection: false }, ['INTROSPECTION_DISABLED']],
+    ['introspection on', '{ __schema { queryType { name } } }', {}, []],
+  ])('%s', (_name, query, limits, expected) => {
+    expect(codes(query, limits)).toEqual(expected);
+  });
+
+  it('says where an introspection field is', () => {
+    const [error] = documentLimitErrors(parse('{\n  me { id }\n  __schema { queryType { name } }\n}'), { ...LIMITS, introspection: false });
+    expect(error.locations).toEqual([{ line: 3, column: 3 }]);
+  });
+
+  it('reports the operation limits before what is inside the operation', () => {
+    expect(codes(`{ a: __schema { queryType { name } } b: __schema { queryType { name } } c: __schema { queryType { name } } d: __schema { queryType { name } } }`, { introspection: false })).toEqual([
+      'INTROSPECTION_LIMIT_EXCEEDED',
+      'INTROSPECTION_DISABLED',
+      'INTROSPECTION_DISABLED',
+      'INTROSPECTION_DISABLED',
+      'INTROSPECTION_DISABLED',
+    ]);
+  });
+
+  it('reports at most 100 errors, however many fields break a rule', () => {
+    const query = `{ ${Array.from({ length: 5000 }, (_, k) => `s${k}: __type(name: "User") { name }`).join(' ')} }`;
+    const errors = codes(query, { introspection: false, maxAliases: 0, maxRootFields: 0, maxSelections: 0, maxIntrospectionFields: 0 });
+    expect(errors).toHaveLength(100);
   });
 });
