@@ -35,6 +35,8 @@ export interface PlanCache {
 }
 
 export interface PrepareRequest {
+  /** The request that asked: named in the log if planning fails unexpectedly (it may be shared). */
+  requestId: string;
   document: DocumentNode;
   query: string;
   operation: OperationDefinitionNode;
@@ -72,7 +74,7 @@ export function prepareOperation(cache: PlanCache, loaded: LoadedSupergraph, req
 }
 
 async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, logger: Logger): Promise<PreparedOperation> {
-  const { document, query, operation, operationName, replacement } = request;
+  const { requestId, document, query, operation, operationName, replacement } = request;
   let plan: QueryPlan;
   try {
     plan = await loaded.plan(replacement ? { document: replacement.document, operationName } : { document, text: query, operationName });
@@ -83,7 +85,7 @@ async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, l
     if (err instanceof UnplannableOperationError) {
       throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, err.message, { extensions: { field: err.field } })], 500);
     }
-    logger.error('query planning failed', { error: String((err as Error)?.stack ?? err) });
+    logger.error('query planning failed', { requestId, error: String((err as Error)?.stack ?? err) });
     throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, 'The operation could not be planned.')], 500);
   }
   const responseDocument = replacement?.responseDocument ?? document;

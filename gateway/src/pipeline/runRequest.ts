@@ -74,7 +74,7 @@ export async function runRequest(state: SupergraphState | undefined, request: Ga
 
   if (large) await yieldToEventLoop();
   const prepared = await env.hooks.phase('plan', request, context, (outcome) => {
-    const planned = prepareOperation(state, loaded, { document, query, operation, operationName: request.operationName, replacement }, env.logger, outcome);
+    const planned = prepareOperation(state, loaded, { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement }, env.logger, outcome);
     env.onPlanLookup(outcome.cached === true);
     return planned;
   });
