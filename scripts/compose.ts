@@ -1,7 +1,7 @@
 /** `npm run compose`: rewrites supergraph.graphql from the sample subgraphs' SDL. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatCompositionErrors } from '../gateway/src/composition/composeSupergraph';
+import { formatCompositionErrors } from '../gateway/src/composition/formatCompositionErrors';
 import { composeSample } from './composeSample';
 
 const outcome = composeSample();

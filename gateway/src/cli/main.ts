@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfigFile, resolveConfig, applyEnvOverrides, type GatewayConfig } from '../config';
 import { createLogger } from '../deps';
-import { startGateway } from '../server/startGateway';
 import { subgraphCommand } from './subgraphCommand';
 
 const USAGE = `Usage:
@@ -69,6 +68,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const logger = createLogger(config.logLevel);
   try {
+    // Loaded here, not at the top: usage errors and `junction subgraph` answer without loading the
+    // gateway (composition and planning libraries take most of a second to load).
+    const { startGateway } = await import('../server/startGateway');
     const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, logger });
     logger.info('junction listening', { url: started.url, operations: started.operationsUrl });
     const stop = (signal: string) => {

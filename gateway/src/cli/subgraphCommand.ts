@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { formatCompositionErrors } from '../composition/composeSupergraph';
+import { formatCompositionErrors } from '../composition/formatCompositionErrors';
 import type { Fetch } from '../deps';
 import { createUndiciFetch } from '../execution/subgraphHttp';
 

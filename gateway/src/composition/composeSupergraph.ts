@@ -132,10 +132,3 @@ function describeError(error: GraphQLError, names: readonly string[]): Compositi
     subgraphs: [...involved].sort(),
   };
 }
-
-/** Human-readable lines for a failed composition: one per error, with its code and subgraphs. */
-export function formatCompositionErrors(errors: ReadonlyArray<{ code: string; message: string; subgraphs: readonly string[] }>): string {
-  return errors
-    .map((e) => `  - [${e.code}]${e.subgraphs.length ? ` (subgraphs: ${e.subgraphs.join(', ')})` : ''} ${e.message}`)
-    .join('\n');
-}

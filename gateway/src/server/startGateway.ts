@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { formatCompositionErrors } from '../composition/composeSupergraph';
+import { formatCompositionErrors } from '../composition/formatCompositionErrors';
 import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { Gateway } from '../gateway';

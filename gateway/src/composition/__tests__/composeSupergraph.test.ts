@@ -1,4 +1,5 @@
-import { composeSupergraph, formatCompositionErrors } from '../composeSupergraph';
+import { composeSupergraph } from '../composeSupergraph';
+import { formatCompositionErrors } from '../formatCompositionErrors';
 
 const header = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\n';
 
