@@ -4,7 +4,11 @@
  * alternating between the gateways round by round so both see the same machine state.
  *
  * Env: BENCH_DURATION (s per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 50),
- * BENCH_WARMUP (s, default 3).
+ * BENCH_WARMUP (s, default 3), BENCH_TRACING=1 (also Junction with tracing on), BENCH_BASELINE (the
+ * directory of another built checkout, e.g. the commit before a change: its Junction joins the run).
+ *
+ * Besides requests/s, each gateway's CPU time per request (user + system, from /proc): unlike
+ * requests/s, it does not depend on how busy the subgraphs keep the machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +29,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 /** Also measure Junction with tracing on, exporting every span to a local OTLP sink. */
 const withTracing = process.env.BENCH_TRACING === '1';
+const baseline = process.env.BENCH_BASELINE;
 const children: ChildProcess[] = [];
 
 function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
@@ -58,6 +63,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** CPU time a process has used so far (user + system, all threads), in ms. */
+function cpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** USER_HZ: Linux reports /proc times in 1/100 s on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /** Peak resident set size of a process (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -70,6 +85,8 @@ interface Target {
   url: string;
   pid: number;
   runs: autocannon.Result[];
+  /** CPU milliseconds per request, one per run. */
+  cpuPerRequest: number[];
 }
 
 function load(url: string, seconds: number): Promise<autocannon.Result> {
@@ -110,11 +127,11 @@ async function main(): Promise<void> {
   // Both Junctions log warnings only (@apollo/gateway writes no line per request either), so they
   // get fixed free ports and are ready when /healthz answers.
   const bin = join(root, 'bin', 'junction.js');
-  const startJunctionProcess = async (name: string, extra: string) => {
+  const startJunctionProcess = async (name: string, extra: string, junctionBin = bin) => {
     const port = await freePort();
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `supergraph: ${supergraphFile}\nlisten: { host: 127.0.0.1, port: ${port} }\nlogLevel: warn\n${extra}`);
-    const child = spawn(process.execPath, [bin, '--config', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [junctionBin, '--config', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
     const url = `http://127.0.0.1:${port}/graphql`;
     for (let i = 0; i < 200; i++) {
@@ -126,14 +143,16 @@ async function main(): Promise<void> {
   const junction = await startJunctionProcess('junction', '');
   const junctionNoDedup = await startJunctionProcess('junction-nodedup', 'deduplicateSubgraphRequests: false\n');
   const junctionTraced = withTracing ? await startJunctionProcess('junction-traced', `tracing: { enabled: true, endpoint: '${await otlpSink()}/v1/traces' }\n`) : undefined;
+  const junctionBaseline = baseline ? await startJunctionProcess('junction-baseline', '', join(baseline, 'bin', 'junction.js')) : undefined;
   const apollo = await start([join(root, 'dist', 'bench', 'e2e', 'apolloGateway.js'), supergraphFile, '0'], /listening (\S+)/);
 
   const targets: Target[] = [
-    { name: '@apollo/gateway', url: apollo.match[1], pid: apollo.child.pid!, runs: [] },
-    { name: 'Junction', url: junction.match[1], pid: junction.child.pid!, runs: [] },
-    { name: 'Junction (no in-flight dedup)', url: junctionNoDedup.match[1], pid: junctionNoDedup.child.pid!, runs: [] },
+    { name: '@apollo/gateway', url: apollo.match[1], pid: apollo.child.pid!, runs: [], cpuPerRequest: [] },
+    { name: 'Junction', url: junction.match[1], pid: junction.child.pid!, runs: [], cpuPerRequest: [] },
+    { name: 'Junction (no in-flight dedup)', url: junctionNoDedup.match[1], pid: junctionNoDedup.child.pid!, runs: [], cpuPerRequest: [] },
   ];
-  if (junctionTraced) targets.push({ name: 'Junction (tracing on)', url: junctionTraced.match[1], pid: junctionTraced.child.pid!, runs: [] });
+  if (junctionTraced) targets.push({ name: 'Junction (tracing on)', url: junctionTraced.match[1], pid: junctionTraced.child.pid!, runs: [], cpuPerRequest: [] });
+  if (junctionBaseline) targets.push({ name: 'Junction (baseline)', url: junctionBaseline.match[1], pid: junctionBaseline.child.pid!, runs: [], cpuPerRequest: [] });
 
   // Same answer from every gateway, or the comparison means nothing.
   const reference = JSON.stringify(await post(targets[0].url));
@@ -146,9 +165,13 @@ async function main(): Promise<void> {
   for (const t of targets) await load(t.url, warmup);
   for (let round = 1; round <= rounds; round++) {
     for (const t of targets) {
+      const cpuBefore = cpuMs(t.pid);
       const r = await load(t.url, duration);
       t.runs.push(r);
-      console.log(`round ${round} ${t.name.padEnd(30)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`);
+      t.cpuPerRequest.push((cpuMs(t.pid) - cpuBefore) / r.requests.total);
+      console.log(
+        `round ${round} ${t.name.padEnd(30)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  CPU ${t.cpuPerRequest.at(-1)!.toFixed(3)} ms/req  non-2xx ${r.non2xx}  errors ${r.errors}`,
+      );
     }
   }
 
@@ -158,13 +181,16 @@ async function main(): Promise<void> {
     'req/s': median(t.runs.map((r) => r.requests.average)),
     'p50 ms': median(t.runs.map((r) => r.latency.p50)),
     'p99 ms': median(t.runs.map((r) => r.latency.p99)),
+    'CPU ms/req': Number(median(t.cpuPerRequest).toFixed(3)),
     'peak RSS MiB': Number(peakRssMiB(t.pid).toFixed(1)),
     failures: t.runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
   }));
   console.table(rows);
   const base = rows[0]['req/s'];
   for (const row of rows.slice(1)) {
-    console.log(`${row.gateway}: ${(row['req/s'] / base).toFixed(2)}x the requests/s of @apollo/gateway, p99 ${row['p99 ms']} ms vs ${rows[0]['p99 ms']} ms`);
+    console.log(
+      `${row.gateway}: ${(row['req/s'] / base).toFixed(2)}x the requests/s of @apollo/gateway, p99 ${row['p99 ms']} ms vs ${rows[0]['p99 ms']} ms, ${(row['CPU ms/req'] / rows[0]['CPU ms/req']).toFixed(2)}x its CPU per request`,
+    );
   }
 }
 
