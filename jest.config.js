@@ -8,6 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 30000,
-  // Integration tests start real servers; running files in one worker at a time keeps ports and CPU predictable on 2 cores.
-  maxWorkers: 1,
+  // One test file per core: every server a test starts listens on a free port, so files run side by side.
+  maxWorkers: 2,
 };
