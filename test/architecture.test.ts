@@ -133,6 +133,13 @@ describe('gateway/src', () => {
   it('has no cycle of imports between files', () => {
     expect(importCycles(imports)).toEqual([]);
   });
+
+  it('keeps the built-in plugins out of the core: gateway.ts and pipeline/ import of plugins/ only the contract, the limit rules and the metrics', () => {
+    const core = imports.filter(({ from }) => from === 'gateway/src/gateway.ts' || from.startsWith('gateway/src/pipeline/'));
+    const allowed = /^gateway\/src\/plugins\/(types\.ts$|limits\/|metrics\/)/;
+    const wiring = core.filter(({ to }) => to.startsWith('gateway/src/plugins/') && !allowed.test(to));
+    expect(wiring.map(({ from, to }) => `${from} -> ${to}`)).toEqual([]);
+  });
 });
 
 /** Functions (of any kind) longer than `max` lines, as `file:line name (n lines)`. */

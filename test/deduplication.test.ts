@@ -7,7 +7,7 @@ import { parse, print } from 'graphql';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
 import { resolveConfig } from '../gateway/src/config';
 import { silentLogger, type Fetch } from '../gateway/src/deps';
-import { Gateway } from '../gateway/src/gateway';
+import { createGateway } from '../gateway/src/gateway';
 import type { GatewayPlugin, GatewayRequest } from '../gateway/src/plugins/types';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
@@ -128,7 +128,7 @@ describe('a hanging subgraph under identical queries (a transport whose requests
     let reached = 0;
     const countArrivals: GatewayPlugin = { name: 'count', onSubgraphRequest: () => void reached++ };
     const config = resolveConfig({ supergraph: 'inline', deduplicateSubgraphRequests: deduplicate, resilience: { breakerFailureThreshold: 5, retries: 0 } });
-    const gateway = new Gateway(config, { fetch: transport.fetch, clock: new FakeClock(0), logger: silentLogger, plugins: [countArrivals] });
+    const gateway = createGateway(config, { fetch: transport.fetch, clock: new FakeClock(0), logger: silentLogger, plugins: [countArrivals] });
     gateway.useSupergraph(supergraphSdl);
     try {
       const first = Promise.all(Array.from({ length: 10 }, () => gateway.handle(request)));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { resolveConfig } from '../gateway/src/config';
 import { silentLogger } from '../gateway/src/deps';
-import { Gateway } from '../gateway/src/gateway';
+import { createGateway, type Gateway } from '../gateway/src/gateway';
 import { createServer } from '../gateway/src/server/createServer';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
@@ -23,7 +23,7 @@ let gateway: Gateway;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  gateway = new Gateway(config, { logger: silentLogger });
+  gateway = createGateway(config, { logger: silentLogger });
   gateway.useSupergraph(supergraphSdl);
   app = createServer(gateway, { graphiql: true, bodyLimit: config.limits.maxBodyBytes });
   await app.ready();
@@ -173,7 +173,7 @@ describe('health', () => {
     expect(res.statusCode).toBe(200);
   });
   it('is 503, and GraphQL requests too, before one is loaded', async () => {
-    const empty = new Gateway(config, { logger: silentLogger });
+    const empty = createGateway(config, { logger: silentLogger });
     const server = createServer(empty, { graphiql: false, bodyLimit: 8192 });
     expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(503);
     const res = await server.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: '{"query":"{ __typename }"}' });
@@ -185,7 +185,7 @@ describe('health', () => {
 });
 
 it('turns introspection off when told to, keeping __typename', async () => {
-  const closed = new Gateway(resolveConfig({ supergraph: 'inline', logLevel: 'silent', limits: { introspection: false } }), { logger: silentLogger });
+  const closed = createGateway(resolveConfig({ supergraph: 'inline', logLevel: 'silent', limits: { introspection: false } }), { logger: silentLogger });
   closed.useSupergraph(supergraphSdl);
   try {
     const schema = await closed.handle({ method: 'POST', headers: {}, query: '{ __schema { queryType { name } } }', operationName: undefined, variables: undefined, extensions: undefined });
@@ -200,7 +200,7 @@ it('turns introspection off when told to, keeping __typename', async () => {
 
 it('the default limits serve the benchmark query but refuse depth 50, 1000 aliases and a 5 MB body', async () => {
   const defaults = resolveConfig({ supergraph: 'inline', logLevel: 'silent' });
-  const gw = new Gateway(defaults, { logger: silentLogger });
+  const gw = createGateway(defaults, { logger: silentLogger });
   gw.useSupergraph(supergraphSdl);
   const app2 = createServer(gw, { graphiql: false, bodyLimit: defaults.limits.maxBodyBytes });
   const send = (query: string) => app2.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query }) });
@@ -257,7 +257,7 @@ describe('batched requests (a JSON array body)', () => {
   });
 
   it("carries the operations' response headers", async () => {
-    const marker = new Gateway(config, {
+    const marker = createGateway(config, {
       logger: silentLogger,
       plugins: [{ name: 'marker', onResult: ({ request, setHeader }) => setHeader(`x-answered-${request.operationName ?? 'anonymous'}`, 'yes') }],
     });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '../gateway/src/config';
 import { silentLogger, type Fetch } from '../gateway/src/deps';
-import { Gateway } from '../gateway/src/gateway';
+import { createGateway, type Gateway } from '../gateway/src/gateway';
 import { loadSupergraph, type LoadedSupergraph } from '../gateway/src/planning/loadSupergraph';
 
 const sdl = readFileSync(join(__dirname, '..', 'supergraph.graphql'), 'utf8');
@@ -20,7 +20,7 @@ const fetch: Fetch = async () => ({
 });
 
 function gatewayWith(loaded: LoadedSupergraph): Gateway {
-  const gateway = new Gateway(resolveConfig({ supergraph: 'x', logLevel: 'silent' }), { logger: silentLogger, fetch });
+  const gateway = createGateway(resolveConfig({ supergraph: 'x', logLevel: 'silent' }), { logger: silentLogger, fetch });
   gateway.useLoadedSupergraph(loaded);
   return gateway;
 }
@@ -74,7 +74,7 @@ it('does not keep a plan that failed: the next request plans again', async () =>
 
 it('answers the same from a supergraph loaded on the planning thread', async () => {
   const here = gatewayWith(loadSupergraph(sdl));
-  const onThread = new Gateway(resolveConfig({ supergraph: 'x', logLevel: 'silent' }), { logger: silentLogger, fetch });
+  const onThread = createGateway(resolveConfig({ supergraph: 'x', logLevel: 'silent' }), { logger: silentLogger, fetch });
   try {
     onThread.useLoadedSupergraph(await onThread.load(sdl));
     for (const query of ['{ topProducts { upc name } }', '{ __schema { queryType { name } } }', '{ topProducts { nope } }', 'query A { topProducts { upc } } query B { me { id } }']) {

@@ -6,7 +6,7 @@
  */
 import { resolveConfig } from '../gateway/src/config';
 import { silentLogger, type Logger } from '../gateway/src/deps';
-import { Gateway } from '../gateway/src/gateway';
+import { createGateway } from '../gateway/src/gateway';
 import { createServer } from '../gateway/src/server/createServer';
 import type { GatewayPlugin } from '../gateway/src/plugins/types';
 import { startGateway, type StartedGateway } from '../gateway/src/server/startGateway';
@@ -117,7 +117,7 @@ it('a fetch that fails unexpectedly is logged with the request id, and the clien
 });
 
 it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])('GET /graphiql-assets/%s is a 404', async (name) => {
-  const gateway = new Gateway(resolveConfig({ supergraph: 'inline' }), { logger: silentLogger });
+  const gateway = createGateway(resolveConfig({ supergraph: 'inline' }), { logger: silentLogger });
   const app = createServer(gateway, { graphiql: true, bodyLimit: 1024 });
   try {
     const res = await app.inject({ method: 'GET', url: `/graphiql-assets/${name}` });

@@ -2,7 +2,8 @@ import pino from 'pino';
 
 /**
  * The world the gateway talks to, injected so that tests can control it. Production modules take
- * these from `createGateway(config, deps)` and never reach for `Date.now()` or `console` themselves.
+ * these from `createGateway(config, deps)` (`GatewayDeps` in gateway.ts) and never reach for
+ * `Date.now()` or `console` themselves.
  */
 
 export interface Clock {
@@ -69,13 +70,6 @@ export class ResponseTooLargeError extends Error {
 /** How the gateway reaches subgraphs (and fetches their SDL). */
 export interface Fetch {
   (url: string, request: HttpRequest): Promise<HttpResponse>;
-}
-
-export interface Deps {
-  clock: Clock;
-  logger: Logger;
-  /** Defaults to keep-alive undici pools (see execution/subgraphHttp.ts). */
-  fetch?: Fetch;
 }
 
 export const systemClock: Clock = {

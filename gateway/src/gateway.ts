@@ -2,14 +2,16 @@
  * `Gateway`: the lifecycle of the supergraph it serves (loaded here or on the planning thread, swapped
  * whole), the caches that go with it, and a request's way through the steps of pipeline/: parse,
  * validate, plan, execute, with the plugins' hooks between them. The HTTP server (server/) adapts
- * requests to `Gateway.handle`; tests and benchmarks can call it directly.
+ * requests to `Gateway.handle`; tests and benchmarks can call it directly. Which plugins run, and
+ * with which clock, logger, transport and metrics, is the caller's choice (`createGateway`): the
+ * built-in plugins are wired by server/startGateway.ts, not here.
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayConfig } from './config';
 import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
 import { SubgraphClient } from './execution/subgraphClient';
-import { createUndiciFetch } from './execution/subgraphHttp';
+import { defaultSubgraphFetch } from './execution/subgraphHttp';
 import { HookRunner } from './pipeline/hooks';
 import { boundedCache } from './pipeline/prepare';
 import { errorResponse } from './pipeline/requestError';
@@ -17,23 +19,26 @@ import type { GatewayResponse } from './pipeline/result';
 import { runRequest, type PipelineEnv, type SupergraphState } from './pipeline/runRequest';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { PlannerWorker } from './planning/plannerWorker';
-import type { BudgetStore } from './plugins/budgets/budgetStore';
-import { builtInPlugins, createBudgetStore } from './plugins/builtInPlugins';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
-import { createTracing, type GatewayTracing } from './plugins/tracing/tracerProvider';
 import type { GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
 
 export type { GatewayResponse } from './pipeline/result';
 
-export interface GatewayOptions {
-  config: GatewayConfig;
-  plugins?: readonly GatewayPlugin[];
-  clock?: Clock;
-  logger?: Logger;
-  /** Subgraph transport. Default: keep-alive undici pools. */
-  fetch?: Fetch;
-  /** Absolute path of `authorization.policyModule`. */
-  policyModulePath?: string;
+/**
+ * The world a gateway talks to and the plugins it runs, injected so that an embedder or a test
+ * controls each. `createGateway` fills in what is not given.
+ */
+export interface GatewayDeps {
+  /** Time and timers (retry backoff, circuit breakers). Default: the system clock. */
+  clock: Clock;
+  /** Default: JSON lines on stderr at `config.logLevel`. */
+  logger: Logger;
+  /** The subgraph transport. Default: keep-alive undici pools (`limits.subgraphConnections`, `limits.subgraphTimeoutMs`), closed by `close()`. */
+  fetch: Fetch;
+  /** Where the gateway counts plan-cache lookups, compositions and circuit states. Default: a new `GatewayMetrics`. */
+  metrics: GatewayMetrics;
+  /** Run in this order on every request. Default: none (`startGateway` passes the built-in plugins, then the user's). */
+  plugins: readonly GatewayPlugin[];
 }
 
 export class Gateway {
@@ -42,42 +47,26 @@ export class Gateway {
   private readonly drained: Array<() => void> = [];
   private readonly client: SubgraphClient;
   private readonly pipeline: PipelineEnv;
-  private readonly ownedFetch: (Fetch & { close(): Promise<void> }) | undefined;
   /** The planning thread, started by the first `load`. */
   private planner: PlannerWorker | undefined;
-  /** The transport to subgraphs, also used to fetch their SDL. */
-  readonly fetch: Fetch;
-  /** Per-client query budgets (when `budgets.enabled`). */
-  readonly budgetStore: BudgetStore | undefined;
-  /** This gateway's Prometheus metrics (served at /metrics). */
-  readonly metrics = new GatewayMetrics();
-  /** OpenTelemetry tracing (when `tracing.enabled`). */
-  readonly tracing: GatewayTracing | undefined;
-  private readonly plugins: readonly GatewayPlugin[];
   private readonly hooks: HookRunner;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** This gateway's Prometheus metrics (served at /metrics). */
+  readonly metrics: GatewayMetrics;
 
-  constructor(readonly config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}) {
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? createLogger(config.logLevel);
-    let fetch = options.fetch;
-    if (!fetch) {
-      this.ownedFetch = createUndiciFetch({ connections: config.limits.subgraphConnections, timeoutMs: config.limits.subgraphTimeoutMs });
-      fetch = this.ownedFetch;
-    }
-    this.fetch = fetch;
-    this.budgetStore = createBudgetStore(config, this.logger);
-    this.tracing = config.tracing.enabled
-      ? createTracing(config.tracing, { logger: this.logger, onExportFailure: () => this.metrics.traceExportFailures.inc() })
-      : undefined;
-    this.plugins = [
-      ...builtInPlugins(config, { fetch, clock: this.clock, logger: this.logger, policyModulePath: options.policyModulePath, budgetStore: this.budgetStore, metrics: this.metrics, tracer: this.tracing?.tracer }),
-      ...(options.plugins ?? []),
-    ];
-    this.hooks = new HookRunner(this.plugins);
+  /**
+   * @internal Use `createGateway`, which fills in the defaults. `owned`: what this gateway created
+   * for itself and closes in `close()`.
+   */
+  constructor(readonly config: GatewayConfig, deps: GatewayDeps, private readonly owned: ReadonlyArray<{ close(): Promise<void> }> = []) {
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+    // A copy: the caller's array changing later changes nothing here.
+    this.hooks = new HookRunner([...deps.plugins]);
     this.metrics.observeCircuits(() => this.circuits());
-    this.client = new SubgraphClient(fetch, this.logger, config.deduplicateSubgraphRequests, {
+    this.client = new SubgraphClient(deps.fetch, this.logger, config.deduplicateSubgraphRequests, {
       clock: this.clock,
       routing: config.routing,
       resilience: config.resilience,
@@ -131,12 +120,10 @@ export class Gateway {
     this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
   }
 
+  /** Stops the planning thread and closes what this gateway created (its default transport); what was passed in is the caller's to close. */
   async close(): Promise<void> {
     await this.planner?.close();
-    await this.ownedFetch?.close();
-    await this.budgetStore?.close();
-    // Last: spans of the requests that just finished are still to be exported.
-    await this.tracing?.shutdown();
+    for (const resource of this.owned) await resource.close();
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
@@ -195,8 +182,6 @@ export class Gateway {
   drain(): Promise<void> {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drained.push(resolve));
   }
-
-
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -204,9 +189,21 @@ function requestIdFrom(header: string | undefined): string {
   return header !== undefined && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
-/** Creates a gateway serving `supergraphSdl` (if given). */
-export function createGateway(options: GatewayOptions & { supergraphSdl?: string }): Gateway {
-  const gateway = new Gateway(options.config, options);
-  if (options.supergraphSdl !== undefined) gateway.useSupergraph(options.supergraphSdl);
-  return gateway;
+/**
+ * A gateway with `deps`, each missing one a neutral default: the system clock, a logger at
+ * `config.logLevel`, its own keep-alive transport, new metrics, and no plugins: none of the built-in
+ * ones (authentication, authorization, cost, budgets, metrics, tracing, request log) runs unless
+ * passed, e.g. `builtInPlugins(config, deps).plugins`, as `startGateway` does. Serve a supergraph
+ * with `useSupergraph` or `load` + `useLoadedSupergraph`.
+ */
+export function createGateway(config: GatewayConfig, deps: Partial<GatewayDeps> = {}): Gateway {
+  const ownedFetch = deps.fetch ? undefined : defaultSubgraphFetch(config.limits);
+  const complete: GatewayDeps = {
+    clock: deps.clock ?? systemClock,
+    logger: deps.logger ?? createLogger(config.logLevel),
+    fetch: deps.fetch ?? ownedFetch!,
+    metrics: deps.metrics ?? new GatewayMetrics(),
+    plugins: deps.plugins ?? [],
+  };
+  return new Gateway(config, complete, ownedFetch ? [ownedFetch] : []);
 }

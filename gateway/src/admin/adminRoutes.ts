@@ -12,8 +12,6 @@ import { bearerTokenCheck } from './bearerToken';
 /** What the admin API reads of the gateway it serves: nothing else. */
 export interface AdminGateway {
   readonly supergraph: LoadedSupergraph | undefined;
-  /** Per-client budgets, when on. */
-  readonly budgetStore: BudgetStore | undefined;
   readonly config: Pick<GatewayConfig, 'budgets'>;
   readonly clock: Pick<Clock, 'epochMs'>;
 }
@@ -23,6 +21,8 @@ export interface AdminOptions {
   token: string;
   /** Subgraph routes, when the gateway composes from a registry. */
   registry?: SubgraphRegistry;
+  /** The budgets route, when `budgets.enabled`: the store the budgets plugin uses (`builtInPlugins(...).budgetStore`). */
+  budgetStore?: BudgetStore;
 }
 
 /**
@@ -74,7 +74,7 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: AdminGateway,
       });
 
       admin.get('/budgets/:id', async (request, reply) => {
-        const store = gateway.budgetStore;
+        const store = options.budgetStore;
         if (!store) return fail(reply, GatewayErrorCode.BUDGETS_OFF, 'Query budgets are not enabled (budgets.enabled).');
         const { id } = request.params as { id: string };
         const bucket = budgetForAdmin(gateway.config.budgets, id);

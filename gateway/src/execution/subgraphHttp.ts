@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config';
 import { ResponseTooLargeError, type Fetch, type HttpRequest, type HttpResponse } from '../deps';
 
 const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
@@ -8,6 +9,11 @@ export interface HttpClientOptions {
   connections: number;
   /** Time allowed for the response headers, then again for the body. */
   timeoutMs: number;
+}
+
+/** The subgraph transport a gateway uses unless given one: keep-alive pools sized and timed by `limits`. */
+export function defaultSubgraphFetch(limits: Pick<GatewayConfig['limits'], 'subgraphConnections' | 'subgraphTimeoutMs'>): Fetch & { close(): Promise<void> } {
+  return createUndiciFetch({ connections: limits.subgraphConnections, timeoutMs: limits.subgraphTimeoutMs });
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { useAuthentication } from './auth/useAuthentication';
@@ -9,42 +8,87 @@ import { useBudgets } from './budgets/useBudgets';
 import { useCost } from './cost/useCost';
 import { useRequestLog } from './useRequestLog';
 import { useMetrics, type GatewayMetrics } from './metrics/useMetrics';
+import { createTracing, type GatewayTracing } from './tracing/tracerProvider';
 import { useTracing } from './tracing/useTracing';
 import type { GatewayPlugin } from './types';
 
-/** The plugins every gateway runs, configured from its config; user plugins run after them. */
-export function builtInPlugins(
-  config: GatewayConfig,
-  deps: { fetch: Fetch; clock: Clock; logger: Logger; policyModulePath?: string; budgetStore?: BudgetStore; metrics: GatewayMetrics; tracer?: Tracer },
-): GatewayPlugin[] {
-  const plugins: GatewayPlugin[] = [];
-  // Tracing first: a subgraph fetch span then covers the other plugins' work on that request too.
-  if (deps.tracer) plugins.push(useTracing(deps.tracer, { acceptIncoming: config.tracing.acceptIncoming }));
-  plugins.push(
-    // Early, so its onSubgraphRequest timings wrap the others' work as little as possible.
-    useMetrics(deps.metrics, deps),
-    useAuthentication(config.auth, deps),
-    useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy: deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined }),
-    useCost(config.cost, deps),
-  );
-  if (config.budgets.enabled && deps.budgetStore) {
-    plugins.push(
-      useBudgets(config.budgets, {
-        store: deps.budgetStore,
+/** What the built-in plugins are made with: the same clock, logger, transport and metrics as the gateway they run in. */
+export interface BuiltInPluginDeps {
+  clock: Clock;
+  logger: Logger;
+  /** The subgraph transport; authentication fetches JWKS with it. */
+  fetch: Fetch;
+  /** The gateway's metrics: the plugins count requests, costs, auth failures and export failures there. */
+  metrics: GatewayMetrics;
+  /** Absolute path of `authorization.policyModule`, when the config names one. */
+  policyModulePath?: string;
+}
+
+/** The built-in plugins of one gateway, and the resources they hold. */
+export interface BuiltInPlugins {
+  /** In the order they run; a gateway runs the user's plugins after them. */
+  readonly plugins: readonly GatewayPlugin[];
+  /** Per-client query budgets, when `budgets.enabled`: the admin API reads them. */
+  readonly budgetStore: BudgetStore | undefined;
+  /** OpenTelemetry tracing, when `tracing.enabled`. */
+  readonly tracing: GatewayTracing | undefined;
+  /** Closes the budget store, then tracing. Call it after the gateway's `close()`. */
+  close(): Promise<void>;
+}
+
+/**
+ * The plugins `startGateway` runs before the user's, configured from `config`: tracing (when on),
+ * metrics, authentication, authorization, cost, budgets (when on), the request log. An embedder of
+ * `createGateway` gets the same behaviour by passing `plugins` first.
+ */
+export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): BuiltInPlugins {
+  // The plugins that hold nothing first: one that throws (a policy module that does not load, a bad
+  // key) then leaves no store or exporter open.
+  const metrics = useMetrics(deps.metrics, deps);
+  const authentication = useAuthentication(config.auth, deps);
+  const evaluatePolicy = deps.policyModulePath ? loadPolicyModule(deps.policyModulePath) : undefined;
+  const authorization = useAuthorization(config.authorization, { logger: deps.logger, evaluatePolicy });
+  const cost = useCost(config.cost, deps);
+  const requestLog = useRequestLog(deps);
+  const budgetStore = createBudgetStore(config, deps.logger);
+  const tracing = config.tracing.enabled
+    ? createTracing(config.tracing, { logger: deps.logger, onExportFailure: () => deps.metrics.traceExportFailures.inc() })
+    : undefined;
+  const budgets = budgetStore
+    ? useBudgets(config.budgets, {
+        store: budgetStore,
         clock: deps.clock,
         logger: deps.logger,
         enforceCost: config.cost.mode === 'enforce',
         onStoreFailure: (mode) => deps.metrics.budgetStoreFailures.inc({ mode }),
-      }),
-    );
-  }
-  // Last, so that it sees what every other plugin decided.
-  plugins.push(useRequestLog(deps));
-  return plugins;
+      })
+    : undefined;
+  const plugins = [
+    // Tracing first: a subgraph fetch span then covers the other plugins' work on that request too.
+    tracing && useTracing(tracing.tracer, { acceptIncoming: config.tracing.acceptIncoming }),
+    // Early, so its onSubgraphRequest timings wrap the others' work as little as possible.
+    metrics,
+    authentication,
+    authorization,
+    cost,
+    budgets,
+    // Last, so that it sees what every other plugin decided.
+    requestLog,
+  ].filter((plugin): plugin is GatewayPlugin => plugin !== undefined);
+  return {
+    plugins,
+    budgetStore,
+    tracing,
+    async close() {
+      await budgetStore?.close();
+      // Last: spans of the requests that just finished are still to be exported.
+      await tracing?.shutdown();
+    },
+  };
 }
 
 /** The budget store the config asks for (undefined when budgets are off). */
-export function createBudgetStore(config: GatewayConfig, logger: Logger): BudgetStore | undefined {
+function createBudgetStore(config: GatewayConfig, logger: Logger): BudgetStore | undefined {
   if (!config.budgets.enabled) return undefined;
   return config.budgets.store === 'redis' ? new RedisBudgetStore(config.budgets.redisUrl!, config.budgets.redisPrefix, logger) : new MemoryBudgetStore();
 }

@@ -3,8 +3,11 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { formatCompositionErrors } from '../composition/formatCompositionErrors';
 import type { GatewayConfig } from '../config';
-import type { Clock, Fetch, Logger } from '../deps';
-import { Gateway } from '../gateway';
+import { createLogger, systemClock, type Clock, type Fetch, type Logger } from '../deps';
+import { defaultSubgraphFetch } from '../execution/subgraphHttp';
+import { createGateway, type Gateway } from '../gateway';
+import { builtInPlugins, type BuiltInPlugins } from '../plugins/builtInPlugins';
+import { GatewayMetrics } from '../plugins/metrics/useMetrics';
 import type { GatewayPlugin } from '../plugins/types';
 import { openRegistryStore } from '../registry/openRegistryStore';
 import { readSupergraphFile, SupergraphSourceError } from '../registry/readSupergraphFile';
@@ -45,9 +48,13 @@ export interface StartGatewayOptions {
   tlsPaths?: { cert: string; key: string };
   /** Serve this SDL instead of reading a file or composing subgraphs. */
   supergraphSdl?: string;
+  /** Run after the built-in plugins, in this order. */
   plugins?: readonly GatewayPlugin[];
+  /** Default: JSON lines on stderr at `config.logLevel`. */
   logger?: Logger;
+  /** Default: the system clock. */
   clock?: Clock;
+  /** The subgraph transport, also used to fetch SDL and JWKS. Default: keep-alive undici pools, closed by `stop()`. */
   fetch?: Fetch;
 }
 
@@ -66,6 +73,9 @@ export interface StartedGateway {
 
 /** What startGateway has started so far: what a failed start or a stop closes. */
 interface Running {
+  /** The transport startGateway made (none when `options.fetch` was given). */
+  ownedFetch?: { close(): Promise<void> };
+  builtIns?: BuiltInPlugins;
   server?: FastifyInstance;
   operationsServer?: FastifyInstance;
   store?: RegistryStore;
@@ -78,12 +88,11 @@ interface Running {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<StartedGateway> {
   const { config } = options;
-  const policyModulePath = options.policyModulePath ?? (config.authorization.policyModule ? resolve(config.authorization.policyModule) : undefined);
-  const gateway = new Gateway(config, { ...options, policyModulePath });
-  if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
   const running: Running = {};
+  const { gateway, fetch } = await gatewayWithBuiltIns(options, running);
+  if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
   try {
-    await serveSupergraph(gateway, options, running);
+    await serveSupergraph(gateway, fetch, options, running);
     await listen(gateway, options, running);
   } catch (err) {
     await running.operationsServer?.close();
@@ -106,8 +115,32 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   };
 }
 
+/**
+ * The gateway, running the built-in plugins and then the user's, all on one clock, logger, transport
+ * and metrics. Rejects, leaving nothing open, if a built-in cannot be made (a policy module that does
+ * not load).
+ */
+async function gatewayWithBuiltIns(options: StartGatewayOptions, running: Running): Promise<{ gateway: Gateway; fetch: Fetch }> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const ownedFetch = options.fetch ? undefined : defaultSubgraphFetch(config.limits);
+  const fetch = options.fetch ?? ownedFetch!;
+  const metrics = new GatewayMetrics();
+  const policyModulePath = options.policyModulePath ?? (config.authorization.policyModule ? resolve(config.authorization.policyModule) : undefined);
+  try {
+    running.builtIns = builtInPlugins(config, { clock, logger, fetch, metrics, policyModulePath });
+  } catch (err) {
+    await ownedFetch?.close();
+    throw err;
+  }
+  running.ownedFetch = ownedFetch;
+  const gateway = createGateway(config, { clock, logger, fetch, metrics, plugins: [...running.builtIns.plugins, ...(options.plugins ?? [])] });
+  return { gateway, fetch };
+}
+
 /** Serves the supergraph file the options or config name, or else the registry's composition. */
-async function serveSupergraph(gateway: Gateway, options: StartGatewayOptions, running: Running): Promise<void> {
+async function serveSupergraph(gateway: Gateway, fetch: Fetch, options: StartGatewayOptions, running: Running): Promise<void> {
   const { config } = options;
   if (options.supergraphSdl !== undefined) return gateway.useLoadedSupergraph(await gateway.load(options.supergraphSdl));
   if (options.supergraphPath !== undefined || config.supergraph !== undefined) {
@@ -117,7 +150,7 @@ async function serveSupergraph(gateway: Gateway, options: StartGatewayOptions, r
   running.registry = new SubgraphRegistry({
     store: running.store,
     gateway: supergraphTargetOf(gateway),
-    fetch: gateway.fetch,
+    fetch,
     logger: gateway.logger,
     clock: gateway.clock,
     config: config.registry,
@@ -164,7 +197,7 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
     trustProxy: config.listen.trustProxy,
     timeouts,
     maxConnections: config.limits.maxConnections,
-    admin: config.admin.token ? { token: config.admin.token, registry: running.registry } : undefined,
+    admin: config.admin.token ? { token: config.admin.token, registry: running.registry, budgetStore: running.builtIns?.budgetStore } : undefined,
     // Without a listener of their own, the client port serves them, but only behind the token.
     operations: !config.operations.listen && config.operations.token ? operations : undefined,
     tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
@@ -199,9 +232,15 @@ async function stopGracefully(gateway: Gateway, shutdownTimeoutMs: number, runni
   await closeBehind(gateway, running);
 }
 
-/** What stands behind the listeners: the registry, its store, the gateway (pools, threads, tracing). */
+/**
+ * What stands behind the listeners: the registry, its store, the gateway (planning thread), the
+ * subgraph pools, then the built-ins' budget store and tracing (last: spans of the requests that just
+ * finished are still to be exported).
+ */
 async function closeBehind(gateway: Gateway, running: Running): Promise<void> {
   await running.registry?.stop();
   await running.store?.close();
   await gateway.close();
+  await running.ownedFetch?.close();
+  await running.builtIns?.close();
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { resolveConfig } from '../../config';
 import { silentLogger, type Fetch } from '../../deps';
-import { Gateway } from '../../gateway';
+import { createGateway, type Gateway } from '../../gateway';
 import { FileRegistryStore } from '../../registry/fileRegistryStore';
 import { SubgraphRegistry } from '../../registry/subgraphRegistry';
 import { createServer } from '../../server/createServer';
@@ -29,7 +29,7 @@ let withoutRegistry: FastifyInstance;
 
 beforeAll(async () => {
   const config = resolveConfig({ supergraph: 'inline' });
-  gateway = new Gateway(config, { logger: silentLogger, fetch: refused });
+  gateway = createGateway(config, { logger: silentLogger, fetch: refused });
   store = await FileRegistryStore.open(join(mkdtempSync(join(tmpdir(), 'junction-admin-')), 'registry.json'), silentLogger);
   registry = new SubgraphRegistry({ store, gateway: supergraphTargetOf(gateway), fetch: refused, logger: silentLogger, config: config.registry });
   withRegistry = createServer(gateway, { graphiql: false, bodyLimit: 1024, admin: { token: TOKEN, registry } });

@@ -6,7 +6,7 @@
 import { composeSupergraph } from '../../composition/composeSupergraph';
 import { resolveConfig } from '../../config';
 import type { Fetch, HttpRequest, Logger } from '../../deps';
-import { Gateway } from '../../gateway';
+import { createGateway } from '../../gateway';
 import type { GatewayPlugin } from '../../plugins/types';
 
 const PRODUCTS = `
@@ -37,7 +37,7 @@ async function run(plugins: GatewayPlugin[], fetch: Fetch) {
   const log: Entry[] = [];
   const record = (level: keyof Logger) => (message: string, fields?: Record<string, unknown>) => void log.push({ level, message, fields });
   const logger: Logger = { debug() {}, info() {}, warn: record('warn'), error: record('error') };
-  const gateway = new Gateway(resolveConfig({ supergraph: 'inline' }), { logger, fetch, plugins });
+  const gateway = createGateway(resolveConfig({ supergraph: 'inline' }), { logger, fetch, plugins });
   try {
     gateway.useLoadedSupergraph(await gateway.load(outcome.supergraphSdl));
     const response = await gateway.handle({

@@ -1,0 +1,35 @@
+/**
+ * The built-in plugins and their order, which is part of their behaviour: tracing first (its spans
+ * cover the others' work), metrics early (its timings wrap the others as little as possible), the
+ * request log last (it sees what every other plugin decided). Budgets and tracing, and what they
+ * hold, exist only when the config turns them on.
+ */
+import { FakeClock } from '../../../../test/helpers/fakeClock';
+import { resolveConfig, type GatewayConfigInput } from '../../config';
+import { silentLogger, type Fetch } from '../../deps';
+import { builtInPlugins } from '../builtInPlugins';
+import { GatewayMetrics } from '../metrics/useMetrics';
+
+const refused: Fetch = async () => {
+  throw new Error('no subgraph here');
+};
+const make = (input: Omit<GatewayConfigInput, 'supergraph'>, policyModulePath?: string) =>
+  builtInPlugins(resolveConfig({ supergraph: 'inline', ...input }), { fetch: refused, clock: new FakeClock(), logger: silentLogger, metrics: new GatewayMetrics(), policyModulePath });
+
+it.each<[string, Omit<GatewayConfigInput, 'supergraph'>, string[], { budgetStore: boolean; tracing: boolean }]>([
+  ['the defaults', {}, ['metrics', 'authentication', 'authorization', 'cost', 'request-log'], { budgetStore: false, tracing: false }],
+  ['budgets on', { cost: { mode: 'measure' }, budgets: { enabled: true } }, ['metrics', 'authentication', 'authorization', 'cost', 'budgets', 'request-log'], { budgetStore: true, tracing: false }],
+  ['tracing on', { tracing: { enabled: true, exporter: 'console' } }, ['tracing', 'metrics', 'authentication', 'authorization', 'cost', 'request-log'], { budgetStore: false, tracing: true }],
+])('%s: %j', async (_name, config, names, holds) => {
+  const builtIns = make(config);
+  try {
+    expect(builtIns.plugins.map((p) => p.name)).toEqual(names);
+    expect({ budgetStore: builtIns.budgetStore !== undefined, tracing: builtIns.tracing !== undefined }).toEqual(holds);
+  } finally {
+    await builtIns.close();
+  }
+});
+
+it('throws when the policy module does not load', () => {
+  expect(() => make({ tracing: { enabled: true, exporter: 'console' } }, '/nonexistent/policy.js')).toThrow(/Cannot find module/);
+});
