@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { useAuthentication } from './auth/useAuthentication';
@@ -22,6 +23,12 @@ export interface BuiltInPluginDeps {
   metrics: GatewayMetrics;
   /** Absolute path of `authorization.policyModule`, when the config names one. */
   policyModulePath?: string;
+  /**
+   * An OpenTelemetry tracer of the embedder's own: the tracing plugin makes its spans with it, and
+   * no exporter is started from `config.tracing` (its `acceptIncoming` still applies). Default: the
+   * tracer `config.tracing` describes, when it is enabled.
+   */
+  tracer?: Tracer;
 }
 
 /** The built-in plugins of one gateway, and the resources they hold. */
@@ -30,7 +37,7 @@ export interface BuiltInPlugins {
   readonly plugins: readonly GatewayPlugin[];
   /** Per-client query budgets, when `budgets.enabled`: the admin API reads them. */
   readonly budgetStore: BudgetStore | undefined;
-  /** OpenTelemetry tracing, when `tracing.enabled`. */
+  /** OpenTelemetry tracing made from `config.tracing`, when it is enabled and no tracer was given. */
   readonly tracing: GatewayTracing | undefined;
   /** Closes the budget store, then tracing. Call it after the gateway's `close()`. */
   close(): Promise<void>;
@@ -51,9 +58,11 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
   const cost = useCost(config.cost, deps);
   const requestLog = useRequestLog(deps);
   const budgetStore = createBudgetStore(config, deps.logger);
-  const tracing = config.tracing.enabled
-    ? createTracing(config.tracing, { logger: deps.logger, onExportFailure: () => deps.metrics.traceExportFailures.inc() })
-    : undefined;
+  const tracing =
+    config.tracing.enabled && !deps.tracer
+      ? createTracing(config.tracing, { logger: deps.logger, onExportFailure: () => deps.metrics.traceExportFailures.inc() })
+      : undefined;
+  const tracer = deps.tracer ?? tracing?.tracer;
   const budgets = budgetStore
     ? useBudgets(config.budgets, {
         store: budgetStore,
@@ -65,7 +74,7 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
     : undefined;
   const plugins = [
     // Tracing first: a subgraph fetch span then covers the other plugins' work on that request too.
-    tracing && useTracing(tracing.tracer, { acceptIncoming: config.tracing.acceptIncoming }),
+    tracer && useTracing(tracer, { acceptIncoming: config.tracing.acceptIncoming }),
     // Early, so its onSubgraphRequest timings wrap the others' work as little as possible.
     metrics,
     authentication,

@@ -4,9 +4,11 @@
  * request log last (it sees what every other plugin decided). Budgets and tracing, and what they
  * hold, exist only when the config turns them on.
  */
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { FakeClock } from '../../../../test/helpers/fakeClock';
 import { resolveConfig, type GatewayConfigInput } from '../../config';
 import { silentLogger, type Fetch } from '../../deps';
+import { createGateway } from '../../gateway';
 import { builtInPlugins } from '../builtInPlugins';
 import { GatewayMetrics } from '../metrics/useMetrics';
 
@@ -32,4 +34,24 @@ it.each<[string, Omit<GatewayConfigInput, 'supergraph'>, string[], { budgetStore
 
 it('throws when the policy module does not load', () => {
   expect(() => make({ tracing: { enabled: true, exporter: 'console' } }, '/nonexistent/policy.js')).toThrow(/Cannot find module/);
+});
+
+it("a tracer of the embedder's own gets the spans, and no exporter is started from the config", async () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const config = resolveConfig({ supergraph: 'inline', tracing: { enabled: true, exporter: 'console' } });
+  const deps = { fetch: refused, clock: new FakeClock(), logger: silentLogger, metrics: new GatewayMetrics() };
+  const builtIns = builtInPlugins(config, { ...deps, tracer: provider.getTracer('embedder') });
+  const gateway = createGateway(config, { ...deps, plugins: builtIns.plugins });
+  try {
+    expect(builtIns.tracing).toBeUndefined();
+    expect(builtIns.plugins[0].name).toBe('tracing');
+    // No supergraph: the request is answered at once, and still traced.
+    await gateway.handle({ method: 'POST', headers: {}, query: '{ __typename }', operationName: undefined, variables: undefined, extensions: undefined });
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toContain('graphql.request');
+  } finally {
+    await gateway.close();
+    await builtIns.close();
+    await provider.shutdown();
+  }
 });
