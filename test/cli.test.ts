@@ -2,14 +2,12 @@
  * The `junction` command as compliance suites start it: `--supergraph FILE --port N`, and `--config`.
  * Runs the compiled CLI (`npm test` builds first).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLogLine } from './helpers/logLines';
+import { listeningUrl, runJunction as runCli } from './helpers/gatewayProcess';
 import { postGraphQL, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
-const BIN = join(__dirname, '..', 'bin', 'junction.js');
 const dir = mkdtempSync(join(tmpdir(), 'junction-cli-'));
 let subgraphs: SampleSubgraphs;
 
@@ -19,30 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await subgraphs?.stop();
 });
-
-interface Cli {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, JUNCTION_PORT: '', PORT: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stderr: () => stderr, exited };
-}
-
-async function listeningUrl(cli: Cli): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    const line = findLogLine(cli.stderr(), 'junction listening');
-    if (line) return String(line.url);
-    if (cli.child.exitCode !== null) throw new Error(`junction exited: ${cli.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`junction did not start: ${cli.stderr()}`);
-}
 
 it('serves a supergraph file with --supergraph and --port, answers /healthz, stops on SIGTERM', async () => {
   const file = join(dir, 'supergraph.graphql');

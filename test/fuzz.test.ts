@@ -4,12 +4,11 @@
  * Every one gets a well-formed error response, the process never crashes, and its memory after the
  * run is within 20% of before. Inputs come from a seeded generator, so a failure replays.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { HOSTILE_SHAPES, bodyOf } from './fixtures/hostileDocuments';
-import { findLogLine } from './helpers/logLines';
+import { startGatewayProcess } from './helpers/gatewayProcess';
 import { tempDir } from './helpers/registryEnvironment';
 import { startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
@@ -108,19 +107,7 @@ it(`answers ${TOTAL} hostile requests with well-formed errors, without crashing 
   writeFileSync(config, JSON.stringify({ supergraph: 'supergraph.graphql', listen: { host: '127.0.0.1', port: 0 }, batching: { enabled: true, maxSize: 10 } }));
   // A small old space makes V8 collect garbage as it goes, so the resident size tracks live memory
   // (and a leak would end the process, failing the test) instead of garbage awaiting collection.
-  const child = spawn(process.execPath, ['--max-old-space-size=256', join(__dirname, '..', 'bin', 'junction.js'), '--config', config], {
-    env: { ...process.env, JUNCTION_PORT: '', PORT: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c) => {
-    if (stderr.length < 100_000) stderr += c;
-  });
-  let url = '';
-  for (let i = 0; i < 200 && !url; i++) {
-    url = String(findLogLine(stderr, 'junction listening')?.url ?? '');
-    if (!url) await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child, url } = await startGatewayProcess(['--config', config], {}, ['--max-old-space-size=256']);
   const origin = new URL(url).origin;
   const agent = new Agent({ connections: CONCURRENCY });
   const random = prng(20261125);

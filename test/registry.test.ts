@@ -1,7 +1,7 @@
 /**
  * Issue #3: subgraphs registered, updated and removed at runtime through the admin API (file store).
  */
-import { spawn } from 'node:child_process';
+import { runJunction } from './helpers/gatewayProcess';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
@@ -273,17 +273,11 @@ describe('junction subgraph add / list / remove', () => {
     await shipping?.stop();
   });
 
-  const cli = (args: string[], token = ADMIN_TOKEN) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'junction.js'), 'subgraph', ...args], {
-        env: { ...process.env, JUNCTION_ADMIN_TOKEN: token, JUNCTION_GATEWAY_URL: junction.url.replace('/graphql', '') },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('exit', (status) => resolve({ status, stdout, stderr }));
-    });
+  const cli = async (args: string[], token = ADMIN_TOKEN) => {
+    const run = runJunction(['subgraph', ...args], { env: { JUNCTION_ADMIN_TOKEN: token, JUNCTION_GATEWAY_URL: junction.url.replace('/graphql', '') } });
+    const status = await run.exited;
+    return { status, stdout: run.stdout(), stderr: run.stderr() };
+  };
 
   it('adds, lists and removes through the admin API', async () => {
     const added = await cli(['add', 'shipping', shipping.url]);

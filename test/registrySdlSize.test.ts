@@ -215,7 +215,7 @@ it('a gateway process polling a subgraph that answers 256 MiB SDLs grows by less
     sdlFlood.set('flood', { kind: 'sdl', size: 256 * MiB, contentLength: false });
     await waitFor(() => sdlFlood.written.length >= 4, 20_000);
     const grown = peakRssBytes(gateway.child.pid!) - before;
-    console.log(`peak RSS grew by ${(grown / MiB).toFixed(1)} MiB over ${sdlFlood.written.length} polls; written per poll (MiB): ${sdlFlood.written.map((w) => (w / MiB).toFixed(1)).join(', ')}`);
+    if (process.env.JUNCTION_TEST_REPORT) console.log(`peak RSS grew by ${(grown / MiB).toFixed(1)} MiB over ${sdlFlood.written.length} polls; written per poll (MiB): ${sdlFlood.written.map((w) => (w / MiB).toFixed(1)).join(', ')}`);
     expect(grown).toBeLessThan(64 * MiB);
     expect(Math.max(...sdlFlood.written)).toBeLessThan(DEFAULT_MAX_SDL_BYTES + 16 * MiB);
     expect(findLogLine(gateway.stderr(), 'subgraph SDL could not be fetched; keeping the last good one')).toMatchObject({ subgraph: 'flood' });

@@ -1,12 +1,11 @@
 /** Graceful shutdown: SIGTERM during load lets in-flight requests finish, accepts no new ones, exits 0. */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parse, print } from 'graphql';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs';
-import { findLogLine } from './helpers/logLines';
+import { startGatewayProcess } from './helpers/gatewayProcess';
 import { tempDir } from './helpers/registryEnvironment';
 import { postGraphQL, startJunction } from './helpers/sampleEnvironment';
 
@@ -29,19 +28,7 @@ it('SIGTERM during load: in-flight requests complete, new ones are refused, exit
   if (!outcome.ok) throw new Error('compose');
   const file = join(tempDir('junction-shutdown-'), 'supergraph.graphql');
   writeFileSync(file, outcome.supergraphSdl);
-  const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'junction.js'), '--supergraph', file, '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...process.env, JUNCTION_PORT: '', PORT: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  let url = '';
-  for (let i = 0; i < 200 && !url; i++) {
-    url = String(findLogLine(stderr, 'junction listening')?.url ?? '');
-    if (!url) await new Promise((r) => setTimeout(r, 50));
-  }
-  expect(url).not.toBe('');
+  const { child, url, exited, stderr } = await startGatewayProcess(['--supergraph', file, '--port', '0', '--host', '127.0.0.1']);
 
   // Ten requests that each take 500 ms in the subgraph, then SIGTERM while they are in flight.
   const inFlight = Array.from({ length: 10 }, () => postGraphQL(url, { query: '{ slow(ms: 500) }' }));
@@ -57,7 +44,7 @@ it('SIGTERM during load: in-flight requests complete, new ones are refused, exit
   expect(results.map((r) => [r.status, r.body])).toEqual(Array.from({ length: 10 }, () => [200, { data: { slow: 500 } }]));
   expect([503, 'refused']).toContain(late);
   expect(await exited).toBe(0);
-  expect(stderr).not.toMatch(/subgraph request failed/);
+  expect(stderr()).not.toMatch(/subgraph request failed/);
 });
 
 it('a request that reaches the gateway while it drains gets 503 SHUTTING_DOWN in our envelope, and the connection is closed', async () => {
