@@ -13,21 +13,24 @@ import {
   print,
   validate,
   type DocumentNode,
+  type FragmentDefinitionNode,
   type GraphQLError,
   type GraphQLFormattedError,
   type SelectionSetNode,
 } from 'graphql';
 import { composeSupergraph } from '../../../composition/composeSupergraph';
+import { applyOperationShape, compileOperationShape } from '../../../execution/responseShape';
 import { resolveConfig } from '../../../config';
 import type { Logger } from '../../../deps';
 import { formatError, statusOf } from '../../../errors/gatewayError';
+import { collectFields } from '../../../graphql/collectFields';
 import { fragmentsOf } from '../../../graphql/fragmentsOf';
 import { loadSupergraph } from '../../../planning/loadSupergraph';
 import { ANONYMOUS, type Identity } from '../../auth/identity';
 import type { OperationReplacement } from '../../types';
 import { authorizationMetadata } from '../authorizationMetadata';
 import { filterOperation } from '../filterOperation';
-import { useAuthorization } from '../useAuthorization';
+import { checkRequirement, useAuthorization } from '../useAuthorization';
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])
@@ -294,4 +297,84 @@ it('nothing to remove: the client’s own document, unchanged', () => {
   const result = filterOperation(supergraph.schema, metadata, document, getOperationAST(document)!, () => undefined);
   expect(result).toEqual({ document, responseDocument: document, removals: [] });
   expect(result.document).toBe(document);
+});
+
+describe('the work is linear in the document, however far its fragments expand', () => {
+  /** `n` fragments, each spreading the next twice; the last selects a protected field: 2^n copies of it, expanded. */
+  function doublingChain(n: number, spread = (next: string) => `...${next} ...${next}`): string {
+    const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Account { ${spread(`F${i + 1}`)} }`);
+    return `{ account(id: "a1") { ...F0 } } ${fragments.join(' ')} fragment F${n} on Account { owner balance }`;
+  }
+
+  /**
+   * Walks the operation as graphql-js's collectFields expands it (a fragment spread again in one
+   * field's selections adds nothing): how many selections it visits, and the fields' names. Stops
+   * counting past `budget`.
+   */
+  function expanded(document: DocumentNode, budget = 1_000): { size: number; fields: Set<string> } {
+    const fragments: ReadonlyMap<string, FragmentDefinitionNode> = fragmentsOf(document);
+    const fields = new Set<string>();
+    let size = 0;
+    const walk = (set: SelectionSetNode): void => {
+      collectFields(set, undefined, fragments, {
+        field(field) {
+          if (++size > budget) return true;
+          fields.add(field.name.value);
+          if (field.selectionSet) walk(field.selectionSet);
+        },
+        fragment: () => (++size > budget ? false : undefined),
+      });
+    };
+    walk(getOperationAST(document)!.selectionSet);
+    return { size, fields };
+  }
+
+  it.each([
+    ['30 fragments, each spreading the next twice', 30, (next: string) => `...${next} ...${next}`, 'plans'],
+    ['30, three times', 30, (next: string) => `...${next} ...${next} ...${next}`, 'plans'],
+    // The planner counts the selections under inline fragments every time: past 10 million, it refuses.
+    ['30, the second spread inside an inline fragment', 30, (next: string) => `...${next} ... on Account { ...${next} }`, 'refuses'],
+    ['8, the second spread inside an inline fragment', 8, (next: string) => `...${next} ... on Account { ...${next} }`, 'plans'],
+  ])('%s', async (_name, n, spread, planner) => {
+    const document = parse(doublingChain(n, spread));
+    expect(validate(supergraph.schema, document)).toEqual([]);
+    let checks = 0;
+    const result = filterOperation(supergraph.schema, metadata, document, getOperationAST(document)!, (req) => {
+      checks++;
+      return checkRequirement(req, ANONYMOUS, new Set());
+    });
+    expect(result.removals).toEqual([{ path: ['account', 'balance'], missing: { requiresScopes: [['read:balance'], ['admin']] } }]);
+    // One check per field of each place it is reached at, not per expanded copy.
+    expect(checks).toBeLessThan(10);
+    // What the planner and the response shaping walk next is no larger than the client's document,
+    // and it is what the client asked for, less the protected field (marked in the response document).
+    const original = expanded(document);
+    expect(original).toEqual({ size: expect.any(Number), fields: new Set(['account', 'owner', 'balance']) });
+    expect(original.size).toBeLessThan(200);
+    const planned = expanded(result.document);
+    const shaped = expanded(result.responseDocument);
+    expect(planned.size).toBeLessThanOrEqual(original.size);
+    expect(shaped.size).toBeLessThanOrEqual(original.size);
+    expect([planned.fields, shaped.fields]).toEqual([new Set(['account', 'owner']), new Set(['account', 'owner', 'balance'])]);
+    expect(print(result.responseDocument)).toMatch(/balance @junction__unauthorized/);
+    // The planner takes it as it takes the client's, and the response is shaped to it.
+    const planOf = (doc: DocumentNode) =>
+      supergraph.plan({ document: doc, operationName: undefined }).then((plan) => (plan.node as { operation: string }).operation, (e: Error) => e.message);
+    const refused = 'Exceeded maximum recursive selections in this operation';
+    expect([await planOf(document), await planOf(result.document)]).toEqual(
+      planner === 'plans' ? ['{account(id:"a1"){owner balance}}', '{account(id:"a1"){owner}}'] : [refused, refused],
+    );
+    const shape = compileOperationShape(supergraph.schema, getOperationAST(result.responseDocument)!, fragmentsOf(result.responseDocument));
+    expect(applyOperationShape(shape, { account: { owner: 'Ada', balance: 100 } }, { schema: supergraph.schema, variables: {}, introspect: () => null }).data).toEqual({
+      account: { owner: 'Ada', balance: null },
+    });
+  });
+
+  it('a copy never takes the name of a fragment of the document', () => {
+    const document = parse('{ account(id: "a1") { ...F } } fragment F on Account { owner balance } fragment F__filtered0 on Account { id }');
+    const result = filterOperation(supergraph.schema, metadata, document, getOperationAST(document)!, (req) => checkRequirement(req, ANONYMOUS, new Set()));
+    // Valid but for the fragments the filtering left unused: no two fragments share a name.
+    expect(validate(supergraph.schema, result.document).filter((e) => !/is never used/.test(e.message))).toEqual([]);
+    expect(inlined(result.document)).toBe(gql('{ account(id: "a1") { ... on Account { owner } } }'));
+  });
 });
