@@ -7,7 +7,9 @@
  *   the query only reaches the implementations through type-specific fragments, in which case the
  *   fragments on protected types are removed;
  * - a selection set left empty keeps `__typename`, so its parent still resolves (to an object whose
- *   removed fields are null).
+ *   removed fields are null);
+ * - a fragment spread whose fragment loses selections becomes a spread of a filtered copy of it (see
+ *   filterFragment), so the filtered documents expand no further than the client's.
  * Each removal is reported with its query path (`@` for list items) and what was missing.
  */
 import {
@@ -27,6 +29,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
   type InlineFragmentNode,
+  type NameNode,
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
@@ -81,23 +84,29 @@ export function filterOperation(
   operation: OperationDefinitionNode,
   check: CheckRequirement,
 ): FilterResult {
+  const fragments = fragmentsOf(document);
   const ctx: FilterContext = {
     schema,
     metadata,
     check,
-    fragments: fragmentsOf(document),
+    fragments,
     removals: [],
     reported: new Set(),
     shared: new Map(),
     filtered: new Map(),
+    copies: new Map(),
+    names: new Set(fragments.keys()),
+    counter: { next: 0 },
+    planCopies: [],
+    responseCopies: [],
   };
   const root = schema.getRootType(operation.operation);
   if (!root) return { document, responseDocument: document, removals: ctx.removals };
   const result = filterSet(ctx, operation.selectionSet, root, []);
   if (!result.changed) return { document, responseDocument: document, removals: ctx.removals };
   return {
-    document: documentWith(operation, ctx.fragments, result.plan),
-    responseDocument: documentWith(operation, ctx.fragments, result.response),
+    document: documentWith(operation, ctx.fragments, result.plan, ctx.planCopies),
+    responseDocument: documentWith(operation, ctx.fragments, result.response, ctx.responseCopies),
     removals: ctx.removals,
   };
 }
@@ -115,14 +124,28 @@ interface FilterContext {
   // per (parent type, path) it is reached at: a repeated spread at the same place is free.
   readonly shared: Map<SelectionSetNode, boolean>;
   readonly filtered: Map<SelectionSetNode, Map<string, Filtered>>;
+  /** The filtered copy of a fragment, by the filtering it holds (one per fragment and place). */
+  readonly copies: Map<Filtered, NameNode>;
+  /** Fragment names taken: the document's and the copies'. */
+  readonly names: Set<string>;
+  /** Numbers the copies' names. */
+  readonly counter: { next: number };
+  /** The copies' definitions, for the document to plan and the one to shape the response with. */
+  readonly planCopies: FragmentDefinitionNode[];
+  readonly responseCopies: FragmentDefinitionNode[];
 }
 
-/** The operation alone, with these selections. */
-function documentWith(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, selections: SelectionNode[]): DocumentNode {
+/** The operation alone, with these selections, and the fragments they may spread. */
+function documentWith(
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  selections: SelectionNode[],
+  copies: FragmentDefinitionNode[],
+): DocumentNode {
   return {
     kind: Kind.DOCUMENT,
     // Untouched spreads still need their fragments; the other operations of the document are dropped.
-    definitions: [{ ...operation, selectionSet: { ...operation.selectionSet, selections: selections.length > 0 ? selections : [TYPENAME] } }, ...fragments.values()],
+    definitions: [{ ...operation, selectionSet: { ...operation.selectionSet, selections: selections.length > 0 ? selections : [TYPENAME] } }, ...fragments.values(), ...copies],
   };
 }
 
@@ -237,9 +260,16 @@ function filterField(ctx: FilterContext, sel: FieldNode, parent: GraphQLComposit
 }
 
 /**
- * A fragment on a type the caller may not see is removed; else its selections are filtered. A spread
- * whose fragment loses selections is inlined, so that one fragment can be filtered differently in
- * different places; an untouched spread stays as it is.
+ * A fragment on a type the caller may not see is removed; else its selections are filtered. An
+ * untouched spread stays as it is; a spread whose fragment loses selections becomes a spread of a
+ * filtered copy of the fragment, one copy per place it is filtered at, so that one fragment can be
+ * filtered differently in different places.
+ *
+ * A copy, not the selections written inline: a fragment spread again in the selections of one field
+ * adds nothing (graphql-js's collectFields skips it, so do the planner and response shaping, and
+ * print writes a spread as a name), while an inline fragment adds its selections every time. A chain
+ * of 30 fragments, each spreading the next twice, is 60 spreads; inlined, it would be 2^30 copies of
+ * the last fragment for the planner, the shaping and the printer (for the planning thread) to walk.
  */
 function filterFragment(ctx: FilterContext, sel: InlineFragmentNode | FragmentSpreadNode, parent: GraphQLCompositeType, path: string[], out: Filtered): void {
   const { schema } = ctx;
@@ -267,8 +297,31 @@ function filterFragment(ctx: FilterContext, sel: InlineFragmentNode | FragmentSp
     return;
   }
   out.changed = true;
+  if (sel.kind === Kind.FRAGMENT_SPREAD) {
+    const name = copyOf(ctx, ctx.fragments.get(sel.name.value)!, sub);
+    if (sub.plan.length > 0) out.plan.push({ ...sel, name });
+    if (sub.response.length > 0) out.response.push({ ...sel, name });
+    return;
+  }
   if (sub.plan.length > 0) out.plan.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.plan } });
   if (sub.response.length > 0) out.response.push({ ...fragment, selectionSet: { ...fragment.selectionSet, selections: sub.response } });
+}
+
+/** The name of the copy of `def` holding `filtered`: defined once, in each document it selects something in. */
+function copyOf(ctx: FilterContext, def: FragmentDefinitionNode, filtered: Filtered): NameNode {
+  let name = ctx.copies.get(filtered);
+  if (name) return name;
+  // Fragment names are the client's: the copy takes a name no fragment of the document has. One
+  // counter for all copies, so that the names a client took cost one step each, once.
+  let value: string;
+  do value = `${def.name.value}__filtered${ctx.counter.next++}`;
+  while (ctx.names.has(value));
+  ctx.names.add(value);
+  name = { kind: Kind.NAME, value };
+  ctx.copies.set(filtered, name);
+  if (filtered.plan.length > 0) ctx.planCopies.push({ ...def, name, selectionSet: { ...def.selectionSet, selections: filtered.plan } });
+  if (filtered.response.length > 0) ctx.responseCopies.push({ ...def, name, selectionSet: { ...def.selectionSet, selections: filtered.response } });
+  return name;
 }
 
 function listMarkers(type: GraphQLOutputType): string[] {
