@@ -1,10 +1,11 @@
 /**
  * `npm start`: the four sample subgraphs, each in its own process on ports 4001-4004, then the
- * gateway on http://localhost:4000/graphql. Ctrl-C (or SIGTERM) stops all of them.
+ * gateway on http://localhost:4000/graphql (env JUNCTION_SAMPLE_PORT moves them: samplePorts).
+ * Ctrl-C (or SIGTERM) stops all of them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { SAMPLE_SUBGRAPHS } from '../subgraphs';
+import { samplePorts } from './samplePorts';
 
 const root = join(__dirname, '..', '..');
 const children: ChildProcess[] = [];
@@ -42,14 +43,11 @@ function stopAll(code: number): void {
 async function main(): Promise<void> {
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
-  await Promise.all(
-    SAMPLE_SUBGRAPHS.map(({ definition, port }) =>
-      run(definition.name, [join(root, 'dist', 'subgraphs', 'main.js'), definition.name, String(port)]),
-    ),
-  );
+  const ports = samplePorts();
+  await Promise.all(ports.subgraphs.map(({ name, port }) => run(name, [join(root, 'dist', 'subgraphs', 'main.js'), name, String(port)])));
   // The gateway logs JSON to stderr; its readiness line goes to stdout via the CLI wrapper below.
   await run('gateway', [join(root, 'dist', 'scripts', 'serveSample.js')]);
-  console.log('\nJunction is serving http://localhost:4000/graphql (GraphiQL in a browser). Ctrl-C stops everything.');
+  console.log(`\nJunction is serving http://localhost:${ports.gateway}/graphql (GraphiQL in a browser). Ctrl-C stops everything.`);
 }
 
 main().catch((err) => {
