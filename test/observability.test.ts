@@ -67,16 +67,17 @@ it('caps operation-name labels: random names cannot grow the series without limi
   }
 });
 
-it('counts requests refused before they are GraphQL requests: bad JSON, wrong content type, too large', async () => {
+it('counts requests refused before they are GraphQL requests: bad JSON, wrong content type, too large, CSRF', async () => {
   const junction = await startJunction(subgraphs.supergraphSdl, { config: { ...OPS, limits: { maxBodyBytes: 4096 } } });
   try {
     const post = (body: string, contentType = 'application/json') => fetch(junction.url, { method: 'POST', headers: { 'content-type': contentType }, body });
     expect((await post('{"query": ')).status).toBe(400);
-    expect((await post('query=x', 'text/plain')).status).toBe(415);
+    expect((await post('query=x', 'application/xml')).status).toBe(415);
     expect((await post(JSON.stringify({ query: `{ ${'x'.repeat(5000)} }` }))).status).toBe(413);
-    expect((await fetch(junction.url, { headers: { accept: 'text/csv' } })).status).toBe(406);
+    expect((await fetch(junction.url, { headers: { accept: 'text/csv', 'apollo-require-preflight': 'true' } })).status).toBe(406);
+    expect((await post('query=x', 'text/plain')).status).toBe(400);
     const m = series(await (await ops(junction, '/metrics')).text());
-    expect(m.get('junction_requests_total{operation="(invalid)",outcome="rejected"}')).toBe(4);
+    expect(m.get('junction_requests_total{operation="(invalid)",outcome="rejected"}')).toBe(5);
   } finally {
     await junction.stop();
   }
