@@ -55,6 +55,27 @@ it('GET /metrics: requests, latency, subgraph fetches, plan cache, cost, auth fa
   }
 });
 
+it('counts requests by client application and version, refused ones included', async () => {
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: OPS });
+  try {
+    const web = { 'apollographql-client-name': 'web-shop', 'apollographql-client-version': '3.1.0' };
+    await postGraphQL(junction.url, { query: '{ __typename }' }, web);
+    await postGraphQL(junction.url, { query: '{ nope }' }, { 'graphql-client-name': 'ios', 'graphql-client-version': '17' });
+    await postGraphQL(junction.url, { query: '{ __typename }' });
+    await postGraphQL(junction.url, { query: '{ __typename }' }, { 'apollographql-client-name': 'say "hi"\n' });
+    // Refused before it is a GraphQL request (CSRF prevention), still counted under its client.
+    await fetch(`${junction.url}?query=%7B__typename%7D`, { headers: web });
+    const m = series(await (await ops(junction, '/metrics')).text());
+    expect(m.get('junction_client_requests_total{client_name="web-shop",client_version="3.1.0",outcome="success"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="web-shop",client_version="3.1.0",outcome="rejected"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="ios",client_version="17",outcome="rejected"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="(none)",client_version="(none)",outcome="success"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="(other)",client_version="(other)",outcome="success"}')).toBe(1);
+  } finally {
+    await junction.stop();
+  }
+});
+
 it('caps operation-name labels: random names cannot grow the series without limit', async () => {
   const junction = await startJunction(subgraphs.supergraphSdl);
   try {
