@@ -190,3 +190,33 @@ describeInBrowser('a browser app on another origin', () => {
     await page.close();
   });
 });
+
+describeInBrowser('GraphiQL, served by the gateway, under CSRF prevention', () => {
+  let subgraphs: SampleSubgraphs;
+  let junction: StartedGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    subgraphs = await startSampleSubgraphs();
+    junction = await startJunction(subgraphs.supergraphSdl, { config: { graphiql: true } });
+    browser = await launchChromium(executablePath!);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await junction?.stop();
+    await subgraphs?.stop();
+  });
+
+  it('loads its page and runs its default query', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(junction.url);
+    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.result-window').getByText('Table 1').first().waitFor();
+    expect(errors).toEqual([]);
+    expect(subgraphs.requests.length).toBeGreaterThan(0);
+    await page.close();
+  });
+});

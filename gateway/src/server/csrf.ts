@@ -32,8 +32,10 @@ export function csrfRefusal(headers: Readonly<Record<string, string | string[] |
   const contentType = headers['content-type'];
   if (!couldBeSimpleRequest(Array.isArray(contentType) ? contentType.join(', ') : contentType)) return undefined;
   if (requestHeaders.some((name) => Object.hasOwn(headers, name) && nonEmpty(headers[name]))) return undefined;
+  // The example header is one made to be sent as "true" (x-apollo-operation-name wants a name).
+  const example = requestHeaders.find((name) => name.endsWith('require-preflight')) ?? requestHeaders[0];
   return {
-    message: `This request has been blocked as a potential cross-site request forgery (CSRF): send it with "content-type: application/json", or with a non-empty header named in extensions.requiredHeaders (e.g. "${requestHeaders[0]}: true").`,
+    message: `This request has been blocked as a potential cross-site request forgery (CSRF): send it with "content-type: application/json", or with a non-empty header named in extensions.requiredHeaders (e.g. "${example}: true").`,
     extensions: { code: GatewayErrorCode.CSRF_PREVENTED, requiredHeaders: [...requestHeaders] },
   };
 }
