@@ -55,6 +55,27 @@ it('GET /metrics: requests, latency, subgraph fetches, plan cache, cost, auth fa
   }
 });
 
+it('counts requests by client application and version, refused ones included', async () => {
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: OPS });
+  try {
+    const web = { 'apollographql-client-name': 'web-shop', 'apollographql-client-version': '3.1.0' };
+    await postGraphQL(junction.url, { query: '{ __typename }' }, web);
+    await postGraphQL(junction.url, { query: '{ nope }' }, { 'graphql-client-name': 'ios', 'graphql-client-version': '17' });
+    await postGraphQL(junction.url, { query: '{ __typename }' });
+    await postGraphQL(junction.url, { query: '{ __typename }' }, { 'apollographql-client-name': 'say "hi"\n' });
+    // Refused before it is a GraphQL request (CSRF prevention), still counted under its client.
+    await fetch(`${junction.url}?query=%7B__typename%7D`, { headers: web });
+    const m = series(await (await ops(junction, '/metrics')).text());
+    expect(m.get('junction_client_requests_total{client_name="web-shop",client_version="3.1.0",outcome="success"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="web-shop",client_version="3.1.0",outcome="rejected"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="ios",client_version="17",outcome="rejected"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="(none)",client_version="(none)",outcome="success"}')).toBe(1);
+    expect(m.get('junction_client_requests_total{client_name="(other)",client_version="(other)",outcome="success"}')).toBe(1);
+  } finally {
+    await junction.stop();
+  }
+});
+
 it('caps operation-name labels: random names cannot grow the series without limit', async () => {
   const junction = await startJunction(subgraphs.supergraphSdl);
   try {
@@ -67,16 +88,17 @@ it('caps operation-name labels: random names cannot grow the series without limi
   }
 });
 
-it('counts requests refused before they are GraphQL requests: bad JSON, wrong content type, too large', async () => {
+it('counts requests refused before they are GraphQL requests: bad JSON, wrong content type, too large, CSRF', async () => {
   const junction = await startJunction(subgraphs.supergraphSdl, { config: { ...OPS, limits: { maxBodyBytes: 4096 } } });
   try {
     const post = (body: string, contentType = 'application/json') => fetch(junction.url, { method: 'POST', headers: { 'content-type': contentType }, body });
     expect((await post('{"query": ')).status).toBe(400);
-    expect((await post('query=x', 'text/plain')).status).toBe(415);
+    expect((await post('query=x', 'application/xml')).status).toBe(415);
     expect((await post(JSON.stringify({ query: `{ ${'x'.repeat(5000)} }` }))).status).toBe(413);
-    expect((await fetch(junction.url, { headers: { accept: 'text/csv' } })).status).toBe(406);
+    expect((await fetch(junction.url, { headers: { accept: 'text/csv', 'apollo-require-preflight': 'true' } })).status).toBe(406);
+    expect((await post('query=x', 'text/plain')).status).toBe(400);
     const m = series(await (await ops(junction, '/metrics')).text());
-    expect(m.get('junction_requests_total{operation="(invalid)",outcome="rejected"}')).toBe(4);
+    expect(m.get('junction_requests_total{operation="(invalid)",outcome="rejected"}')).toBe(5);
   } finally {
     await junction.stop();
   }

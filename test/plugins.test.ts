@@ -122,7 +122,7 @@ it('masks a plugin that throws something unexpected', async () => {
   });
 });
 
-it('logs one line per request: request id, client, operation, cost, status, duration', async () => {
+it('logs one line per request: request id, client, client application, operation, cost, status, duration', async () => {
   const lines: Array<{ message: string; fields?: Record<string, unknown> }> = [];
   const logger = {
     debug() {},
@@ -135,15 +135,19 @@ it('logs one line per request: request id, client, operation, cost, status, dura
   const config = resolveConfig({ supergraph: 'inline', listen: { host: '127.0.0.1', port: 0 }, cost: { mode: 'measure' } });
   const junction = await startGateway({ config, supergraphSdl: subgraphs.supergraphSdl, logger });
   try {
-    await postGraphQL(junction.url, { query: 'query Top { topProducts(first: 2) { upc } }' }, { 'x-request-id': 'log-test-1' });
-    await postGraphQL(junction.url, { query: '{ nope }' });
+    const app = { 'apollographql-client-name': 'web-shop', 'apollographql-client-version': '3.1.0' };
+    await postGraphQL(junction.url, { query: 'query Top { topProducts(first: 2) { upc } }' }, { 'x-request-id': 'log-test-1', ...app });
+    await postGraphQL(junction.url, { query: '{ nope }' }, { 'graphql-client-name': 'ios' });
+    // Refused by the HTTP layer (CSRF prevention): still logged, with the client it named.
+    await fetch(`${junction.url}?query=%7B__typename%7D`, { headers: app });
   } finally {
     await junction.stop();
   }
   const requests = lines.filter((l) => l.message === 'request').map((l) => l.fields);
   expect(requests).toEqual([
-    { requestId: 'log-test-1', clientId: undefined, via: 'anonymous', operationName: 'Top', cost: 2, actualCost: 2, status: 200, errors: 0, durationMs: expect.any(Number) },
-    { requestId: expect.any(String), clientId: undefined, via: 'anonymous', operationName: undefined, cost: undefined, actualCost: undefined, status: 400, errors: 1, durationMs: expect.any(Number) },
+    { requestId: 'log-test-1', clientId: undefined, via: 'anonymous', clientName: 'web-shop', clientVersion: '3.1.0', operationName: 'Top', cost: 2, actualCost: 2, status: 200, errors: 0, durationMs: expect.any(Number) },
+    { requestId: expect.any(String), clientId: undefined, via: 'anonymous', clientName: 'ios', clientVersion: undefined, operationName: undefined, cost: undefined, actualCost: undefined, status: 400, errors: 1, durationMs: expect.any(Number) },
+    { requestId: expect.any(String), clientName: 'web-shop', clientVersion: '3.1.0', status: 400, errors: 1, durationMs: expect.any(Number) },
   ]);
 });
 

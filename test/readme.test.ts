@@ -82,6 +82,39 @@ it('with the sample config, a loop of the first query, anonymous, meets a 429 wi
   }
 });
 
+it('the GET example: with the CSRF header it answers as shown, without it CSRF_PREVENTED', async () => {
+  const example = /curl -sG (\S+) -H '([^:]+): ([^']+)' \\\n {2}--data-urlencode 'query=([^']+)'\n# (\{.*\})/.exec(readme)!;
+  const [, url, header, value, query, answer] = example;
+  expect(url).toBe('http://localhost:4000/graphql');
+  const { cost, budgets, cors, csrfPrevention } = loadConfigFile(join(__dirname, '..', 'gateway', 'junction.sample.yaml'), {}).config;
+  const subgraphs = await startSampleSubgraphs();
+  const junction = await startJunction(subgraphs.supergraphSdl, { config: { cost, budgets, cors, csrfPrevention }, clock: STILL });
+  try {
+    const get = (headers: Record<string, string>) => fetch(`${junction.url}?${new URLSearchParams({ query })}`, { headers });
+    const res = await get({ [header]: value });
+    expect(await res.json()).toEqual(JSON.parse(answer));
+    const refused = await get({});
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('CSRF_PREVENTED');
+  } finally {
+    await junction.stop();
+    await subgraphs.stop();
+  }
+});
+
+it('documents every cors and csrfPrevention option with its default', () => {
+  const table = section('## Configuration');
+  const cors = resolveConfig({ supergraph: 'x', cors: { origins: ['*'] } }).cors!;
+  for (const option of [...Object.keys(cors), 'allowedHeaders']) expect({ option, documented: table.includes(`| \`cors.${option}\` |`) }).toEqual({ option, documented: true });
+  const row = (option: string) => table.split('\n').find((line) => line.startsWith(`| \`${option}\` |`))!.split(' | ')[1];
+  expect(row('cors.credentials')).toBe(`\`${cors.credentials}\``);
+  expect(row('cors.maxAge')).toBe(`\`${cors.maxAge}\``);
+  expect(row('cors.exposedHeaders').toLowerCase()).toBe(`\`[${cors.exposedHeaders.join(', ')}]\``);
+  const csrf = resolveConfig({ supergraph: 'x' }).csrfPrevention;
+  expect(row('csrfPrevention.enabled')).toBe(`\`${csrf.enabled}\``);
+  expect(row('csrfPrevention.requestHeaders')).toBe(`\`[${csrf.requestHeaders.join(', ')}]\``);
+});
+
 /** The section of the README under `heading`, up to the next heading of the same level or higher. */
 function section(heading: string): string {
   const level = /^#+/.exec(heading)![0].length;

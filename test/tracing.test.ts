@@ -73,7 +73,7 @@ function inTrace(spans: ReceivedSpan[], traceId: string): ReceivedSpan[] {
 describe('a traced request', () => {
   it('has a server span with parse, validate, plan and execute children, and a client span per subgraph fetch whose context the subgraph received', async () => {
     await traced(async (url) => {
-      const res = await postGraphQL(url, { query: QUERY });
+      const res = await postGraphQL(url, { query: QUERY }, { 'apollographql-client-name': 'web-shop', 'apollographql-client-version': '3.1.0' });
       expect(res.status).toBe(200);
       expect(res.body.errors).toBeUndefined();
     });
@@ -86,7 +86,14 @@ describe('a traced request', () => {
       kind: SERVER,
       parentSpanId: '',
       status: { code: 0 },
-      attributes: { 'graphql.operation.name': 'TopReviews', 'graphql.operation.type': 'query', 'http.response.status_code': 200, 'http.request.method': 'POST' },
+      attributes: {
+        'graphql.operation.name': 'TopReviews',
+        'graphql.operation.type': 'query',
+        'http.response.status_code': 200,
+        'http.request.method': 'POST',
+        'junction.client.name': 'web-shop',
+        'junction.client.version': '3.1.0',
+      },
       resource: { 'service.name': 'junction-test' },
     });
     const spans = inTrace(receiver.spans(), root.traceId);

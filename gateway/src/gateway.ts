@@ -12,6 +12,7 @@ import type { GatewayConfig } from './config';
 import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
 import { SubgraphClient } from './execution/subgraphClient';
 import { defaultSubgraphFetch } from './execution/subgraphHttp';
+import { clientInfoFrom } from './pipeline/clientInfo';
 import { HookRunner } from './pipeline/hooks';
 import { boundedCache } from './pipeline/prepare';
 import { errorResponse } from './pipeline/requestError';
@@ -147,7 +148,7 @@ export class Gateway {
 
   /** One request from start to end: its context, the request phase, the onResult hooks, the drain count. */
   private async track(request: GatewayRequest, respond: (context: GatewayContext) => Promise<GatewayResponse>): Promise<GatewayResponse> {
-    const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now() };
+    const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now(), client: clientInfoFrom(request.headers) };
     this.inFlight++;
     try {
       const endRequest = this.hooks.startPhase('request', request, context);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './configError';
+import { corsOriginProblem } from './corsOrigins';
 
 /** Names a subgraph can have: they become enum values in the supergraph, so GraphQL name rules apply. */
 export const SUBGRAPH_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
@@ -523,6 +524,86 @@ const BudgetsSchema = z
   })
   .strict();
 
+/** An HTTP header name (RFC 9110 token), lower-cased; `*` is refused: a wildcard never covers `Authorization`, and means nothing with credentials. */
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'+.^_`|~-]+$/, 'expected a header name')
+  .transform((name) => name.toLowerCase());
+
+const CorsSchema = z
+  .object({
+    /**
+     * Origins whose pages may call the GraphQL endpoint: exact origins (`https://app.example.com`,
+     * `http://localhost:3000`), patterns (`https://*.example.com`: one or more labels in place of
+     * `*`, never `https://example.com` itself), or `["*"]` alone (any origin, no credentials). A
+     * request from any other origin gets no CORS headers at all, and its browser refuses the answer.
+     */
+    origins: z.array(z.string().superRefine((entry, ctx) => {
+      const problem = corsOriginProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }).transform((entry) => entry.toLowerCase())).min(1),
+    /**
+     * Let pages send cookies and HTTP authentication (`fetch(..., { credentials: 'include' })`):
+     * `Access-Control-Allow-Credentials: true`. Default false. Not with `origins: ["*"]`: browsers
+     * refuse credentials with `Access-Control-Allow-Origin: *`, and reflecting every origin instead
+     * would let any site act with the user's cookies.
+     */
+    credentials: z.boolean().default(false),
+    /**
+     * Request headers pages may send (`Access-Control-Allow-Headers`), replacing the default: the
+     * ones Junction reads, `content-type`, `authorization`, `auth.apiKeys.header`, `x-request-id`,
+     * `traceparent`, `tracestate`, `apollographql-client-name` / `-version`,
+     * `graphql-client-name` / `-version` and `csrfPrevention.requestHeaders`.
+     */
+    allowedHeaders: z.array(headerName).optional(),
+    /**
+     * Response headers pages may read (`Access-Control-Expose-Headers`). Default `RateLimit`,
+     * `RateLimit-Policy`, `Retry-After`, `x-request-id`: a browser app can read its budget.
+     */
+    exposedHeaders: z.array(headerName).default(['ratelimit', 'ratelimit-policy', 'retry-after', 'x-request-id']),
+    /**
+     * How long a browser may keep a preflight's answer, seconds (`Access-Control-Max-Age`). Default
+     * 600. Longer saves a preflight per request; a change of this config reaches browsers that much
+     * later. Browsers cap it (Chromium at 7200).
+     */
+    maxAge: z.number().int().min(0).max(86_400).default(600),
+  })
+  .strict()
+  .superRefine((cors, ctx) => {
+    if (cors.origins.includes('*') && cors.origins.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['origins'], message: '"*" allows every origin: give it alone, or list the origins' });
+    }
+    if (cors.origins.includes('*') && cors.credentials) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials'],
+        message: 'cannot be true with origins ["*"]: browsers refuse credentials with Access-Control-Allow-Origin: *; list the origins that may send them',
+      });
+    }
+  });
+
+/** `csrfPrevention.requestHeaders`' default: Apollo Server's two, and the GraphQL over HTTP one. */
+export const DEFAULT_CSRF_PREVENTION_HEADERS: readonly string[] = Object.freeze(['x-apollo-operation-name', 'apollo-require-preflight', 'graphql-require-preflight']);
+
+const CsrfPreventionSchema = z
+  .object({
+    /**
+     * Refuse (400 `CSRF_PREVENTED`) a request a browser could send from any site without a CORS
+     * preflight: no `content-type`, or `text/plain`, `application/x-www-form-urlencoded` or
+     * `multipart/form-data` (so in practice a GET, or a form POST), unless it carries a non-empty
+     * header of `requestHeaders`. Default true, as Apollo Server 4 and Apollo Router. Turn off only
+     * when no browser holds credentials for the gateway (cookies, client certificates, an intranet).
+     */
+    enabled: z.boolean().default(true),
+    /**
+     * Headers any one of which (non-empty) lets such a request through: a page can only set them
+     * after a preflight. Default `x-apollo-operation-name` (Apollo iOS and Kotlin send it),
+     * `apollo-require-preflight`, `graphql-require-preflight`.
+     */
+    requestHeaders: z.array(headerName).min(1).default([...DEFAULT_CSRF_PREVENTION_HEADERS]),
+  })
+  .strict();
+
 export const GatewayConfigSchema = z
   .object({
     listen: ListenSchema.default(ListenSchema.parse({})),
@@ -583,6 +664,10 @@ export const GatewayConfigSchema = z
     cache: CacheSchema.default(CacheSchema.parse({})),
     /** Serve GraphiQL at GET /graphql to browsers. Default true. */
     graphiql: z.boolean().default(true),
+    /** CORS for pages on other origins calling the GraphQL endpoint. Default: none (off; no CORS headers sent). */
+    cors: CorsSchema.optional(),
+    /** CSRF prevention on the GraphQL endpoint. Default on. */
+    csrfPrevention: CsrfPreventionSchema.default(CsrfPreventionSchema.parse({})),
     /**
      * On SIGTERM/SIGINT: stop accepting, then wait this long (ms) for in-flight requests before
      * closing. Default 10 000.

@@ -70,6 +70,11 @@ export const GatewayErrorCode = {
   BUDGET_STORE_UNAVAILABLE: 'BUDGET_STORE_UNAVAILABLE',
   /** The gateway is shutting down (SIGTERM): a request that reached it while it drains. HTTP 503, connection closed. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /**
+   * A request a browser could have sent from any site without a CORS preflight (a GET or form POST)
+   * carrying none of `csrfPrevention.requestHeaders`: refused before anything runs. HTTP 400.
+   */
+  CSRF_PREVENTED: 'CSRF_PREVENTED',
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
   /**

@@ -59,7 +59,19 @@ export interface GatewayContext {
   readonly requestId: string;
   /** Milliseconds from the injected clock when the request arrived. */
   readonly startedAt: number;
+  /**
+   * The client application, from its `apollographql-client-name` / `-version` (or
+   * `graphql-client-name` / `-version`) headers; set by the gateway on every request, refused ones
+   * included. Self-declared: for logs, traces and metrics, not for access decisions.
+   */
+  readonly client?: ClientInfo;
   [key: string]: unknown;
+}
+
+/** What a client says it is (see GatewayContext.client); each field undefined when not sent or not valid. */
+export interface ClientInfo {
+  readonly name: string | undefined;
+  readonly version: string | undefined;
 }
 
 export interface RejectFn {

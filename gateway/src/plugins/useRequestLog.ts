@@ -2,8 +2,8 @@ import type { Clock, Logger } from '../deps';
 import type { GatewayPlugin } from './types';
 
 /**
- * One log line per request, when its response is ready: request id, client id, operation name,
- * estimated and actual cost, HTTP status and duration.
+ * One log line per request, when its response is ready: request id, client id, client application
+ * name and version, operation name, estimated and actual cost, HTTP status and duration.
  */
 export function useRequestLog(deps: { logger: Logger; clock: Clock }): GatewayPlugin {
   const operationNames = new WeakMap<object, string | undefined>();
@@ -17,6 +17,8 @@ export function useRequestLog(deps: { logger: Logger; clock: Clock }): GatewayPl
         requestId: context.requestId,
         clientId: context.identity?.clientId,
         via: context.identity?.via,
+        clientName: context.client?.name,
+        clientVersion: context.client?.version,
         operationName: operationNames.get(context) ?? request.operationName,
         cost: context.cost?.estimated,
         actualCost: context.cost?.actual,

@@ -3,8 +3,10 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerAdminRoutes, type AdminOptions } from '../admin/adminRoutes';
 import { registerHealthRoute, registerOperationsRoutes, type OperationsOptions } from '../admin/operationsRoutes';
+import { DEFAULT_CSRF_PREVENTION_HEADERS } from '../config';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway } from '../gateway';
+import { isPreflight, registerCors, type CorsOptions } from './cors';
 import { createGraphiqlAssets } from './graphiql';
 import { UNSUPPORTED, badRequest, registerGraphQLRoutes, respond, toGatewayRequest, type Refuse } from './graphqlRoutes';
 import { dropStalledReaders, limitConnections } from './greedyClients';
@@ -31,6 +33,13 @@ export interface ServerOptions {
   timeouts?: ClientTimeouts;
   /** Most connections open at once; 0 or absent: no limit. */
   maxConnections?: number;
+  /** CORS on the GraphQL path (`corsOptionsFrom(config)`). Default: none, no CORS headers. */
+  cors?: CorsOptions;
+  /**
+   * CSRF prevention on the GraphQL path: the headers that let a request a browser could send
+   * without a preflight through, or `false` to turn it off. Default: on, with `csrfPrevention.requestHeaders`' default.
+   */
+  csrfPrevention?: { requestHeaders: readonly string[] } | false;
 }
 
 export interface ClientTimeouts {
@@ -67,6 +76,8 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   const path = options.path ?? '/graphql';
   const refusals = refusalsFor(gateway, options.bodyLimit);
   const app = fastifyFor(options, refusals);
+  // First: its onRequest hook then runs before any other, so every answer carries the headers.
+  if (options.cors) registerCors(app, path, options.cors);
   dropStalledReaders(app, options.timeouts?.sendMs ?? 0);
   limitConnections(app, gateway, options.maxConnections ?? 0);
   // `Expect` other than 100-continue: Node answers 417 itself, with no body.
@@ -77,7 +88,13 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   app.setErrorHandler(refusals.onError);
   refuseWhileClosing(app, refusals.refuse);
   refuseOtherRoutes(app, path, refusals.refuse);
-  registerGraphQLRoutes(app, gateway, { path, graphiqlAssets: options.graphiql ? ASSET_BASE : undefined, batching: options.batching }, refusals.refuse);
+  const csrfPrevention = options.csrfPrevention === undefined ? { requestHeaders: DEFAULT_CSRF_PREVENTION_HEADERS } : options.csrfPrevention;
+  registerGraphQLRoutes(
+    app,
+    gateway,
+    { path, graphiqlAssets: options.graphiql ? ASSET_BASE : undefined, batching: options.batching, csrfPreventionHeaders: csrfPrevention ? csrfPrevention.requestHeaders : undefined },
+    refusals.refuse,
+  );
 
   if (options.graphiql) {
     const assets = createGraphiqlAssets();
@@ -176,11 +193,15 @@ function refuseWhileClosing(app: FastifyInstance, refuse: Refuse): void {
 
 /**
  * Another method on the GraphQL path (PUT, DELETE, OPTIONS…) is 405 with Allow, as the GraphQL over
- * HTTP spec asks; any other path is 404. Both in our envelope, not Fastify's.
+ * HTTP spec asks; any other path is 404. Both in our envelope, not Fastify's. A CORS preflight on the
+ * GraphQL path that CORS did not answer (an origin it does not allow, or CORS off) is answered 204
+ * with no CORS header, which the browser takes as a refusal: it is not a GraphQL request, so no
+ * plugin sees it and nothing counts or logs it (any site can send them).
  */
 function refuseOtherRoutes(app: FastifyInstance, path: string, refuse: Refuse): void {
   app.setNotFoundHandler((request, reply) => {
     if (request.url.split('?')[0] === path) {
+      if (isPreflight(request)) return reply.code(204).header('content-length', '0').send();
       reply.header('allow', 'GET, POST');
       return refuse(request, reply, 405, [badRequest('Method not allowed: use GET or POST.')], 'application/json');
     }

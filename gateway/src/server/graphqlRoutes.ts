@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { Gateway } from '../gateway';
 import { isStream, type GatewayResult } from '../pipeline/result';
 import type { ExecutionResultBody, GatewayRequest } from '../plugins/types';
+import { csrfRefusal } from './csrf';
 import { graphiqlPage } from './graphiql';
 import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
 
@@ -16,11 +17,14 @@ export interface GraphQLRouteOptions {
   /** Where GraphiQL's assets are served, when GraphiQL is on. */
   graphiqlAssets: string | undefined;
   batching: { enabled: boolean; maxSize: number } | undefined;
+  /** CSRF prevention's headers (see csrf.ts); undefined when it is off. */
+  csrfPreventionHeaders: readonly string[] | undefined;
 }
 
 /** POST and GET on the GraphQL path, as the GraphQL over HTTP spec has them. */
 export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, options: GraphQLRouteOptions, refuse: Refuse): void {
-  app.post(options.path, async (request, reply) => {
+  const preventCsrf = csrfGuard(options, refuse);
+  app.post(options.path, { onRequest: preventCsrf }, async (request, reply) => {
     const mediaType = negotiateMediaType(request.headers.accept);
     if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if (request.body === UNSUPPORTED || request.body === undefined) {
@@ -38,9 +42,9 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', params as Record<string, unknown>)));
   });
 
-  app.get(options.path, async (request, reply) => {
+  app.get(options.path, { onRequest: preventCsrf }, async (request, reply) => {
     const q = request.query as Record<string, string | string[] | undefined>;
-    if (options.graphiqlAssets !== undefined && q.query === undefined && prefersHtml(request.headers.accept)) {
+    if (options.graphiqlAssets !== undefined && servesGraphiql(options, request)) {
       return reply.type('text/html; charset=utf-8').send(graphiqlPage(options.path, options.graphiqlAssets));
     }
     const mediaType = negotiateMediaType(request.headers.accept);
@@ -62,6 +66,27 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
     return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'GET', params)));
   });
+}
+
+/**
+ * Refuses a request a browser could have sent cross-site without a preflight (csrf.ts) before its
+ * body is read and before it becomes a GraphQL request: no plugin's onRequest runs and no subgraph
+ * is called. Like the HTTP layer's other refusals, it is still counted and logged. GraphiQL's page is
+ * not a GraphQL request: it is served to a GET without a query, whatever its headers.
+ */
+function csrfGuard(options: GraphQLRouteOptions, refuse: Refuse) {
+  const headers = options.csrfPreventionHeaders;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!headers) return;
+    if (request.method === 'GET' && servesGraphiql(options, request)) return;
+    const error = csrfRefusal(request.headers, headers);
+    if (error) return refuse(request, reply, 400, [error], negotiateMediaType(request.headers.accept) ?? 'application/json');
+  };
+}
+
+function servesGraphiql(options: GraphQLRouteOptions, request: FastifyRequest): boolean {
+  const q = request.query as Record<string, unknown>;
+  return options.graphiqlAssets !== undefined && q.query === undefined && prefersHtml(request.headers.accept);
 }
 
 /**

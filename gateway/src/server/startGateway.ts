@@ -13,6 +13,7 @@ import { openRegistryStore } from '../registry/openRegistryStore';
 import { readSupergraphFile, SupergraphSourceError } from '../registry/readSupergraphFile';
 import { CompositionRefusedError, RegistryError, SubgraphRegistry, type SupergraphTarget } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
+import { corsOptionsFrom } from './cors';
 import { createOperationsServer, createServer, type ClientTimeouts } from './createServer';
 
 function tlsFiles(paths: { cert: string; key: string } | undefined): { cert: Buffer; key: Buffer } | undefined {
@@ -197,6 +198,8 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
     trustProxy: config.listen.trustProxy,
     timeouts,
     maxConnections: config.limits.maxConnections,
+    cors: corsOptionsFrom(config),
+    csrfPrevention: config.csrfPrevention.enabled ? { requestHeaders: config.csrfPrevention.requestHeaders } : false,
     admin: config.admin.token ? { token: config.admin.token, registry: running.registry, budgetStore: running.builtIns?.budgetStore } : undefined,
     // Without a listener of their own, the client port serves them, but only behind the token.
     operations: !config.operations.listen && config.operations.token ? operations : undefined,

@@ -1,11 +1,24 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../../deps';
-import type { GatewayPlugin } from '../types';
+import type { ClientInfo, GatewayPlugin } from '../types';
+
+/** How many client applications and versions become label values (see `GatewayMetrics.clientLabels`). */
+export interface ClientLabelLimits {
+  /** Distinct client names. Default 50. */
+  names: number;
+  /** Distinct (name, version) pairs, all names together. Default 200. */
+  versions: number;
+}
+
+/** Label values clients choose are kept only when they look like names and versions: no quotes, no spaces at the ends. */
+const CLIENT_NAME_LABEL = /^[A-Za-z0-9][A-Za-z0-9 ._:/@+-]{0,63}$/;
+const CLIENT_VERSION_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$/;
 
 /**
  * Prometheus metrics for one gateway (its own registry: no global state). Operation names are
  * client-chosen, so at most `maxOperationNames` distinct ones become label values; the rest are
- * counted as "(other)" and cannot grow the series without limit.
+ * counted as "(other)" and cannot grow the series without limit. Client names and versions are
+ * bounded the same way (`clientLimits`).
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -44,7 +57,16 @@ export class GatewayMetrics {
     buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000],
     registers: [this.registry],
   });
+  readonly clientRequests = new Counter({
+    name: 'junction_client_requests_total',
+    help: 'GraphQL requests by client application (apollographql-client-name / graphql-client-name), version and outcome.',
+    labelNames: ['client_name', 'client_version', 'outcome'],
+    registers: [this.registry],
+  });
   private readonly operationNames = new Set<string>();
+  private readonly clientNames = new Set<string>();
+  /** `name\0version` pairs given a label of their own. */
+  private readonly clientVersions = new Set<string>();
   private circuitSource: (() => ReadonlyArray<{ subgraph: string; url: string; state: string }>) | undefined;
   /** Read when scraped, from the breakers themselves: 1 while a URL's circuit is open, else 0. */
   readonly circuitOpen = new Gauge({
@@ -58,7 +80,10 @@ export class GatewayMetrics {
     },
   });
 
-  constructor(private readonly maxOperationNames = 500) {
+  constructor(
+    private readonly maxOperationNames = 500,
+    private readonly clientLimits: ClientLabelLimits = { names: 50, versions: 200 },
+  ) {
     // Process metrics (memory, CPU, event loop lag, GC) in this gateway's registry.
     collectDefaultMetrics({ register: this.registry, prefix: 'junction_' });
   }
@@ -68,6 +93,18 @@ export class GatewayMetrics {
     this.circuitSource = source;
   }
 
+  /**
+   * The labels of a client application: `(none)` when it did not say, `(other)` when what it said
+   * does not look like a name (version) or came after `clientLimits` distinct ones were seen. The
+   * first ones seen keep their labels: a flood of random names cannot push a real client out.
+   */
+  clientLabels(client: ClientInfo | undefined): { client_name: string; client_version: string } {
+    const name = bounded(client?.name, CLIENT_NAME_LABEL, this.clientNames, this.clientLimits.names, (n) => n);
+    if (name === '(none)' || name === '(other)') return { client_name: name, client_version: name };
+    const version = bounded(client?.version, CLIENT_VERSION_LABEL, this.clientVersions, this.clientLimits.versions, (v) => `${name}\0${v}`);
+    return { client_name: name, client_version: version };
+  }
+
   operationLabel(name: string | undefined): string {
     if (!name) return '(anonymous)';
     if (this.operationNames.has(name)) return name;
@@ -75,6 +112,17 @@ export class GatewayMetrics {
     this.operationNames.add(name);
     return name;
   }
+}
+
+/** `value` as a label: `(none)`, `(other)`, or itself once `seen` has (or makes room for) its key. */
+function bounded(value: string | undefined, pattern: RegExp, seen: Set<string>, max: number, keyOf: (value: string) => string): string {
+  if (value === undefined) return '(none)';
+  if (!pattern.test(value)) return '(other)';
+  const key = keyOf(value);
+  if (seen.has(key)) return value;
+  if (seen.size >= max) return '(other)';
+  seen.add(key);
+  return value;
 }
 
 export function useMetrics(metrics: GatewayMetrics, deps: { clock: Clock }): GatewayPlugin {
@@ -96,6 +144,7 @@ export function useMetrics(metrics: GatewayMetrics, deps: { clock: Clock }): Gat
       const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : result.errors?.length ? 'partial' : 'success';
       const labels = { operation: operations.get(context) ?? '(invalid)', outcome };
       metrics.requests.inc(labels);
+      metrics.clientRequests.inc({ ...metrics.clientLabels(context.client), outcome });
       metrics.requestDuration.observe(labels, (deps.clock.now() - context.startedAt) / 1000);
       // The cost plugin runs after this one in onPlanned: its estimate is read here.
       if (context.cost) metrics.cost.observe(context.cost.estimated);

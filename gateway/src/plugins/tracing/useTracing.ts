@@ -30,6 +30,8 @@ export function useTracing(tracer: Tracer, options: { acceptIncoming: boolean })
           { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'junction.request_id': context.requestId } },
           parent,
         );
+        if (context.client?.name !== undefined) root.setAttribute('junction.client.name', context.client.name);
+        if (context.client?.version !== undefined) root.setAttribute('junction.client.version', context.client.version);
         traces.set(context, { root, context: trace.setSpan(parent, root) });
         return ({ status, result }) => {
           if (status !== undefined) root.setAttribute('http.response.status_code', status);
