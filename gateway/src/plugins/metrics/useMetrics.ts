@@ -44,6 +44,26 @@ export class GatewayMetrics {
     buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000],
     registers: [this.registry],
   });
+  readonly apq = new Counter({
+    name: 'junction_apq_total',
+    help: 'Automatic persisted queries by result: hit, miss (PERSISTED_QUERY_NOT_FOUND), registered, store_error.',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private apqStoreSource: (() => { entries: number; bytes: number }) | undefined;
+  /** Read when scraped, from the memory store itself (none for the Redis store). */
+  readonly apqStored = new Gauge({
+    name: 'junction_apq_stored',
+    help: 'What the in-memory automatic persisted query store holds, by unit: entries (queries) or bytes.',
+    labelNames: ['unit'],
+    registers: [this.registry],
+    collect: () => {
+      const stored = this.apqStoreSource?.();
+      if (!stored) return;
+      this.apqStored.set({ unit: 'entries' }, stored.entries);
+      this.apqStored.set({ unit: 'bytes' }, stored.bytes);
+    },
+  });
   private readonly operationNames = new Set<string>();
   private circuitSource: (() => ReadonlyArray<{ subgraph: string; url: string; state: string }>) | undefined;
   /** Read when scraped, from the breakers themselves: 1 while a URL's circuit is open, else 0. */
@@ -66,6 +86,11 @@ export class GatewayMetrics {
   /** Where `junction_subgraph_circuit_open` reads the circuits from. */
   observeCircuits(source: () => ReadonlyArray<{ subgraph: string; url: string; state: string }>): void {
     this.circuitSource = source;
+  }
+
+  /** Where `junction_apq_stored` reads the memory store's size from. */
+  observeApqStore(source: () => { entries: number; bytes: number }): void {
+    this.apqStoreSource = source;
   }
 
   operationLabel(name: string | undefined): string {
