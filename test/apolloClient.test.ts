@@ -105,3 +105,26 @@ it.each([
     await junction?.stop();
   }
 });
+
+it('Apollo Client against apq.enabled false: told PERSISTED_QUERY_NOT_SUPPORTED once, then sends the text without hashes', async () => {
+  const received: Received[] = [];
+  let junction: StartedGateway | undefined;
+  try {
+    junction = await startJunction(subgraphs.supergraphSdl, { config: { apq: { enabled: false } }, plugins: [recorder(received)] });
+    const client = apolloClient(junction.url, false);
+    for (let i = 0; i < 3; i++) {
+      const { data, error } = await client.query({ query: gql(QUERY), fetchPolicy: 'network-only' });
+      expect(error).toBeUndefined();
+      expect(data).toMatchObject(ANSWER.data);
+    }
+    client.stop();
+    expect(received.map(({ query, hash, codes }) => ({ sentQuery: query !== undefined, hash: hash !== undefined, codes }))).toEqual([
+      { sentQuery: false, hash: true, codes: ['PERSISTED_QUERY_NOT_SUPPORTED'] },
+      { sentQuery: true, hash: false, codes: [] },
+      { sentQuery: true, hash: false, codes: [] },
+      { sentQuery: true, hash: false, codes: [] },
+    ]);
+  } finally {
+    await junction?.stop();
+  }
+});
