@@ -21,6 +21,8 @@ it('the sample config (npm start) validates, and its policy module and dev key e
 it('the docker config validates and names the compose services', () => {
   const { config } = loadConfigFile(join(root, 'gateway', 'junction.docker.yaml'), { JUNCTION_REDIS_URL: 'redis://redis:6379' });
   expect(config.registry.store).toBe('redis');
+  // The replicas share what is theirs to share: registry, budgets, persisted queries.
+  expect([config.budgets.store, config.apq.store, config.apq.redisUrl]).toEqual(['redis', 'redis', 'redis://redis:6379']);
   const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
   for (const s of config.subgraphs ?? []) {
     const host = new URL(s.url).hostname;

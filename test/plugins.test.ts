@@ -89,6 +89,34 @@ it('lets onSubgraphRequest set headers the subgraph receives', async () => {
   });
 });
 
+it('lets onRequest supply the query text (setQuery): the hooks after it and the subgraphs see that text, onResult what the client sent', async () => {
+  // A document named by id, the way trusted documents and persisted queries name them.
+  const documents = new Map([['user-1', '{ user(id: "1") { name } }']]);
+  const seen: string[] = [];
+  const plugins: GatewayPlugin[] = [
+    {
+      name: 'documents',
+      onRequest: ({ request, setQuery }) => {
+        const id = request.extensions?.documentId;
+        if (typeof id === 'string' && documents.has(id)) setQuery(documents.get(id)!);
+      },
+    },
+    {
+      name: 'recorder',
+      onRequest: ({ request }) => void seen.push(`onRequest ${request.query}`),
+      onValidated: ({ request, operation }) => void seen.push(`onValidated ${request.query} ${operation.operation}`),
+      onSubgraphRequest: ({ request, subgraph }) => void seen.push(`onSubgraphRequest ${subgraph} ${request.query}`),
+      onResult: ({ request, status }) => void seen.push(`onResult ${status} ${request.query}`),
+    },
+  ];
+  await withJunction(plugins, async (j) => {
+    const res = await fetch(j.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ extensions: { documentId: 'user-1' } }) });
+    expect(await res.json()).toEqual({ data: { user: { name: 'Ada Lovelace' } } });
+  });
+  const text = documents.get('user-1');
+  expect(seen).toEqual([`onRequest ${text}`, `onValidated ${text} query`, `onSubgraphRequest accounts ${text}`, 'onResult 200 undefined']);
+});
+
 it('lets onPlanned reject and onResult replace the result', async () => {
   const plugins: GatewayPlugin[] = [
     {

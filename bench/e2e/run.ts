@@ -9,6 +9,9 @@
  *
  * Besides requests/s, each gateway's CPU time per request (user + system, from /proc): unlike
  * requests/s, it does not depend on how busy the subgraphs keep the machine.
+ *
+ * "Junction (APQ hash only)" is the Junction process of the "Junction" row, sent the query as an
+ * automatic persisted query: registered once, then only its SHA-256 in `extensions`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { createHash } from 'node:crypto';
 import { print } from 'graphql';
 import { composeSupergraph } from '../../gateway/src/composition/composeSupergraph';
 import { SAMPLE_SUBGRAPHS } from '../../subgraphs';
@@ -84,12 +88,18 @@ interface Target {
   name: string;
   url: string;
   pid: number;
+  /** The request body sent. */
+  body: string;
   runs: autocannon.Result[];
   /** CPU milliseconds per request, one per run. */
   cpuPerRequest: number[];
 }
 
-function load(url: string, seconds: number): Promise<autocannon.Result> {
+const FULL_TEXT = JSON.stringify({ query: BENCHMARK_QUERY, operationName: 'TestQuery' });
+const APQ_EXTENSIONS = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(BENCHMARK_QUERY).digest('hex') } };
+const HASH_ONLY = JSON.stringify({ operationName: 'TestQuery', extensions: APQ_EXTENSIONS });
+
+function load(url: string, seconds: number, body: string): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -98,15 +108,15 @@ function load(url: string, seconds: number): Promise<autocannon.Result> {
         connections,
         duration: seconds,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: BENCHMARK_QUERY, operationName: 'TestQuery' }),
+        body,
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
 }
 
-async function post(url: string): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: BENCHMARK_QUERY }) });
+async function post(url: string, body = JSON.stringify({ query: BENCHMARK_QUERY })): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   return res.json();
 }
 
@@ -146,27 +156,31 @@ async function main(): Promise<void> {
   const junctionBaseline = baseline ? await startJunctionProcess('junction-baseline', '', join(baseline, 'bin', 'junction.js')) : undefined;
   const apollo = await start([join(root, 'dist', 'bench', 'e2e', 'apolloGateway.js'), supergraphFile, '0'], /listening (\S+)/);
 
+  const target = (name: string, process: { child: ChildProcess; match: RegExpExecArray }, body = FULL_TEXT): Target => ({ name, url: process.match[1], pid: process.child.pid!, body, runs: [], cpuPerRequest: [] });
   const targets: Target[] = [
-    { name: '@apollo/gateway', url: apollo.match[1], pid: apollo.child.pid!, runs: [], cpuPerRequest: [] },
-    { name: 'Junction', url: junction.match[1], pid: junction.child.pid!, runs: [], cpuPerRequest: [] },
-    { name: 'Junction (no in-flight dedup)', url: junctionNoDedup.match[1], pid: junctionNoDedup.child.pid!, runs: [], cpuPerRequest: [] },
+    target('@apollo/gateway', apollo),
+    target('Junction', junction),
+    target('Junction (APQ hash only)', junction, HASH_ONLY),
+    target('Junction (no in-flight dedup)', junctionNoDedup),
   ];
-  if (junctionTraced) targets.push({ name: 'Junction (tracing on)', url: junctionTraced.match[1], pid: junctionTraced.child.pid!, runs: [], cpuPerRequest: [] });
-  if (junctionBaseline) targets.push({ name: 'Junction (baseline)', url: junctionBaseline.match[1], pid: junctionBaseline.child.pid!, runs: [], cpuPerRequest: [] });
+  if (junctionTraced) targets.push(target('Junction (tracing on)', junctionTraced));
+  if (junctionBaseline) targets.push(target('Junction (baseline)', junctionBaseline));
+  // Registered once, as a client's first request after a miss would.
+  await post(junction.match[1], JSON.stringify({ query: BENCHMARK_QUERY, operationName: 'TestQuery', extensions: APQ_EXTENSIONS }));
 
   // Same answer from every gateway, or the comparison means nothing.
   const reference = JSON.stringify(await post(targets[0].url));
   for (const t of targets.slice(1)) {
-    if (JSON.stringify(await post(t.url)) !== reference) throw new Error(`${t.name} answers the benchmark query differently from @apollo/gateway`);
+    if (JSON.stringify(await post(t.url, t.body)) !== reference) throw new Error(`${t.name} answers the benchmark query differently from @apollo/gateway`);
   }
   console.log(`response: ${reference.length} bytes, identical across gateways`);
   console.log(`load: ${connections} connections, ${rounds} rounds x ${duration}s per gateway (after ${warmup}s warm-up), alternating\n`);
 
-  for (const t of targets) await load(t.url, warmup);
+  for (const t of targets) await load(t.url, warmup, t.body);
   for (let round = 1; round <= rounds; round++) {
     for (const t of targets) {
       const cpuBefore = cpuMs(t.pid);
-      const r = await load(t.url, duration);
+      const r = await load(t.url, duration, t.body);
       t.runs.push(r);
       t.cpuPerRequest.push((cpuMs(t.pid) - cpuBefore) / r.requests.total);
       console.log(
@@ -192,6 +206,8 @@ async function main(): Promise<void> {
       `${row.gateway}: ${(row['req/s'] / base).toFixed(2)}x the requests/s of @apollo/gateway, p99 ${row['p99 ms']} ms vs ${rows[0]['p99 ms']} ms, ${(row['CPU ms/req'] / rows[0]['CPU ms/req']).toFixed(2)}x its CPU per request`,
     );
   }
+  const [text, hash] = ['Junction', 'Junction (APQ hash only)'].map((name) => rows.find((row) => row.gateway === name)!);
+  console.log(`APQ hash only vs full text, same Junction: ${(hash['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${hash['p99 ms']} ms vs ${text['p99 ms']} ms, ${(hash['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
 }
 
 /** An OTLP/HTTP endpoint that accepts and drops every export, as a collector would accept them. */

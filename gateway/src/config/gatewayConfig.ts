@@ -178,6 +178,38 @@ const CacheSchema = z
   })
   .strict();
 
+const ApqSchema = z
+  .object({
+    /**
+     * Answer Apollo's automatic persisted queries (`extensions.persistedQuery`): a client sends a
+     * query's SHA-256 instead of its text, and the text once when the gateway does not know it.
+     * Default true, as in Apollo Server and Apollo Router: a client can register only what it could
+     * send as text anyway (registered only once it validated and passed every plugin's checks, run
+     * with the same limits, cost and budgets each time), and the store is bounded. False answers
+     * PERSISTED_QUERY_NOT_SUPPORTED, and clients go back to sending the text.
+     */
+    enabled: z.boolean().default(true),
+    /** `memory` (default): a bounded LRU per process. `redis`: shared by replicas, so a query registered on one is known to all. */
+    store: z.enum(['memory', 'redis']).default('memory'),
+    /** Memory store: most queries kept; the least recently used go first. Default 10 000. */
+    maxEntries: z.number().int().min(1).default(10_000),
+    /**
+     * Memory store: most bytes of query text kept (UTF-8, with their hashes). Default 16 MiB. A query
+     * larger than this is run but not kept.
+     */
+    maxBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+    /** Redis URL for the redis store; env `JUNCTION_REDIS_URL` sets it too. */
+    redisUrl: z.string().min(1).optional(),
+    /** Prefix of the Redis keys (prefix + hash). Default `junction:apq:`. */
+    redisPrefix: z.string().default('junction:apq:'),
+    /**
+     * Redis store: seconds a registered query is kept; a client whose query expired sends it again.
+     * Default 86 400 (a day). 0: kept until Redis evicts it (only with a `maxmemory-policy` that evicts).
+     */
+    redisTtlSeconds: z.number().int().min(0).default(86_400),
+  })
+  .strict();
+
 const RegistrySchema = z
   .object({
     /**
@@ -659,6 +691,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .default({ enabled: false, maxSize: 10 }),
+    /** Automatic persisted queries (Apollo's protocol): queries sent by their SHA-256 hash. */
+    apq: ApqSchema.default(ApqSchema.parse({})),
     /** OpenTelemetry tracing: spans per request, phase and subgraph fetch, exported by OTLP/HTTP. */
     tracing: TracingSchema.default(TracingSchema.parse({})),
     cache: CacheSchema.default(CacheSchema.parse({})),
@@ -719,6 +753,9 @@ export const GatewayConfigSchema = z
     }
     if (cfg.budgets.enabled && cfg.budgets.store === 'redis' && !cfg.budgets.redisUrl) {
       ctx.addIssue({ code: 'custom', path: ['budgets', 'redisUrl'], message: 'required when budgets.store is "redis"' });
+    }
+    if (cfg.apq.enabled && cfg.apq.store === 'redis' && !cfg.apq.redisUrl) {
+      ctx.addIssue({ code: 'custom', path: ['apq', 'redisUrl'], message: 'required when apq.store is "redis"' });
     }
     for (const tier of [cfg.budgets.defaultTier, ...cfg.budgets.assign.map((a) => a.tier)]) {
       if (!Object.hasOwn(cfg.budgets.tiers, tier)) ctx.addIssue({ code: 'custom', path: ['budgets', 'tiers'], message: `tier "${tier}" is not defined` });

@@ -48,8 +48,8 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 /**
  * Env overrides: `JUNCTION_PORT` (or the platform's `PORT`) replaces `listen.port`,
- * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_OPERATIONS_TOKEN` sets `operations.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl` and
- * `budgets.redisUrl`; the standard `OTEL_*` vars set `tracing` (see otelEnv).
+ * `JUNCTION_ADMIN_TOKEN` sets `admin.token`, `JUNCTION_OPERATIONS_TOKEN` sets `operations.token`, `JUNCTION_REDIS_URL` sets `registry.redisUrl`,
+ * `budgets.redisUrl` and `apq.redisUrl`; the standard `OTEL_*` vars set `tracing` (see otelEnv).
  */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
   let obj: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
@@ -68,7 +68,8 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
   if (env.JUNCTION_ADMIN_TOKEN) obj = { ...obj, admin: { ...section('admin'), token: env.JUNCTION_ADMIN_TOKEN } };
   if (env.JUNCTION_OPERATIONS_TOKEN) obj = { ...obj, operations: { ...section('operations'), token: env.JUNCTION_OPERATIONS_TOKEN } };
   if (env.JUNCTION_REDIS_URL) {
-    obj = { ...obj, registry: { ...section('registry'), redisUrl: env.JUNCTION_REDIS_URL }, budgets: { ...section('budgets'), redisUrl: env.JUNCTION_REDIS_URL } };
+    const redisUrl = env.JUNCTION_REDIS_URL;
+    obj = { ...obj, registry: { ...section('registry'), redisUrl }, budgets: { ...section('budgets'), redisUrl }, apq: { ...section('apq'), redisUrl } };
   }
   const tracing = tracingFromOtelEnv(env);
   if (Object.keys(tracing).length > 0) {

@@ -78,6 +78,15 @@ export const GatewayErrorCode = {
   /** Subscriptions and @defer are not served yet. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
   /**
+   * Automatic persisted queries: the hash is not in the store (never registered, or dropped). HTTP
+   * 200, as Apollo Client and the Apollo mobile clients expect: they send the query again with it.
+   */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** `apq.enabled` is false, or a persisted query protocol version other than 1. HTTP 200: clients then send the query text. */
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  /** A query sent with a persisted query hash that is not its SHA-256: nothing is stored or run. */
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
+  /**
    * A subgraph value that does not fit the schema (only inside `extensions.valueCompletion`); also a
    * subgraph SDL that does not parse, refused by composition (the code @apollo/composition uses for it).
    */

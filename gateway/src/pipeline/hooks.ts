@@ -37,6 +37,24 @@ export class HookRunner {
     }
   }
 
+  /**
+   * Runs the onRequest hooks; returns the request as they left it: with the query text the last
+   * `setQuery` gave, if any. Each hook gets the request as the hooks before it left it (`run` makes
+   * each hook's event when it is its turn).
+   */
+  async onRequest(request: GatewayRequest, context: GatewayContext): Promise<GatewayRequest> {
+    const event = {
+      request,
+      context,
+      setQuery(query: string) {
+        if (typeof query !== 'string') throw new TypeError(`setQuery expects a string, got ${typeof query}`);
+        event.request = { ...event.request, query };
+      },
+    };
+    await this.run('onRequest', event);
+    return event.request;
+  }
+
   /** Tells the onPhase hooks that a phase starts; returns what to call when it ends. */
   startPhase(phase: Phase, request: GatewayRequest, context: GatewayContext): PhaseEnd | undefined {
     if (this.phaseHooks.length === 0) return undefined;

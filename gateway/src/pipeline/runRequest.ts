@@ -38,10 +38,11 @@ export interface PipelineEnv {
  * A request's way through the pipeline: the plugins' hooks between parse, validate, plan and
  * execute. Throws a RequestError for what the client must fix.
  */
-export async function runRequest(state: SupergraphState | undefined, request: GatewayRequest, context: GatewayContext, env: PipelineEnv): Promise<GatewayResponse> {
+export async function runRequest(state: SupergraphState | undefined, received: GatewayRequest, context: GatewayContext, env: PipelineEnv): Promise<GatewayResponse> {
   if (!state) throw new RequestError([gatewayError(GatewayErrorCode.SUPERGRAPH_NOT_READY, 'The gateway has no supergraph loaded yet.')], 503);
   const { loaded } = state;
-  await env.hooks.run('onRequest', { request, context });
+  // From here on, the request with the query text the onRequest hooks supplied (a persisted query).
+  const request = await env.hooks.onRequest(received, context);
   const query = request.query;
   if (typeof query !== 'string' || query.trim() === '') {
     throw new RequestError([gatewayError(GatewayErrorCode.BAD_REQUEST, 'GraphQL operations must contain a non-empty `query`.')], 400);

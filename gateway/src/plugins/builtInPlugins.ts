@@ -7,6 +7,9 @@ import { MemoryBudgetStore, type BudgetStore } from './budgets/budgetStore';
 import { RedisBudgetStore } from './budgets/redisBudgetStore';
 import { useBudgets } from './budgets/useBudgets';
 import { useCost } from './cost/useCost';
+import { MemoryPersistedQueryStore, type PersistedQueryStore } from './persistedQueries/persistedQueryStore';
+import { RedisPersistedQueryStore } from './persistedQueries/redisPersistedQueryStore';
+import { useAutomaticPersistedQueries } from './persistedQueries/useAutomaticPersistedQueries';
 import { useRequestLog } from './useRequestLog';
 import { useMetrics, type GatewayMetrics } from './metrics/useMetrics';
 import { createTracing, type GatewayTracing } from './tracing/tracerProvider';
@@ -37,16 +40,18 @@ export interface BuiltInPlugins {
   readonly plugins: readonly GatewayPlugin[];
   /** Per-client query budgets, when `budgets.enabled`: the admin API reads them. */
   readonly budgetStore: BudgetStore | undefined;
+  /** The automatic persisted queries' store, when `apq.enabled`. */
+  readonly persistedQueryStore: PersistedQueryStore | undefined;
   /** OpenTelemetry tracing made from `config.tracing`, when it is enabled and no tracer was given. */
   readonly tracing: GatewayTracing | undefined;
-  /** Closes the budget store, then tracing. Call it after the gateway's `close()`. */
+  /** Closes the budget and persisted query stores, then tracing. Call it after the gateway's `close()`. */
   close(): Promise<void>;
 }
 
 /**
  * The plugins `startGateway` runs before the user's, configured from `config`: tracing (when on),
- * metrics, authentication, authorization, cost, budgets (when on), the request log. An embedder of
- * `createGateway` gets the same behaviour by passing `plugins` first.
+ * metrics, authentication, authorization, cost, budgets (when on), automatic persisted queries, the
+ * request log. An embedder of `createGateway` gets the same behaviour by passing `plugins` first.
  */
 export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): BuiltInPlugins {
   // The plugins that hold nothing first: one that throws (a policy module that does not load, a bad
@@ -58,6 +63,12 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
   const cost = useCost(config.cost, deps);
   const requestLog = useRequestLog(deps);
   const budgetStore = createBudgetStore(config, deps.logger);
+  const persistedQueryStore = createPersistedQueryStore(config.apq, deps);
+  const persistedQueries = useAutomaticPersistedQueries({
+    store: persistedQueryStore,
+    logger: deps.logger,
+    count: (result) => deps.metrics.apq.inc({ result }),
+  });
   const tracing =
     config.tracing.enabled && !deps.tracer
       ? createTracing(config.tracing, { logger: deps.logger, onExportFailure: () => deps.metrics.traceExportFailures.inc() })
@@ -81,15 +92,20 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
     authorization,
     cost,
     budgets,
+    // After authentication (onRequest: a caller refused learns nothing of the store), and after
+    // cost and budgets (onPlanned: a query is stored only once they let it run).
+    persistedQueries,
     // Last, so that it sees what every other plugin decided.
     requestLog,
   ].filter((plugin): plugin is GatewayPlugin => plugin !== undefined);
   return {
     plugins,
     budgetStore,
+    persistedQueryStore,
     tracing,
     async close() {
       await budgetStore?.close();
+      await persistedQueryStore?.close();
       // Last: spans of the requests that just finished are still to be exported.
       await tracing?.shutdown();
     },
@@ -100,6 +116,15 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
 function createBudgetStore(config: GatewayConfig, logger: Logger): BudgetStore | undefined {
   if (!config.budgets.enabled) return undefined;
   return config.budgets.store === 'redis' ? new RedisBudgetStore(config.budgets.redisUrl!, config.budgets.redisPrefix, logger) : new MemoryBudgetStore();
+}
+
+/** The store `apq` asks for (undefined when automatic persisted queries are off). */
+function createPersistedQueryStore(config: GatewayConfig['apq'], deps: BuiltInPluginDeps): PersistedQueryStore | undefined {
+  if (!config.enabled) return undefined;
+  if (config.store === 'redis') return new RedisPersistedQueryStore(config.redisUrl!, config.redisPrefix, config.redisTtlSeconds, deps.logger);
+  const store = new MemoryPersistedQueryStore(config);
+  deps.metrics.observeApqStore(() => ({ entries: store.size, bytes: store.bytes }));
+  return store;
 }
 
 /** Loads `authorization.policyModule`: its export, `default` or `evaluatePolicy` must be a function. */

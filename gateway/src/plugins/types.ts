@@ -15,7 +15,10 @@ import type { DocumentNode, GraphQLError, GraphQLFormattedError, OperationDefini
  */
 export interface GatewayPlugin {
   readonly name: string;
-  /** Before anything is parsed. May reject the request (e.g. authentication, 401). */
+  /**
+   * Before anything is parsed. May reject the request (e.g. authentication, 401), or supply the query
+   * text with `setQuery` (a persisted query the client named by hash or id).
+   */
   onRequest?(event: RequestEvent): void | Promise<void>;
   /** After the document parsed (or came from the document cache). May reject. */
   onParsed?(event: ParsedEvent): void | Promise<void>;
@@ -82,13 +85,26 @@ export interface RejectFn {
   (error: GraphQLError | readonly GraphQLError[]): void;
 }
 
-export interface RequestEvent {
+/** What every hook that may refuse the request gets. */
+export interface RequestEventBase {
   request: GatewayRequest;
   context: GatewayContext;
   reject: RejectFn;
 }
 
-export interface ParsedEvent extends RequestEvent {
+export interface RequestEvent extends RequestEventBase {
+  /**
+   * Makes `query` the text the pipeline parses, in place of what the client sent in `query` (which
+   * may be nothing): the step that turns a persisted query's hash or a document id into its text.
+   * The onRequest hooks after this one, and every hook of the pipeline after onRequest (onParsed to
+   * onSubgraphRequest), see it as `request.query`; `onResult` and `onPhase` see the request as the
+   * client sent it. The text is parsed, validated and cached like any other: keyed by the text, not
+   * by how it was named. A later call replaces an earlier one.
+   */
+  setQuery(query: string): void;
+}
+
+export interface ParsedEvent extends RequestEventBase {
   document: DocumentNode;
 }
 

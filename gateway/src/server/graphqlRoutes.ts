@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import { Readable } from 'node:stream';
 import type { Gateway } from '../gateway';
-import { isStream, type GatewayResult } from '../pipeline/result';
+import { isStream, type GatewayResponse, type GatewayResult } from '../pipeline/result';
 import type { ExecutionResultBody, GatewayRequest } from '../plugins/types';
 import { csrfRefusal } from './csrf';
 import { graphiqlPage } from './graphiql';
@@ -64,7 +64,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     }
     const problem = checkParams(params.query, params.operationName, params.variables, params.extensions);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
-    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'GET', params)));
+    return respond(reply, mediaType, uncachedUnlessSuccessful(await gateway.handle(toGatewayRequest(request, 'GET', params))));
   });
 }
 
@@ -86,7 +86,9 @@ function csrfGuard(options: GraphQLRouteOptions, refuse: Refuse) {
 
 function servesGraphiql(options: GraphQLRouteOptions, request: FastifyRequest): boolean {
   const q = request.query as Record<string, unknown>;
-  return options.graphiqlAssets !== undefined && q.query === undefined && prefersHtml(request.headers.accept);
+  // A request with neither query nor extensions is a browser opening the endpoint; one with only
+  // extensions names a persisted query, and is answered whatever its Accept says.
+  return options.graphiqlAssets !== undefined && q.query === undefined && q.extensions === undefined && prefersHtml(request.headers.accept);
 }
 
 /**
@@ -121,6 +123,19 @@ async function answerBatch(
   // WWW-Authenticate) are merged, a later operation's value winning, as Apollo Server does.
   for (const response of responses) if (response.headers) reply.headers(response.headers);
   return reply.code(200).type(contentType(mediaType)).send(JSON.stringify(responses.map((r) => r.body)));
+}
+
+/**
+ * A GET answer may be cached by a browser or a CDN (a persisted query's GET is a short, stable URL:
+ * that is what it is for). Junction sets no freshness for a successful answer: whether and for how
+ * long to cache it is the CDN's rule. An answer with errors (partial data, a subgraph down, a
+ * refusal) is marked `no-store`, so no cache serves a passing failure to others; a header a plugin
+ * set (a persisted query miss has its own) is kept.
+ */
+function uncachedUnlessSuccessful(response: GatewayResponse): GatewayResponse {
+  if (response.headers?.['cache-control'] !== undefined) return response;
+  if (response.status === 200 && !(response.body.errors && response.body.errors.length > 0)) return response;
+  return { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } };
 }
 
 /** What the catch-all content-type parser gives the route: a body type we do not read. */

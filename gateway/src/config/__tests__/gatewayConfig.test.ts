@@ -40,6 +40,7 @@ it('fills in documented defaults and freezes the result', () => {
   expect(config.cache).toEqual({ documents: 1000, plans: 1000 });
   expect(config.registry.maxSdlBytes).toBe(8_388_608);
   expect(config.graphiql).toBe(true);
+  expect(config.apq).toEqual({ enabled: true, store: 'memory', maxEntries: 10_000, maxBytes: 16_777_216, redisPrefix: 'junction:apq:', redisTtlSeconds: 86_400 });
   expect(Object.isFrozen(config.limits)).toBe(true);
 });
 
@@ -82,6 +83,12 @@ it.each([
   [{ ...base, listen: { trustProxy: ['proxy.internal'] } }, 'listen.trustProxy.0'],
   [{ ...base, auth: { jwt: { maxTokenAge: 0 } } }, 'auth.jwt.maxTokenAge'],
   [{ ...base, auth: { jwt: { issuers: [{ issuer: 'x', jwksUrl: 'http://k/jwks', maxTokenAge: -60 }] } } }, 'auth.jwt.issuers.0.maxTokenAge'],
+  [{ ...base, apq: { store: 'redis' } }, 'apq.redisUrl'],
+  [{ ...base, apq: { store: 'disk' } }, 'apq.store'],
+  [{ ...base, apq: { maxEntries: 0 } }, 'apq.maxEntries'],
+  [{ ...base, apq: { maxBytes: 100 } }, 'apq.maxBytes'],
+  [{ ...base, apq: { redisTtlSeconds: -1 } }, 'apq.redisTtlSeconds'],
+  [{ ...base, apq: { ttl: 60 } }, 'apq.ttl'],
 ])('%j is rejected naming %s', (input, path) => {
   const err = configError(input);
   expect(err.path).toBe(path);
@@ -113,6 +120,12 @@ describe('loadConfigFile', () => {
     expect(loadConfigFile(file, { JUNCTION_PORT: '4555' }).config.listen.port).toBe(4555);
     expect(loadConfigFile(file, { PORT: '4666' }).config.listen.port).toBe(4666);
     expect(() => loadConfigFile(file, { PORT: 'x' })).toThrow(/listen\.port/);
+  });
+
+  it('lets JUNCTION_REDIS_URL set every Redis URL, the persisted query store included', () => {
+    const file = write('e.yaml', 'supergraph: sg.graphql\napq:\n  store: redis\n');
+    const { config } = loadConfigFile(file, { JUNCTION_REDIS_URL: 'redis://cache:6379' });
+    expect([config.registry.redisUrl, config.budgets.redisUrl, config.apq.redisUrl]).toEqual(['redis://cache:6379', 'redis://cache:6379', 'redis://cache:6379']);
   });
 
   it('explains unreadable and unparsable files', () => {

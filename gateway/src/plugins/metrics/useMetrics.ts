@@ -63,6 +63,26 @@ export class GatewayMetrics {
     labelNames: ['client_name', 'client_version', 'outcome'],
     registers: [this.registry],
   });
+  readonly apq = new Counter({
+    name: 'junction_apq_total',
+    help: 'Automatic persisted queries by result: hit, miss (PERSISTED_QUERY_NOT_FOUND), registered, store_error.',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private apqStoreSource: (() => { entries: number; bytes: number }) | undefined;
+  /** Read when scraped, from the memory store itself (none for the Redis store). */
+  readonly apqStored = new Gauge({
+    name: 'junction_apq_stored',
+    help: 'What the in-memory automatic persisted query store holds, by unit: entries (queries) or bytes.',
+    labelNames: ['unit'],
+    registers: [this.registry],
+    collect: () => {
+      const stored = this.apqStoreSource?.();
+      if (!stored) return;
+      this.apqStored.set({ unit: 'entries' }, stored.entries);
+      this.apqStored.set({ unit: 'bytes' }, stored.bytes);
+    },
+  });
   private readonly operationNames = new Set<string>();
   private readonly clientNames = new Set<string>();
   /** `name\0version` pairs given a label of their own. */
@@ -103,6 +123,11 @@ export class GatewayMetrics {
     if (name === '(none)' || name === '(other)') return { client_name: name, client_version: name };
     const version = bounded(client?.version, CLIENT_VERSION_LABEL, this.clientVersions, this.clientLimits.versions, (v) => `${name}\0${v}`);
     return { client_name: name, client_version: version };
+  }
+
+  /** Where `junction_apq_stored` reads the memory store's size from. */
+  observeApqStore(source: () => { entries: number; bytes: number }): void {
+    this.apqStoreSource = source;
   }
 
   operationLabel(name: string | undefined): string {
