@@ -46,7 +46,8 @@ async function harness(options: { before?: GatewayPlugin[]; after?: GatewayPlugi
     gateway,
     store: memory,
     post: async (body) => answer(await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })),
-    get: async (params, headers = {}) => answer(await app.inject({ method: 'GET', url: `/graphql?${new URLSearchParams(params)}`, headers })),
+    // GETs carry a preflight header, as csrfPrevention (on by default) asks of them.
+    get: async (params, headers = {}) => answer(await app.inject({ method: 'GET', url: `/graphql?${new URLSearchParams(params)}`, headers: { 'apollo-require-preflight': 'true', ...headers } })),
     close: async () => {
       await app.close();
       await gateway.close();
