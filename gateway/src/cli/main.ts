@@ -49,9 +49,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let registryPath: string | undefined;
   let policyModulePath: string | undefined;
   let tlsPaths: { cert: string; key: string } | undefined;
+  let manifestPaths: string[] | undefined;
   try {
     if (args.config) {
-      ({ config, supergraphPath, registryPath, policyModulePath, tlsPaths } = loadConfigFile(args.config, env));
+      ({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, manifestPaths } = loadConfigFile(args.config, env));
       if (args.port !== undefined || args.host !== undefined) {
         config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
       }
@@ -71,7 +72,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // Loaded here, not at the top: usage errors and `junction subgraph` answer without loading the
     // gateway (composition and planning libraries take most of a second to load).
     const { startGateway } = await import('../server/startGateway');
-    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, logger });
+    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, manifestPaths, logger });
     logger.info('junction listening', { url: started.url, operations: started.operationsUrl });
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });
