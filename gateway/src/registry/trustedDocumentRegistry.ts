@@ -76,6 +76,8 @@ export class TrustedDocumentRegistry {
   private unsubscribe: (() => void) | undefined;
   /** Store reads in arrival order: a manifest read for an older notification never lands after a newer one. */
   private refreshes: Promise<void> = Promise.resolve();
+  /** Polls and reconciles running now. */
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(private readonly options: TrustedDocumentRegistryOptions) {
     this.clock = options.clock ?? systemClock;
@@ -103,7 +105,13 @@ export class TrustedDocumentRegistry {
     this.unsubscribe = store.onChange((changed) => void this.refresh(changed));
     const every = (ms: number, fn: () => Promise<unknown>) => {
       if (ms <= 0) return;
-      this.handles.push(this.clock.setInterval(() => void fn().catch((err) => logger.warn('trusted documents background task failed', { reason: String(err?.message ?? err) })), ms));
+      const run = () => fn().catch((err) => logger.warn('trusted documents background task failed', { reason: String(err?.message ?? err) }));
+      this.handles.push(
+        this.clock.setInterval(() => {
+          const task: Promise<unknown> = run().finally(() => this.background.delete(task));
+          this.background.add(task);
+        }, ms),
+      );
     };
     every(this.options.reconcileIntervalMs, () => this.reconcile());
     if (this.options.files.length > 0) every(config.pollIntervalMs, () => this.pollFiles());
@@ -112,6 +120,12 @@ export class TrustedDocumentRegistry {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     for (const h of this.handles) this.clock.clearTimer(h);
+    await this.settled();
+  }
+
+  /** Resolves once the polls, reconciles and store reads running now are done. @internal (tests step a fake clock, then wait for this) */
+  async settled(): Promise<void> {
+    await Promise.all([...this.background]);
     await this.refreshes;
   }
 
