@@ -1,12 +1,14 @@
 import type { ApolloCompositionCode, CompositionCode } from '../composition/composeSupergraph';
 import type { GatewayErrorCode } from '../errors/gatewayError';
 import type { RegistryErrorCode } from '../registry/subgraphRegistry';
+import type { DocumentsErrorCode } from '../registry/trustedDocumentRegistry';
 
 /** Every code the admin API and the operations routes send: the registry's, composition's and their own. */
 export type AdminErrorCode =
   | RegistryErrorCode
+  | DocumentsErrorCode
   | CompositionCode
-  | Extract<GatewayErrorCode, 'BAD_REQUEST' | 'UNAUTHENTICATED' | 'NO_REGISTRY' | 'BUDGETS_OFF' | 'BUDGET_STORE_UNAVAILABLE' | 'SUPERGRAPH_NOT_READY'>;
+  | Extract<GatewayErrorCode, 'BAD_REQUEST' | 'UNAUTHENTICATED' | 'NO_REGISTRY' | 'BUDGETS_OFF' | 'TRUSTED_DOCUMENTS_OFF' | 'MANIFEST_TOO_LARGE' | 'BUDGET_STORE_UNAVAILABLE' | 'SUPERGRAPH_NOT_READY'>;
 
 /**
  * The HTTP status of each admin error code: the only place the registry's codes become statuses. A
@@ -18,11 +20,17 @@ export const ADMIN_ERROR_STATUS: Readonly<Record<AdminErrorCode, number>> = {
   INVALID_SUBGRAPH_NAME: 400,
   INVALID_SUBGRAPH_URL: 400,
   URL_NOT_ALLOWED: 400,
+  INVALID_MANIFEST: 400,
+  INVALID_CLIENT_NAME: 400,
   UNAUTHENTICATED: 401,
   NO_REGISTRY: 404,
   BUDGETS_OFF: 404,
+  TRUSTED_DOCUMENTS_OFF: 404,
+  MANIFEST_NOT_FOUND: 404,
   SUBGRAPH_NOT_FOUND: 404,
   BREAKING_CHANGE: 409,
+  MANIFEST_TOO_LARGE: 413,
+  TOO_MANY_DOCUMENTS: 422,
   INVALID_GRAPHQL: 422,
   NO_SUBGRAPHS: 422,
   COMPOSITION_TOO_COMPLEX: 422,

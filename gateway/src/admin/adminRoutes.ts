@@ -8,6 +8,8 @@ import { budgetForAdmin } from '../plugins/budgets/useBudgets';
 import { RegistryError, type SubgraphRegistry } from '../registry/subgraphRegistry';
 import { adminStatus, type AdminError, type AdminErrorCode } from './adminErrors';
 import { bearerTokenCheck } from './bearerToken';
+import { registerDocumentRoutes } from './documentRoutes';
+import type { TrustedDocumentRegistry } from '../registry/trustedDocumentRegistry';
 
 /** What the admin API reads of the gateway it serves: nothing else. */
 export interface AdminGateway {
@@ -23,6 +25,8 @@ export interface AdminOptions {
   registry?: SubgraphRegistry;
   /** The budgets route, when `budgets.enabled`: the store the budgets plugin uses (`builtInPlugins(...).budgetStore`). */
   budgetStore?: BudgetStore;
+  /** Document routes: the trusted-document registry (absent while `trustedDocuments.enabled` is false) and the largest manifest body. */
+  documents?: { registry?: TrustedDocumentRegistry; maxManifestBytes?: number };
 }
 
 /**
@@ -72,6 +76,8 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: AdminGateway,
           return send(reply, 200, { removed: name, supergraphHash: result.supergraphHash, changes: result.changes });
         });
       });
+
+      registerDocumentRoutes(admin, options.documents ?? {});
 
       admin.get('/budgets/:id', async (request, reply) => {
         const store = options.budgetStore;

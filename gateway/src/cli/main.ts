@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfigFile, resolveConfig, applyEnvOverrides, type GatewayConfig } from '../config';
 import { createLogger } from '../deps';
+import { documentsCommand } from './documentsCommand';
 import { subgraphCommand } from './subgraphCommand';
 
 const USAGE = `Usage:
   junction --config FILE                 serve with a YAML or JSON config file
   junction --supergraph FILE [--port N]  serve a composed supergraph file, no other setup
   junction subgraph add|list|remove …    manage a running gateway's subgraphs (junction subgraph --help)
+  junction documents push|list|remove …  manage a running gateway's trusted documents (junction documents --help)
 Options:
   --host HOST      interface to bind (default 0.0.0.0)
   --port N         port (default 4000; env JUNCTION_PORT or PORT also set it)
@@ -15,8 +17,9 @@ Options:
 
 /** The `junction` command. Returns when the server is listening; exits the process on fatal errors. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (argv[0] === 'subgraph') {
-    const status = await subgraphCommand(argv.slice(1), env, {
+  if (argv[0] === 'subgraph' || argv[0] === 'documents') {
+    const command = argv[0] === 'subgraph' ? subgraphCommand : documentsCommand;
+    const status = await command(argv.slice(1), env, {
       out: (t) => process.stdout.write(t + '\n'),
       err: (t) => process.stderr.write(t + '\n'),
     });
@@ -49,9 +52,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let registryPath: string | undefined;
   let policyModulePath: string | undefined;
   let tlsPaths: { cert: string; key: string } | undefined;
+  let manifestPaths: string[] | undefined;
   try {
     if (args.config) {
-      ({ config, supergraphPath, registryPath, policyModulePath, tlsPaths } = loadConfigFile(args.config, env));
+      ({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, manifestPaths } = loadConfigFile(args.config, env));
       if (args.port !== undefined || args.host !== undefined) {
         config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
       }
@@ -68,10 +72,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const logger = createLogger(config.logLevel);
   try {
-    // Loaded here, not at the top: usage errors and `junction subgraph` answer without loading the
+    // Loaded here, not at the top: usage errors, `junction subgraph` and `junction documents` answer without loading the
     // gateway (composition and planning libraries take most of a second to load).
     const { startGateway } = await import('../server/startGateway');
-    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, logger });
+    const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, manifestPaths, logger });
     logger.info('junction listening', { url: started.url, operations: started.operationsUrl });
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });

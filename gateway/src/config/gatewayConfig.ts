@@ -258,6 +258,55 @@ const RegistrySchema = z
   })
   .strict();
 
+/**
+ * Client names and versions a trusted-document manifest is registered for (as the
+ * `apollographql-client-name` / `-version` headers carry them): 1-128 printable ASCII characters,
+ * not starting or ending with a space.
+ */
+export const CLIENT_NAME = /^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/;
+
+const TrustedDocumentsSchema = z
+  .object({
+    /**
+     * Keep trusted-document manifests: read `manifests`, and serve `/admin/documents` (with an admin
+     * token), storing pushed manifests in the registry's store (`registry.store`: beside the registry
+     * file, or in its Redis under `registry.redisPrefix`). Default false.
+     */
+    enabled: z.boolean().default(false),
+    /**
+     * Manifest files (paths relative to the config file), each for one client (`client`), one client
+     * version (`client` and `version`), or every client (neither). Apollo's persisted query manifest,
+     * Relay's `persisted_queries.json` or GraphQL Code Generator's persisted documents. Read at
+     * startup (a malformed one stops the start, naming the file, line and reason) and again when
+     * they change (a malformed change is logged and the last good one kept). Default none.
+     */
+    manifests: z
+      .array(
+        z
+          .object({
+            file: z.string().min(1),
+            client: z.string().regex(CLIENT_NAME, 'expected 1-128 printable ASCII characters').optional(),
+            version: z.string().regex(CLIENT_NAME, 'expected 1-128 printable ASCII characters').optional(),
+          })
+          .strict()
+          .refine((m) => m.version === undefined || m.client !== undefined, { message: 'a version needs a client', path: ['version'] }),
+      )
+      .default([]),
+    /** Check the manifest files for changes this often (ms); 0 reads them only at startup. Default 2 000. */
+    pollIntervalMs: z.number().int().min(0).default(2_000),
+    /** Most documents in one manifest (file or pushed); a bigger one is refused whole. Default 10 000. */
+    maxDocumentsPerManifest: z.number().int().min(1).default(10_000),
+    /**
+     * Most documents in all manifests together, files and store. Default 100 000. Every replica
+     * holds them all in memory (their text, a few hundred bytes to a few KB each); a push past the
+     * limit is refused with TOO_MANY_DOCUMENTS and nothing stored changes.
+     */
+    maxDocuments: z.number().int().min(1).default(100_000),
+    /** Largest manifest, in bytes: a pushed body (413 MANIFEST_TOO_LARGE) or a file. Default 8 MiB. */
+    maxManifestBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+  })
+  .strict();
+
 const AdminSchema = z
   .object({
     /**
@@ -657,6 +706,8 @@ export const GatewayConfigSchema = z
       .optional(),
     /** The subgraph registry (used with `subgraphs`). */
     registry: RegistrySchema.default(RegistrySchema.parse({})),
+    /** Trusted documents (safelisting): manifests of the operations clients may send. */
+    trustedDocuments: TrustedDocumentsSchema.default(TrustedDocumentsSchema.parse({})),
     /** The admin API (used with `subgraphs`). */
     admin: AdminSchema.default(AdminSchema.parse({})),
     /**

@@ -15,6 +15,8 @@ export interface LoadedConfig {
   policyModulePath?: string;
   /** Absolute paths of `listen.tls`, when set. */
   tlsPaths?: { cert: string; key: string };
+  /** Absolute paths of `trustedDocuments.manifests`, in their order. */
+  manifestPaths: string[];
 }
 
 /**
@@ -42,6 +44,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     supergraphPath: config.supergraph === undefined ? undefined : resolvePath(base, config.supergraph),
     registryPath: resolvePath(base, config.registry.file),
     policyModulePath: config.authorization.policyModule === undefined ? undefined : resolvePath(base, config.authorization.policyModule),
+    manifestPaths: config.trustedDocuments.manifests.map((m) => resolvePath(base, m.file)),
     tlsPaths: config.listen.tls ? { cert: resolvePath(base, config.listen.tls.cert), key: resolvePath(base, config.listen.tls.key) } : undefined,
   };
 }

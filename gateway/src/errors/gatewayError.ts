@@ -124,6 +124,18 @@ export const GatewayErrorCode = {
   REGISTRY_BUSY: 'REGISTRY_BUSY',
   /** At startup: a stored registry record is not whole and its SDL cannot be fetched again. */
   INCOMPLETE_REGISTRY_RECORD: 'INCOMPLETE_REGISTRY_RECORD',
+  /** The admin API's document routes while `trustedDocuments.enabled` is false. */
+  TRUSTED_DOCUMENTS_OFF: 'TRUSTED_DOCUMENTS_OFF',
+  /** A trusted-document manifest that is not one (bad JSON, an entry that is not GraphQL...): refused whole, with `line` and `reason`. */
+  INVALID_MANIFEST: 'INVALID_MANIFEST',
+  /** A manifest body larger than `trustedDocuments.maxManifestBytes`. */
+  MANIFEST_TOO_LARGE: 'MANIFEST_TOO_LARGE',
+  /** Storing a manifest would put more than `trustedDocuments.maxDocuments` documents in the manifests together. */
+  TOO_MANY_DOCUMENTS: 'TOO_MANY_DOCUMENTS',
+  /** A client name or version that is not 1-128 printable ASCII characters. */
+  INVALID_CLIENT_NAME: 'INVALID_CLIENT_NAME',
+  /** No manifest is stored for that client name and version. */
+  MANIFEST_NOT_FOUND: 'MANIFEST_NOT_FOUND',
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
 

@@ -119,6 +119,9 @@ function fastifyFor(options: ServerOptions, refusals: Refusals): FastifyInstance
     // A request that arrives while the server closes (on a connection open at that moment) gets our
     // 503 (refuseWhileClosing), not Fastify's body.
     return503OnClosing: false,
+    // Route parameters are names (admin: client names and versions up to 128 characters, each
+    // perhaps percent-encoded to three): Fastify's 100 would answer 414 before the route checks them.
+    maxParamLength: 512,
     // Fastify's trustProxy (proxy-addr): request.ip walks X-Forwarded-For back only through trusted hops.
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     ...timeouts.fastify,

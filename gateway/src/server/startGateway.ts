@@ -14,6 +14,10 @@ import { readSupergraphFile, SupergraphSourceError } from '../registry/readSuper
 import { CompositionRefusedError, RegistryError, SubgraphRegistry, type SupergraphTarget } from '../registry/subgraphRegistry';
 import type { RegistryStore } from '../registry/types';
 import { corsOptionsFrom } from './cors';
+import { TrustedDocumentIndex } from '../plugins/trustedDocuments/documentIndex';
+import type { DocumentStore } from '../registry/documentStore';
+import { openDocumentStore } from '../registry/openDocumentStore';
+import { TrustedDocumentRegistry } from '../registry/trustedDocumentRegistry';
 import { createOperationsServer, createServer, type ClientTimeouts } from './createServer';
 
 function tlsFiles(paths: { cert: string; key: string } | undefined): { cert: Buffer; key: Buffer } | undefined {
@@ -47,6 +51,8 @@ export interface StartGatewayOptions {
   policyModulePath?: string;
   /** Absolute paths of `listen.tls`. Default: resolved from the working directory. */
   tlsPaths?: { cert: string; key: string };
+  /** Absolute paths of `trustedDocuments.manifests`, in their order. Default: resolved from the working directory. */
+  manifestPaths?: readonly string[];
   /** Serve this SDL instead of reading a file or composing subgraphs. */
   supergraphSdl?: string;
   /** Run after the built-in plugins, in this order. */
@@ -64,6 +70,8 @@ export interface StartedGateway {
   readonly server: FastifyInstance;
   /** Present when the gateway composes from `subgraphs` (and so has a registry). */
   readonly registry: SubgraphRegistry | undefined;
+  /** The trusted documents (manifest files and stored manifests), when `trustedDocuments.enabled`. */
+  readonly trustedDocuments: TrustedDocumentIndex | undefined;
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   readonly url: string;
   readonly port: number;
@@ -81,6 +89,8 @@ interface Running {
   operationsServer?: FastifyInstance;
   store?: RegistryStore;
   registry?: SubgraphRegistry;
+  documentStore?: DocumentStore;
+  documents?: TrustedDocumentRegistry;
 }
 
 /**
@@ -94,6 +104,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
   if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
   try {
     await serveSupergraph(gateway, fetch, options, running);
+    await followTrustedDocuments(gateway, options, running);
     await listen(gateway, options, running);
   } catch (err) {
     await running.operationsServer?.close();
@@ -109,6 +120,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Starte
     gateway,
     server,
     registry: running.registry,
+    trustedDocuments: running.documents?.index,
     port,
     operationsUrl: running.operationsServer ? originOf(running.operationsServer, 'http') : undefined,
     url: `${config.listen.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
@@ -167,6 +179,28 @@ async function serveSupergraph(gateway: Gateway, fetch: Fetch, options: StartGat
   }
 }
 
+/**
+ * With `trustedDocuments.enabled`: the manifest files and the manifests stored beside the registry,
+ * in one index kept up to date. A manifest file that cannot be read stops the start.
+ */
+async function followTrustedDocuments(gateway: Gateway, options: StartGatewayOptions, running: Running): Promise<void> {
+  const { config } = options;
+  if (!config.trustedDocuments.enabled) return;
+  running.documentStore = await openDocumentStore(config.registry, options.registryPath ?? resolve(config.registry.file), gateway.logger);
+  const paths = options.manifestPaths ?? config.trustedDocuments.manifests.map((m) => resolve(m.file));
+  running.documents = new TrustedDocumentRegistry({
+    store: running.documentStore,
+    index: new TrustedDocumentIndex(),
+    files: config.trustedDocuments.manifests.map((m, i) => ({ path: paths[i], client: m.client, version: m.version })),
+    config: config.trustedDocuments,
+    maxTokens: config.limits.maxTokens,
+    reconcileIntervalMs: config.registry.reconcileIntervalMs,
+    logger: gateway.logger,
+    clock: gateway.clock,
+  });
+  await running.documents.start();
+}
+
 /** What a registry feeding `gateway` may do with it. */
 export function supergraphTargetOf(gateway: Gateway): SupergraphTarget {
   return {
@@ -200,7 +234,14 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
     maxConnections: config.limits.maxConnections,
     cors: corsOptionsFrom(config),
     csrfPrevention: config.csrfPrevention.enabled ? { requestHeaders: config.csrfPrevention.requestHeaders } : false,
-    admin: config.admin.token ? { token: config.admin.token, registry: running.registry, budgetStore: running.builtIns?.budgetStore } : undefined,
+    admin: config.admin.token
+      ? {
+          token: config.admin.token,
+          registry: running.registry,
+          budgetStore: running.builtIns?.budgetStore,
+          documents: { registry: running.documents, maxManifestBytes: config.trustedDocuments.maxManifestBytes },
+        }
+      : undefined,
     // Without a listener of their own, the client port serves them, but only behind the token.
     operations: !config.operations.listen && config.operations.token ? operations : undefined,
     tls: tlsFiles(options.tlsPaths ?? (config.listen.tls ? { cert: resolve(config.listen.tls.cert), key: resolve(config.listen.tls.key) } : undefined)),
@@ -243,6 +284,8 @@ async function stopGracefully(gateway: Gateway, shutdownTimeoutMs: number, runni
 async function closeBehind(gateway: Gateway, running: Running): Promise<void> {
   await running.registry?.stop();
   await running.store?.close();
+  await running.documents?.stop();
+  await running.documentStore?.close();
   await gateway.close();
   await running.ownedFetch?.close();
   await running.builtIns?.close();
