@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Fetch } from '../deps';
+import { sendAdmin as send, type Json, type Output } from './adminRequest';
 import { createUndiciFetch } from '../execution/subgraphHttp';
 
 export const DOCUMENTS_USAGE = `Usage:
@@ -12,14 +13,6 @@ Generator's persisted documents.
 Options:
   --gateway URL    the gateway (default env JUNCTION_GATEWAY_URL, else http://localhost:4000)
   --token TOKEN    the admin token (default env JUNCTION_ADMIN_TOKEN)`;
-
-interface Output {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 /**
  * `junction documents …`: a client of the admin API's `/admin/documents`. Returns the exit status:
@@ -72,41 +65,6 @@ export async function documentsCommand(
     return 1;
   }
   return send(request, 'PUT', path, manifest, (r, status) => `${status === 201 ? 'stored' : 'replaced'} ${r.manifest.documents} documents for ${r.manifest.client} ${r.manifest.version}`);
-}
-
-async function send(
-  { fetch, token, io }: { fetch: Fetch; token: string; io: Output },
-  method: 'GET' | 'PUT' | 'DELETE',
-  url: string,
-  body: string | undefined,
-  describe: (response: Json, status: number) => string,
-): Promise<number> {
-  let status: number;
-  let text: string;
-  try {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(url, { method, headers, body });
-    status = res.status;
-    text = await res.text();
-  } catch (err) {
-    io.err(`Cannot reach the gateway at ${new URL(url).origin}: ${(err as { code?: string }).code ?? (err as Error).message}`);
-    return 1;
-  }
-  let response: Json;
-  try {
-    response = JSON.parse(text);
-  } catch {
-    io.err(`The gateway answered HTTP ${status} without JSON${status === 404 ? ' (is its admin API on? it needs JUNCTION_ADMIN_TOKEN)' : ''}.`);
-    return 1;
-  }
-  if (status >= 400) {
-    io.err(`Refused (HTTP ${status}):`);
-    for (const e of response.errors ?? []) io.err(`  ${e.code}: ${e.message}`);
-    return 1;
-  }
-  io.out(describe(response, status));
-  return 0;
 }
 
 function listText(r: Json): string {

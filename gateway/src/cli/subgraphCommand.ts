@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatCompositionErrors } from '../composition/formatCompositionErrors';
 import type { Fetch } from '../deps';
+import { sendAdmin, type ErrorLine, type Json, type Output } from './adminRequest';
 import { createUndiciFetch } from '../execution/subgraphHttp';
 
 export const SUBGRAPH_USAGE = `Usage:
@@ -10,11 +11,6 @@ export const SUBGRAPH_USAGE = `Usage:
 Options:
   --gateway URL    the gateway (default env JUNCTION_GATEWAY_URL, else http://localhost:4000)
   --token TOKEN    the admin token (default env JUNCTION_ADMIN_TOKEN)`;
-
-interface Output {
-  out(text: string): void;
-  err(text: string): void;
-}
 
 /**
  * `junction subgraph …`: a client of the admin API. Returns the exit status: 0 done, 1 refused by
@@ -57,58 +53,26 @@ export async function subgraphCommand(
     method = 'POST';
     body = JSON.stringify({ name: rest[0], url: rest[1], allowBreaking: values['allow-breaking'] === true });
   } else if (action === 'remove' && rest.length === 1) {
-    return send(fetch, 'DELETE', `${base}/admin/subgraphs/${encodeURIComponent(rest[0])}`, token, undefined, io, (r) => `removed ${rest[0]}\n${changesText(r.changes)}`);
+    return sendAdmin({ fetch, token, io }, 'DELETE', `${base}/admin/subgraphs/${encodeURIComponent(rest[0])}`, undefined, (r) => `removed ${rest[0]}\n${changesText(r.changes)}`, compositionErrorLine);
   } else if (!(action === 'list' && rest.length === 0)) {
     io.err(SUBGRAPH_USAGE);
     return 2;
   }
-  return send(fetch, method, base + path, token, body, io, (r, status) =>
-    action === 'list'
-      ? listText(r.subgraphs)
-      : `${status === 201 ? 'registered' : 'updated'} ${r.subgraph.name} at ${r.subgraph.url} (supergraph ${String(r.supergraphHash).slice(0, 12)})\n${changesText(r.changes)}`,
+  return sendAdmin(
+    { fetch, token, io },
+    method,
+    base + path,
+    body,
+    (r, status) =>
+      action === 'list'
+        ? listText(r.subgraphs)
+        : `${status === 201 ? 'registered' : 'updated'} ${r.subgraph.name} at ${r.subgraph.url} (supergraph ${String(r.supergraphHash).slice(0, 12)})\n${changesText(r.changes)}`,
+    compositionErrorLine,
   );
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-async function send(
-  fetch: Fetch,
-  method: string,
-  url: string,
-  token: string,
-  body: string | undefined,
-  io: Output,
-  describe: (response: Json, status: number) => string,
-): Promise<number> {
-  let status: number;
-  let text: string;
-  try {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(url, { method: method as 'GET' | 'POST' | 'DELETE', headers, body });
-    status = res.status;
-    text = await res.text();
-  } catch (err) {
-    io.err(`Cannot reach the gateway at ${new URL(url).origin}: ${(err as { code?: string }).code ?? (err as Error).message}`);
-    return 1;
-  }
-  let response: Json;
-  try {
-    response = JSON.parse(text);
-  } catch {
-    io.err(`The gateway answered HTTP ${status} without JSON${status === 404 ? ' (is its admin API on? it needs JUNCTION_ADMIN_TOKEN)' : ''}.`);
-    return 1;
-  }
-  if (status >= 400) {
-    io.err(`Refused (HTTP ${status}):`);
-    // The admin API's errors carry a code, a message and, for composition errors, the subgraphs.
-    for (const e of response.errors ?? []) io.err(formatCompositionErrors([{ code: e.code, message: e.message, subgraphs: e.subgraphs ?? [] }]));
-    return 1;
-  }
-  io.out(describe(response, status).trimEnd());
-  return 0;
-}
+/** The admin API's errors carry a code, a message and, for composition errors, the subgraphs. */
+const compositionErrorLine: ErrorLine = (e) => formatCompositionErrors([{ code: e.code, message: e.message, subgraphs: e.subgraphs ?? [] }]);
 
 function listText(subgraphs: Json[]): string {
   if (subgraphs.length === 0) return 'no subgraphs registered';

@@ -121,7 +121,7 @@ function fastifyFor(options: ServerOptions, refusals: Refusals): FastifyInstance
     return503OnClosing: false,
     // Route parameters are names (admin: client names and versions up to 128 characters, each
     // perhaps percent-encoded to three): Fastify's 100 would answer 414 before the route checks them.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Fastify's trustProxy (proxy-addr): request.ip walks X-Forwarded-For back only through trusted hops.
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     ...timeouts.fastify,
