@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { DocumentLimitError, manifestKey, parseStoredManifest, type DocumentStore, type StoredManifest } from './documentStore';
+import { readJsonFile, writeJsonFile } from './jsonFile';
 
 interface FileShape {
   version: 1;
@@ -29,19 +27,8 @@ export class FileDocumentStore implements DocumentStore {
   }
 
   private async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new Error(`trusted documents file ${this.file} is not valid JSON; fix or remove it`);
-    }
+    const parsed = await readJsonFile(this.file, 'trusted documents file');
+    if (parsed === undefined) return;
     const list = (parsed as Partial<FileShape> | null)?.manifests;
     if (!Array.isArray(list)) throw new Error(`trusted documents file ${this.file} has no "manifests" list`);
     for (const [index, raw] of list.entries()) {
@@ -98,15 +85,7 @@ export class FileDocumentStore implements DocumentStore {
       const next = new Map(this.manifests);
       if (!edit(next, manifestKey(client, version))) return false;
       const body: FileShape = { version: 1, manifests: [...next.values()] };
-      await mkdir(dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        await writeFile(tmp, JSON.stringify(body) + '\n', { mode: 0o600 });
-        await rename(tmp, this.file);
-      } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
+      await writeJsonFile(this.file, body);
       this.manifests = next;
       this.changes++;
       return true;

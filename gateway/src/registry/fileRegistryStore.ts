@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Logger } from '../deps';
 import { parseRecord } from './parseRecord';
 import type { IncompleteRecord, RegistryStore, SubgraphRecord } from './types';
+import { readJsonFile, writeJsonFile } from './jsonFile';
 
 interface FileShape {
   version: 1;
@@ -33,19 +31,8 @@ export class FileRegistryStore implements RegistryStore {
   }
 
   private async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new Error(`registry file ${this.file} is not valid JSON; fix or remove it`);
-    }
+    const parsed = await readJsonFile(this.file, 'registry file');
+    if (parsed === undefined) return;
     const list = (parsed as Partial<FileShape>)?.subgraphs;
     if (!Array.isArray(list)) throw new Error(`registry file ${this.file} has no "subgraphs" list`);
     for (const [index, raw] of list.entries()) {
@@ -104,15 +91,7 @@ export class FileRegistryStore implements RegistryStore {
       const incomplete = this.incompleteEntries.filter((e) => e.incomplete.name !== touched);
       const records = [...next.values()].sort((a, b) => a.name.localeCompare(b.name));
       const body: FileShape = { version: 1, subgraphs: [...records, ...incomplete.map((e) => e.raw)] };
-      await mkdir(dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        await writeFile(tmp, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
-        await rename(tmp, this.file);
-      } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
+      await writeJsonFile(this.file, body, 2);
       this.records = next;
       this.incompleteEntries = incomplete;
     });

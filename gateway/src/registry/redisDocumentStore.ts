@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../deps';
 import { DocumentLimitError, keyParts, manifestKey, parseStoredManifest, type DocumentStore, type StoredManifest } from './documentStore';
 import { RegistryStoreUnavailableError } from './types';
+import { connectRedisPair } from './redisConnections';
 
 /**
  * Writes a manifest unless the store would then hold more than ARGV[4] documents, in one script
@@ -49,18 +50,7 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   static async open(url: string, prefix: string, logger: Logger): Promise<RedisDocumentStore> {
-    const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false } as const;
-    const client = new Redis(url, options);
-    const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null });
-    for (const c of [client, subscriber]) c.on('error', (err) => logger.warn('redis connection error', { reason: err.message }));
-    try {
-      await client.connect();
-      await subscriber.connect();
-    } catch (err) {
-      client.disconnect();
-      subscriber.disconnect();
-      throw new Error(`cannot connect to Redis for trusted documents: ${(err as Error).message}`);
-    }
+    const { client, subscriber } = await connectRedisPair(url, logger, 'trusted documents');
     const store = new RedisDocumentStore(client, subscriber, prefix, logger);
     await subscriber.subscribe(store.channel);
     subscriber.on('message', (channel, message) => {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { sleep, systemClock, type Clock, type Logger } from '../deps';
 import { parseRecord } from './parseRecord';
 import { RegistryBusyError, RegistryStoreUnavailableError, type IncompleteRecord, type RegistryStore, type SubgraphRecord } from './types';
+import { connectRedisPair } from './redisConnections';
 
 /**
  * The lock is one key set with NX and an expiry, released only by its holder (the pattern of the
@@ -40,18 +41,7 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   static async open(url: string, prefix: string, logger: Logger, clock: Clock = systemClock): Promise<RedisRegistryStore> {
-    const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false } as const;
-    const client = new Redis(url, options);
-    const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null });
-    for (const c of [client, subscriber]) c.on('error', (err) => logger.warn('redis connection error', { reason: err.message }));
-    try {
-      await client.connect();
-      await subscriber.connect();
-    } catch (err) {
-      client.disconnect();
-      subscriber.disconnect();
-      throw new Error(`cannot connect to Redis for the registry: ${(err as Error).message}`);
-    }
+    const { client, subscriber } = await connectRedisPair(url, logger, 'the registry');
     const store = new RedisRegistryStore(client, subscriber, prefix, logger, clock);
     await subscriber.subscribe(store.channel);
     subscriber.on('message', (channel) => {
