@@ -58,3 +58,15 @@ export async function sendAdmin(
   io.out(describe(response, status).trimEnd());
   return 0;
 }
+
+/**
+ * Which gateway a command talks to (`--gateway`, env JUNCTION_GATEWAY_URL, else
+ * http://localhost:4000; a trailing `/graphql` is dropped) and with which admin token (`--token`,
+ * env JUNCTION_ADMIN_TOKEN).
+ */
+export function adminTarget(values: { gateway?: string; token?: string }, env: NodeJS.ProcessEnv): { base: string; token: string | undefined } {
+  const base = (values.gateway ?? env.JUNCTION_GATEWAY_URL ?? 'http://localhost:4000').replace(/\/+$/, '').replace(/\/graphql$/, '');
+  return { base, token: values.token ?? env.JUNCTION_ADMIN_TOKEN };
+}
+
+export const NO_TOKEN = 'No admin token: set JUNCTION_ADMIN_TOKEN or pass --token.';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Fetch } from '../deps';
-import { sendAdmin as send, type Json, type Output } from './adminRequest';
+import { adminTarget, NO_TOKEN, sendAdmin, type Json, type Output } from './adminRequest';
 import { createUndiciFetch } from '../execution/subgraphHttp';
 
 export const DOCUMENTS_USAGE = `Usage:
@@ -41,8 +41,7 @@ export async function documentsCommand(
     io.out(DOCUMENTS_USAGE);
     return values.help ? 0 : 2;
   }
-  const base = (values.gateway ?? env.JUNCTION_GATEWAY_URL ?? 'http://localhost:4000').replace(/\/+$/, '').replace(/\/graphql$/, '');
-  const token = values.token ?? env.JUNCTION_ADMIN_TOKEN;
+  const { base, token } = adminTarget(values, env);
   const named = values.client !== undefined && values.version !== undefined;
   const usable = (action === 'push' && rest.length === 1 && named) || (action === 'remove' && rest.length === 0 && named) || (action === 'list' && rest.length === 0);
   if (!usable) {
@@ -50,13 +49,13 @@ export async function documentsCommand(
     return 2;
   }
   if (!token) {
-    io.err('No admin token: set JUNCTION_ADMIN_TOKEN or pass --token.');
+    io.err(NO_TOKEN);
     return 2;
   }
   const request = { fetch, token, io };
-  if (action === 'list') return send(request, 'GET', `${base}/admin/documents`, undefined, listText);
+  if (action === 'list') return sendAdmin(request, 'GET', `${base}/admin/documents`, undefined, listText);
   const path = `${base}/admin/documents/${encodeURIComponent(values.client!)}/${encodeURIComponent(values.version!)}`;
-  if (action === 'remove') return send(request, 'DELETE', path, undefined, () => `removed the manifest of ${values.client} ${values.version}`);
+  if (action === 'remove') return sendAdmin(request, 'DELETE', path, undefined, () => `removed the manifest of ${values.client} ${values.version}`);
   let manifest: string;
   try {
     manifest = await readFile(rest[0], 'utf8');
@@ -64,7 +63,7 @@ export async function documentsCommand(
     io.err(`Cannot read ${rest[0]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return 1;
   }
-  return send(request, 'PUT', path, manifest, (r, status) => `${status === 201 ? 'stored' : 'replaced'} ${r.manifest.documents} documents for ${r.manifest.client} ${r.manifest.version}`);
+  return sendAdmin(request, 'PUT', path, manifest, (r, status) => `${status === 201 ? 'stored' : 'replaced'} ${r.manifest.documents} documents for ${r.manifest.client} ${r.manifest.version}`);
 }
 
 function listText(r: Json): string {

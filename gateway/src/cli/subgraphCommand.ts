@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatCompositionErrors } from '../composition/formatCompositionErrors';
 import type { Fetch } from '../deps';
-import { sendAdmin, type ErrorLine, type Json, type Output } from './adminRequest';
+import { adminTarget, NO_TOKEN, sendAdmin, type ErrorLine, type Json, type Output } from './adminRequest';
 import { createUndiciFetch } from '../execution/subgraphHttp';
 
 export const SUBGRAPH_USAGE = `Usage:
@@ -39,10 +39,9 @@ export async function subgraphCommand(
     io.out(SUBGRAPH_USAGE);
     return values.help ? 0 : 2;
   }
-  const base = (values.gateway ?? env.JUNCTION_GATEWAY_URL ?? 'http://localhost:4000').replace(/\/+$/, '').replace(/\/graphql$/, '');
-  const token = values.token ?? env.JUNCTION_ADMIN_TOKEN;
+  const { base, token } = adminTarget(values, env);
   if (!token) {
-    io.err('No admin token: set JUNCTION_ADMIN_TOKEN or pass --token.');
+    io.err(NO_TOKEN);
     return 2;
   }
 
