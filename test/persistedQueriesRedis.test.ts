@@ -4,12 +4,11 @@
  * away and comes back (clients are served with their text meanwhile).
  */
 import { Redis } from 'ioredis';
-import { createServer } from 'node:net';
 import { silentLogger } from '../gateway/src/deps';
 import { RedisPersistedQueryStore } from '../gateway/src/plugins/persistedQueries/redisPersistedQueryStore';
 import { sha256Hex } from '../gateway/src/plugins/persistedQueries/useAutomaticPersistedQueries';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
-import { redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
+import { freePort, redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
 import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
 const describeWithRedis = redisAvailable() ? describe : describe.skip;
@@ -18,14 +17,6 @@ const HASH = sha256Hex(QUERY);
 const ANSWER = { data: { topProducts: [{ name: 'Table 1', inStock: true }] } };
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 const codes = (body: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => (body.errors ?? []).map((e) => e.extensions?.code);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describeWithRedis('automatic persisted queries in Redis', () => {
   let redis: RunningRedis & { port: number };

@@ -18,7 +18,8 @@ export function redisAvailable(): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port free right now (to restart a Redis on the port it had, for instance). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
