@@ -142,6 +142,9 @@ function checkEntry(entry: Entry, limits: ManifestLimits): TrustedDocument {
     throw new ManifestError(line, `"${id}" says it is a ${String(type)} but its operation is a ${operations[0].operation}`);
   }
   const sha256 = createHash('sha256').update(body).digest('hex');
+  // `sha256:` ids mean the body's hash (the GraphQL over HTTP persisted documents appendix): one
+  // that is not would name a different text on a gateway that hashes the body itself.
+  if (id.startsWith('sha256:') && id !== `sha256:${sha256}`) throw new ManifestError(line, `the id "${id}" is not "sha256:" and the SHA-256 of its document (${sha256})`);
   return { id, body, sha256, ...(name !== undefined ? { name: name as string } : {}), ...(type !== undefined ? { type: type as TrustedDocument['type'] } : {}) };
 }
 

@@ -64,6 +64,8 @@ it.each<[string, string, number, RegExp]>([
   ['an operation whose id is a number', apollo([{ id: 7, body: ME }]), 5, /an id must be a non-empty string/],
   ['a type that lies', apollo([{ id: 'a', body: ME, type: 'mutation' }]), 5, /says it is a mutation but its operation is a query/],
   ['an unknown type', apollo([{ id: 'a', body: ME, type: 'query ' }]), 5, /must be query, mutation or subscription/],
+  ['a sha256 id that is not the hash of its document', `{\n  "sha256:${sha('{ __typename }')}": "{ me { id } }"\n}`, 2, /is not "sha256:" and the SHA-256 of its document/],
+  ['a sha256 id in upper case', `{\n  "sha256:${sha(ME).toUpperCase()}": ${JSON.stringify(ME)}\n}`, 2, /is not "sha256:" and the SHA-256/],
   ['one id twice in operations', apollo([{ id: 'a', body: ME }, { id: 'a', body: TOP }]), 9, /the id "a" appears twice/],
 ])('refuses %s', (_name, text, line, reason) => {
   let error: unknown;
@@ -74,6 +76,10 @@ it.each<[string, string, number, RegExp]>([
   }
   expect(error).toBeInstanceOf(ManifestError);
   expect({ line: (error as ManifestError).line, reason: (error as ManifestError).reason }).toEqual({ line, reason: expect.stringMatching(reason) });
+});
+
+it('takes a sha256 id that is the hash of its document', () => {
+  expect(parseManifest(`{ "sha256:${sha(ME)}": ${JSON.stringify(ME)} }`).documents[0]).toMatchObject({ id: `sha256:${sha(ME)}`, sha256: sha(ME) });
 });
 
 it('names like __proto__ and constructor are ids like any other', () => {
