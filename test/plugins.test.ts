@@ -173,8 +173,8 @@ it('logs one line per request: request id, client, client application, operation
   }
   const requests = lines.filter((l) => l.message === 'request').map((l) => l.fields);
   expect(requests).toEqual([
-    { requestId: 'log-test-1', clientId: undefined, via: 'anonymous', clientName: 'web-shop', clientVersion: '3.1.0', operationName: 'Top', cost: 2, actualCost: 2, status: 200, errors: 0, durationMs: expect.any(Number) },
-    { requestId: expect.any(String), clientId: undefined, via: 'anonymous', clientName: 'ios', clientVersion: undefined, operationName: undefined, cost: undefined, actualCost: undefined, status: 400, errors: 1, durationMs: expect.any(Number) },
+    { requestId: 'log-test-1', clientId: undefined, via: 'anonymous', clientName: 'web-shop', clientVersion: '3.1.0', operationName: 'Top', documentId: undefined, cost: 2, actualCost: 2, status: 200, errors: 0, durationMs: expect.any(Number) },
+    { requestId: expect.any(String), clientId: undefined, via: 'anonymous', clientName: 'ios', clientVersion: undefined, operationName: undefined, documentId: undefined, cost: undefined, actualCost: undefined, status: 400, errors: 1, durationMs: expect.any(Number) },
     { requestId: expect.any(String), clientName: 'web-shop', clientVersion: '3.1.0', status: 400, errors: 1, durationMs: expect.any(Number) },
   ]);
 });

@@ -304,6 +304,31 @@ const TrustedDocumentsSchema = z
     maxDocuments: z.number().int().min(1).default(100_000),
     /** Largest manifest, in bytes: a pushed body (413 MANIFEST_TOO_LARGE) or a file. Default 8 MiB. */
     maxManifestBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+    /**
+     * Run operations that are in no manifest. Default true, for rollout: watch
+     * `junction_trusted_documents_total{result="unknown"}` (and `logUnknown`) until only your apps'
+     * operations arrive, then set false: any other operation is refused with 400
+     * PERSISTED_QUERY_NOT_ALLOWED before it is parsed, and no subgraph is called.
+     */
+    allowArbitrary: z.boolean().default(true),
+    /**
+     * Log each operation that is in no manifest (its client, hash, operation name and the start of
+     * its text), refused or not. Default false; they are counted either way.
+     */
+    logUnknown: z.boolean().default(false),
+    /**
+     * Callers who may send any operation when `allowArbitrary` is false (internal tools, the
+     * schema's owners): authenticated client ids (the JWT's client id claim or an API key's
+     * `clientId`) and budget tiers (`budgets.assign`). Never the self-declared client-name headers.
+     * Default none.
+     */
+    exempt: z
+      .object({
+        clientIds: z.array(z.string().min(1)).default([]),
+        tiers: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -807,6 +832,9 @@ export const GatewayConfigSchema = z
     }
     if (cfg.apq.enabled && cfg.apq.store === 'redis' && !cfg.apq.redisUrl) {
       ctx.addIssue({ code: 'custom', path: ['apq', 'redisUrl'], message: 'required when apq.store is "redis"' });
+    }
+    for (const tier of cfg.trustedDocuments.exempt.tiers) {
+      if (!Object.hasOwn(cfg.budgets.tiers, tier)) ctx.addIssue({ code: 'custom', path: ['trustedDocuments', 'exempt', 'tiers'], message: `tier "${tier}" is not defined in budgets.tiers` });
     }
     for (const tier of [cfg.budgets.defaultTier, ...cfg.budgets.assign.map((a) => a.tier)]) {
       if (!Object.hasOwn(cfg.budgets.tiers, tier)) ctx.addIssue({ code: 'custom', path: ['budgets', 'tiers'], message: `tier "${tier}" is not defined` });

@@ -80,12 +80,18 @@ export const GatewayErrorCode = {
   /**
    * Automatic persisted queries: the hash is not in the store (never registered, or dropped). HTTP
    * 200, as Apollo Client and the Apollo mobile clients expect: they send the query again with it.
+   * Also a `documentId` that names no trusted document for the client: HTTP 404.
    */
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   /** `apq.enabled` is false, or a persisted query protocol version other than 1. HTTP 200: clients then send the query text. */
   PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
   /** A query sent with a persisted query hash that is not its SHA-256: nothing is stored or run. */
   PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
+  /**
+   * `trustedDocuments.allowArbitrary` is false and the operation is in no manifest for this client
+   * (by text, id or hash), and the caller is not exempt: refused before it is parsed. HTTP 400.
+   */
+  PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
   /**
    * A subgraph value that does not fit the schema (only inside `extensions.valueCompletion`); also a
    * subgraph SDL that does not parse, refused by composition (the code @apollo/composition uses for it).

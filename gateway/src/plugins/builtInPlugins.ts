@@ -10,6 +10,8 @@ import { useCost } from './cost/useCost';
 import { MemoryPersistedQueryStore, type PersistedQueryStore } from './persistedQueries/persistedQueryStore';
 import { RedisPersistedQueryStore } from './persistedQueries/redisPersistedQueryStore';
 import { useAutomaticPersistedQueries } from './persistedQueries/useAutomaticPersistedQueries';
+import type { TrustedDocumentIndex } from './trustedDocuments/documentIndex';
+import { useTrustedDocuments } from './trustedDocuments/useTrustedDocuments';
 import { useRequestLog } from './useRequestLog';
 import { useMetrics, type GatewayMetrics } from './metrics/useMetrics';
 import { createTracing, type GatewayTracing } from './tracing/tracerProvider';
@@ -32,6 +34,11 @@ export interface BuiltInPluginDeps {
    * tracer `config.tracing` describes, when it is enabled.
    */
   tracer?: Tracer;
+  /**
+   * The trusted documents requests are checked against, when `trustedDocuments.enabled` (its
+   * manifests are kept up to date by a TrustedDocumentRegistry).
+   */
+  trustedDocuments?: TrustedDocumentIndex;
 }
 
 /** The built-in plugins of one gateway, and the resources they hold. */
@@ -50,8 +57,8 @@ export interface BuiltInPlugins {
 
 /**
  * The plugins `startGateway` runs before the user's, configured from `config`: tracing (when on),
- * metrics, authentication, authorization, cost, budgets (when on), automatic persisted queries, the
- * request log. An embedder of `createGateway` gets the same behaviour by passing `plugins` first.
+ * metrics, authentication, authorization, cost, budgets (when on), trusted documents, automatic
+ * persisted queries, the request log. An embedder of `createGateway` gets the same behaviour by passing `plugins` first.
  */
 export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): BuiltInPlugins {
   // The plugins that hold nothing first: one that throws (a policy module that does not load, a bad
@@ -64,6 +71,13 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
   const requestLog = useRequestLog(deps);
   const budgetStore = createBudgetStore(config, deps.logger);
   const persistedQueryStore = createPersistedQueryStore(config.apq, deps);
+  const trustedDocuments = useTrustedDocuments({
+    index: config.trustedDocuments.enabled ? deps.trustedDocuments : undefined,
+    config: config.trustedDocuments,
+    budgets: config.budgets,
+    logger: deps.logger,
+    count: (result) => deps.metrics.trustedDocuments.inc({ result }),
+  });
   const persistedQueries = useAutomaticPersistedQueries({
     store: persistedQueryStore,
     logger: deps.logger,
@@ -92,6 +106,9 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
     authorization,
     cost,
     budgets,
+    // After authentication (exemptions are by the authenticated caller), before automatic persisted
+    // queries (a hash may name a trusted document, which the store does not hold).
+    trustedDocuments,
     // After authentication (onRequest: a caller refused learns nothing of the store), and after
     // cost and budgets (onPlanned: a query is stored only once they let it run).
     persistedQueries,

@@ -50,6 +50,11 @@ export interface GatewayRequest {
   readonly operationName: string | undefined;
   readonly variables: Readonly<Record<string, unknown>> | undefined;
   readonly extensions: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The trusted document the client names instead of sending `query` (the GraphQL over HTTP
+   * persisted documents appendix): `sha256:<hex>` or a manifest's id. Undefined when not sent.
+   */
+  readonly documentId?: string;
   /** The client's address as the transport saw it (for per-IP budgets of anonymous callers). */
   readonly remoteAddress?: string;
 }

@@ -3,7 +3,8 @@ import type { GatewayPlugin } from './types';
 
 /**
  * One log line per request, when its response is ready: request id, client id, client application
- * name and version, operation name, estimated and actual cost, HTTP status and duration.
+ * name and version, operation name, the trusted document it named, estimated and actual cost, HTTP
+ * status and duration.
  */
 export function useRequestLog(deps: { logger: Logger; clock: Clock }): GatewayPlugin {
   const operationNames = new WeakMap<object, string | undefined>();
@@ -20,6 +21,7 @@ export function useRequestLog(deps: { logger: Logger; clock: Clock }): GatewayPl
         clientName: context.client?.name,
         clientVersion: context.client?.version,
         operationName: operationNames.get(context) ?? request.operationName,
+        documentId: context.trustedDocument?.id,
         cost: context.cost?.estimated,
         actualCost: context.cost?.actual,
         status,

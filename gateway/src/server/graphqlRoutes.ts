@@ -49,10 +49,10 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     }
     const mediaType = negotiateMediaType(request.headers.accept);
     if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
-    if ([q.query, q.operationName, q.variables, q.extensions].some(Array.isArray)) {
+    if ([q.query, q.operationName, q.variables, q.extensions, q.documentId].some(Array.isArray)) {
       return refuse(request, reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
     }
-    const params: Record<string, unknown> = { query: q.query, operationName: q.operationName || undefined };
+    const params: Record<string, unknown> = { query: q.query, documentId: q.documentId, operationName: q.operationName || undefined };
     for (const key of ['variables', 'extensions'] as const) {
       const text = q[key] as string | undefined;
       if (text === undefined || text === '') continue;
@@ -62,7 +62,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
         return refuse(request, reply, 400, [badRequest(`The "${key}" query parameter is not valid JSON.`)], mediaType);
       }
     }
-    const problem = checkParams(params.query, params.operationName, params.variables, params.extensions);
+    const problem = checkParams(params.query, params.operationName, params.variables, params.extensions, params.documentId);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
     return respond(reply, mediaType, uncachedUnlessSuccessful(await gateway.handle(toGatewayRequest(request, 'GET', params))));
   });
@@ -86,9 +86,10 @@ function csrfGuard(options: GraphQLRouteOptions, refuse: Refuse) {
 
 function servesGraphiql(options: GraphQLRouteOptions, request: FastifyRequest): boolean {
   const q = request.query as Record<string, unknown>;
-  // A request with neither query nor extensions is a browser opening the endpoint; one with only
-  // extensions names a persisted query, and is answered whatever its Accept says.
-  return options.graphiqlAssets !== undefined && q.query === undefined && q.extensions === undefined && prefersHtml(request.headers.accept);
+  // A request with neither query, documentId nor extensions is a browser opening the endpoint; one
+  // with only extensions or a documentId names a persisted document, and is answered whatever its
+  // Accept says.
+  return options.graphiqlAssets !== undefined && q.query === undefined && q.documentId === undefined && q.extensions === undefined && prefersHtml(request.headers.accept);
 }
 
 /**
@@ -149,11 +150,12 @@ export function badRequest(message: string): GraphQLFormattedError {
 function paramsProblem(params: unknown): string | undefined {
   if (!params || typeof params !== 'object' || Array.isArray(params)) return 'The request body must be a JSON object.';
   const p = params as Record<string, unknown>;
-  return checkParams(p.query, p.operationName, p.variables, p.extensions);
+  return checkParams(p.query, p.operationName, p.variables, p.extensions, p.documentId);
 }
 
-function checkParams(query: unknown, operationName: unknown, variables: unknown, extensions: unknown): string | undefined {
+function checkParams(query: unknown, operationName: unknown, variables: unknown, extensions: unknown, documentId: unknown): string | undefined {
   if (query !== undefined && query !== null && typeof query !== 'string') return 'The "query" parameter must be a string.';
+  if (documentId !== undefined && documentId !== null && typeof documentId !== 'string') return 'The "documentId" parameter must be a string.';
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return 'The "operationName" parameter must be a string.';
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return 'The "variables" parameter must be an object.';
   if (extensions !== undefined && extensions !== null && (typeof extensions !== 'object' || Array.isArray(extensions))) return 'The "extensions" parameter must be an object.';
@@ -169,6 +171,7 @@ export function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST'
     operationName: (p.operationName as string | null | undefined) || undefined,
     variables: (p.variables as Record<string, unknown> | null | undefined) ?? undefined,
     extensions: (p.extensions as Record<string, unknown> | null | undefined) ?? undefined,
+    documentId: (p.documentId as string | null | undefined) ?? undefined,
     remoteAddress: request.ip,
   };
 }

@@ -91,6 +91,8 @@ interface Running {
   registry?: SubgraphRegistry;
   documentStore?: DocumentStore;
   documents?: TrustedDocumentRegistry;
+  /** What the trusted-documents plugin checks requests against; `documents` fills it. */
+  documentIndex?: TrustedDocumentIndex;
 }
 
 /**
@@ -99,7 +101,7 @@ interface Running {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<StartedGateway> {
   const { config } = options;
-  const running: Running = {};
+  const running: Running = { documentIndex: config.trustedDocuments.enabled ? new TrustedDocumentIndex() : undefined };
   const { gateway, fetch } = await gatewayWithBuiltIns(options, running);
   if (config.limits.maxBodyBytes === 0) gateway.logger.warn('limits.maxBodyBytes is 0: request bodies are not limited');
   try {
@@ -142,7 +144,7 @@ async function gatewayWithBuiltIns(options: StartGatewayOptions, running: Runnin
   const metrics = new GatewayMetrics();
   const policyModulePath = options.policyModulePath ?? (config.authorization.policyModule ? resolve(config.authorization.policyModule) : undefined);
   try {
-    running.builtIns = builtInPlugins(config, { clock, logger, fetch, metrics, policyModulePath });
+    running.builtIns = builtInPlugins(config, { clock, logger, fetch, metrics, policyModulePath, trustedDocuments: running.documentIndex });
   } catch (err) {
     await ownedFetch?.close();
     throw err;
@@ -190,7 +192,7 @@ async function followTrustedDocuments(gateway: Gateway, options: StartGatewayOpt
   const paths = options.manifestPaths ?? config.trustedDocuments.manifests.map((m) => resolve(m.file));
   running.documents = new TrustedDocumentRegistry({
     store: running.documentStore,
-    index: new TrustedDocumentIndex(),
+    index: running.documentIndex!,
     files: config.trustedDocuments.manifests.map((m, i) => ({ path: paths[i], client: m.client, version: m.version })),
     config: config.trustedDocuments,
     maxTokens: config.limits.maxTokens,

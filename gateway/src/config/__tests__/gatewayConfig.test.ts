@@ -41,6 +41,17 @@ it('fills in documented defaults and freezes the result', () => {
   expect(config.registry.maxSdlBytes).toBe(8_388_608);
   expect(config.graphiql).toBe(true);
   expect(config.apq).toEqual({ enabled: true, store: 'memory', maxEntries: 10_000, maxBytes: 16_777_216, redisPrefix: 'junction:apq:', redisTtlSeconds: 86_400 });
+  expect(config.trustedDocuments).toEqual({
+    enabled: false,
+    manifests: [],
+    pollIntervalMs: 2_000,
+    maxDocumentsPerManifest: 10_000,
+    maxDocuments: 100_000,
+    maxManifestBytes: 8_388_608,
+    allowArbitrary: true,
+    logUnknown: false,
+    exempt: { clientIds: [], tiers: [] },
+  });
   expect(Object.isFrozen(config.limits)).toBe(true);
 });
 
@@ -89,6 +100,11 @@ it.each([
   [{ ...base, apq: { maxBytes: 100 } }, 'apq.maxBytes'],
   [{ ...base, apq: { redisTtlSeconds: -1 } }, 'apq.redisTtlSeconds'],
   [{ ...base, apq: { ttl: 60 } }, 'apq.ttl'],
+  [{ ...base, trustedDocuments: { allowArbitrary: 'no' } }, 'trustedDocuments.allowArbitrary'],
+  [{ ...base, trustedDocuments: { exempt: { tiers: ['internal'] } } }, 'trustedDocuments.exempt.tiers'],
+  [{ ...base, trustedDocuments: { exempt: { tiers: ['constructor'] } } }, 'trustedDocuments.exempt.tiers'],
+  [{ ...base, trustedDocuments: { exempt: { clientIds: [''] } } }, 'trustedDocuments.exempt.clientIds.0'],
+  [{ ...base, trustedDocuments: { exempt: { names: ['x'] } } }, 'trustedDocuments.exempt.names'],
 ])('%j is rejected naming %s', (input, path) => {
   const err = configError(input);
   expect(err.path).toBe(path);

@@ -1,9 +1,11 @@
 /**
  * The built-in plugins and their order, which is part of their behaviour: tracing first (its spans
  * cover the others' work), metrics early (its timings wrap the others as little as possible), the
- * request log last (it sees what every other plugin decided), automatic persisted queries after
- * authentication, cost and budgets (a refused caller learns nothing of the store, a query is stored
- * only once they let it run). Budgets, tracing and the persisted query store, and what they hold,
+ * request log last (it sees what every other plugin decided), trusted documents after
+ * authentication (exemptions are by the authenticated caller) and before automatic persisted
+ * queries (a hash may name a trusted document), automatic persisted queries after authentication,
+ * cost and budgets (a refused caller learns nothing of the store, a query is stored only once they
+ * let it run). Budgets, tracing and the persisted query store, and what they hold,
  * exist only when the config turns them on.
  */
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -21,13 +23,14 @@ const make = (input: Omit<GatewayConfigInput, 'supergraph'>, policyModulePath?: 
   builtInPlugins(resolveConfig({ supergraph: 'inline', ...input }), { fetch: refused, clock: new FakeClock(), logger: silentLogger, metrics: new GatewayMetrics(), policyModulePath });
 
 const APQ = 'automatic-persisted-queries';
+const TD = 'trusted-documents';
 type Holds = { budgetStore: boolean; tracing: boolean; persistedQueryStore: boolean };
 it.each<[string, Omit<GatewayConfigInput, 'supergraph'>, string[], Holds]>([
-  ['the defaults', {}, ['metrics', 'authentication', 'authorization', 'cost', APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: true }],
-  ['budgets on', { cost: { mode: 'measure' }, budgets: { enabled: true } }, ['metrics', 'authentication', 'authorization', 'cost', 'budgets', APQ, 'request-log'], { budgetStore: true, tracing: false, persistedQueryStore: true }],
-  ['tracing on', { tracing: { enabled: true, exporter: 'console' } }, ['tracing', 'metrics', 'authentication', 'authorization', 'cost', APQ, 'request-log'], { budgetStore: false, tracing: true, persistedQueryStore: true }],
+  ['the defaults', {}, ['metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: true }],
+  ['budgets on', { cost: { mode: 'measure' }, budgets: { enabled: true } }, ['metrics', 'authentication', 'authorization', 'cost', 'budgets', TD, APQ, 'request-log'], { budgetStore: true, tracing: false, persistedQueryStore: true }],
+  ['tracing on', { tracing: { enabled: true, exporter: 'console' } }, ['tracing', 'metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: true, persistedQueryStore: true }],
   // Still there, to tell clients PERSISTED_QUERY_NOT_SUPPORTED; with no store.
-  ['apq off', { apq: { enabled: false } }, ['metrics', 'authentication', 'authorization', 'cost', APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: false }],
+  ['apq off', { apq: { enabled: false } }, ['metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: false }],
 ])('%s: %j', async (_name, config, names, holds) => {
   const builtIns = make(config);
   try {

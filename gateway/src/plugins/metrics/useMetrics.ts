@@ -69,6 +69,12 @@ export class GatewayMetrics {
     labelNames: ['result'],
     registers: [this.registry],
   });
+  readonly trustedDocuments = new Counter({
+    name: 'junction_trusted_documents_total',
+    help: 'Requests by how the trusted documents saw them: trusted, unknown (run: allowArbitrary), exempt, refused (PERSISTED_QUERY_NOT_ALLOWED), not_found (a documentId naming nothing).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   private apqStoreSource: (() => { entries: number; bytes: number }) | undefined;
   /** Read when scraped, from the memory store itself (none for the Redis store). */
   readonly apqStored = new Gauge({

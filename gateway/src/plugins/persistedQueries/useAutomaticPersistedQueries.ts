@@ -92,6 +92,8 @@ export function useAutomaticPersistedQueries(deps: AutomaticPersistedQueriesDeps
   return {
     name: 'automatic-persisted-queries',
     async onRequest({ request, context, reject, setQuery }) {
+      // The hash named a trusted document, whose text the trusted-documents plugin supplied.
+      if (context.trustedDocument) return;
       const requested = persistedQueryOf(request.extensions);
       if (requested.kind === 'none') return;
       if (!store) return reject(notSupported('automatic persisted queries are off'));
