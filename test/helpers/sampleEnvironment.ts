@@ -88,7 +88,7 @@ export interface GraphQLResponse {
 /** POSTs a GraphQL request. */
 export async function postGraphQL(
   url: string,
-  request: { query?: string; variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown> },
+  request: { query?: string; documentId?: string; variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown> },
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse> {
   const res = await fetch(url, {
