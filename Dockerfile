@@ -18,7 +18,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
-COPY gateway/junction.docker.yaml ./gateway/junction.docker.yaml
+COPY gateway/junction.docker.yaml gateway/persisted-documents.sample.json ./gateway/
 USER node
 # 4000: GraphQL and /healthz (public); 9464: /metrics and /readyz (operations.listen in the docker config; keep it private).
 EXPOSE 4000 9464

@@ -28,8 +28,8 @@ function sampleConfig(file: string, ports: SamplePorts, env: NodeJS.ProcessEnv =
 }
 
 async function main(): Promise<void> {
-  const { config, supergraphPath, registryPath, policyModulePath } = sampleConfig(join(__dirname, '..', '..', 'gateway', 'junction.sample.yaml'), samplePorts());
-  const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, logger: createLogger(config.logLevel) });
+  const { config, supergraphPath, registryPath, policyModulePath, manifestPaths } = sampleConfig(join(__dirname, '..', '..', 'gateway', 'junction.sample.yaml'), samplePorts());
+  const started = await startGateway({ config, supergraphPath, registryPath, policyModulePath, manifestPaths, logger: createLogger(config.logLevel) });
   process.stdout.write(`gateway listening at ${started.url}\n`);
   const stop = () => void started.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);

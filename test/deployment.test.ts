@@ -3,9 +3,12 @@
  * every config validates, every command names a script the build produces, every file exists.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { parse as parseGraphQL, validate } from 'graphql';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../gateway/src/config';
+import { loadSupergraph } from '../gateway/src/planning/loadSupergraph';
+import { parseManifest } from '../gateway/src/plugins/trustedDocuments/manifest';
 import { SAMPLE_SUBGRAPHS } from '../subgraphs';
 
 const root = join(__dirname, '..');
@@ -46,7 +49,24 @@ it('docker-compose.yml runs scripts and configs that exist', () => {
   expect(existsSync(join(root, 'bin', 'junction.js'))).toBe(true);
   expect(existsSync(join(root, 'subgraphs', 'main.ts'))).toBe(true);
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
-  for (const [, path] of dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)) expect(existsSync(join(root, path))).toBe(true);
+  // Every source of every COPY (all but the destination).
+  for (const [, args] of dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)) {
+    for (const path of args.trim().split(/\s+/).slice(0, -1)) expect(existsSync(join(root, path))).toBe(true);
+  }
+});
+
+it.each(['junction.sample.yaml', 'junction.docker.yaml'])('%s: its trusted-document manifests exist (in the image too), parse, and validate against the sample supergraph', (file) => {
+  const { config, manifestPaths } = loadConfigFile(join(root, 'gateway', file), { JUNCTION_REDIS_URL: 'redis://redis:6379' });
+  expect(config.trustedDocuments.enabled).toBe(true);
+  expect(manifestPaths.length).toBeGreaterThan(0);
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const schema = loadSupergraph(readFileSync(join(root, 'supergraph.graphql'), 'utf8')).schema;
+  for (const path of manifestPaths) {
+    if (file === 'junction.docker.yaml') expect(dockerfile).toMatch(new RegExp(`^COPY (?!--from).*\\b${relative(root, path).replace(/\./g, '\\.')}\\b`, 'm'));
+    const { documents } = parseManifest(readFileSync(path, 'utf8'));
+    expect(documents.length).toBeGreaterThan(0);
+    for (const document of documents) expect(validate(schema, parseGraphQL(document.body)).map((e) => e.message)).toEqual([]);
+  }
 });
 
 it('docker-compose.yml: the gateways trace to the Jaeger service, and those env vars configure tracing', () => {

@@ -3,7 +3,7 @@
  * by `pretest`) with its real child processes, on ports of its own (env JUNCTION_SAMPLE_PORT).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { samplePorts } from '../scripts/samplePorts';
@@ -105,6 +105,8 @@ async function freeSampleBase(): Promise<number> {
 }
 
 const TOP_PRODUCTS = '{ topProducts(first: 2) { name reviews { body } } }';
+/** The trusted document the README runs by id with `npm start`. */
+const README_DOCUMENT_ID = /"documentId": ?"(sha256:[0-9a-f]{64})"/.exec(readFileSync(join(root, 'README.md'), 'utf8'))![1];
 
 describe('npm start (dist/scripts/startSample.js)', () => {
   let base: number;
@@ -151,6 +153,9 @@ describe('npm start (dist/scripts/startSample.js)', () => {
       data: { topProducts: [{ name: 'Table 1', reviews: [{ body: 'Love it!' }, { body: 'Too expensive.' }] }, { name: 'Couch 1', reviews: [{ body: 'Could be better.' }, { body: 'Prefer something else.' }] }] },
       extensions: expect.anything(),
     });
+    // The README's trusted document, by its id in the sample manifest.
+    const byId = await postGraphQL(url, { documentId: README_DOCUMENT_ID, variables: { first: 1 } });
+    expect(byId.body.data).toEqual({ topProducts: [{ upc: '1', name: 'Table 1', price: 137, inStock: true }] });
 
     // A crash, not a graceful stop.
     const reviews = children['subgraph reviews'];
