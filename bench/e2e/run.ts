@@ -11,7 +11,9 @@
  * requests/s, it does not depend on how busy the subgraphs keep the machine.
  *
  * "Junction (APQ hash only)" is the Junction process of the "Junction" row, sent the query as an
- * automatic persisted query: registered once, then only its SHA-256 in `extensions`.
+ * automatic persisted query: registered once, then only its SHA-256 in `extensions`. "Junction
+ * (trusted document by id)" is a Junction that runs only trusted documents (`allowArbitrary: false`),
+ * sent the query's id in a manifest file (`documentId`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -98,6 +100,8 @@ interface Target {
 const FULL_TEXT = JSON.stringify({ query: BENCHMARK_QUERY, operationName: 'TestQuery' });
 const APQ_EXTENSIONS = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(BENCHMARK_QUERY).digest('hex') } };
 const HASH_ONLY = JSON.stringify({ operationName: 'TestQuery', extensions: APQ_EXTENSIONS });
+const DOCUMENT_ID = 'benchmark-test-query';
+const BY_DOCUMENT_ID = JSON.stringify({ documentId: DOCUMENT_ID, operationName: 'TestQuery' });
 
 function load(url: string, seconds: number, body: string): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -151,6 +155,9 @@ async function main(): Promise<void> {
     throw new Error(`${name} did not start`);
   };
   const junction = await startJunctionProcess('junction', '');
+  const manifest = join(dir, 'manifest.json');
+  writeFileSync(manifest, JSON.stringify({ [DOCUMENT_ID]: BENCHMARK_QUERY }));
+  const junctionTrusted = await startJunctionProcess('junction-trusted', `trustedDocuments: { enabled: true, allowArbitrary: false, manifests: [{ file: ${manifest} }] }\n`);
   const junctionNoDedup = await startJunctionProcess('junction-nodedup', 'deduplicateSubgraphRequests: false\n');
   const junctionTraced = withTracing ? await startJunctionProcess('junction-traced', `tracing: { enabled: true, endpoint: '${await otlpSink()}/v1/traces' }\n`) : undefined;
   const junctionBaseline = baseline ? await startJunctionProcess('junction-baseline', '', join(baseline, 'bin', 'junction.js')) : undefined;
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
     target('@apollo/gateway', apollo),
     target('Junction', junction),
     target('Junction (APQ hash only)', junction, HASH_ONLY),
+    target('Junction (trusted document by id)', junctionTrusted, BY_DOCUMENT_ID),
     target('Junction (no in-flight dedup)', junctionNoDedup),
   ];
   if (junctionTraced) targets.push(target('Junction (tracing on)', junctionTraced));
@@ -208,6 +216,8 @@ async function main(): Promise<void> {
   }
   const [text, hash] = ['Junction', 'Junction (APQ hash only)'].map((name) => rows.find((row) => row.gateway === name)!);
   console.log(`APQ hash only vs full text, same Junction: ${(hash['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${hash['p99 ms']} ms vs ${text['p99 ms']} ms, ${(hash['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
+  const byId = rows.find((row) => row.gateway === 'Junction (trusted document by id)')!;
+  console.log(`trusted document by id (allowArbitrary: false) vs full text: ${(byId['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${byId['p99 ms']} ms vs ${text['p99 ms']} ms, ${(byId['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
 }
 
 /** An OTLP/HTTP endpoint that accepts and drops every export, as a collector would accept them. */
