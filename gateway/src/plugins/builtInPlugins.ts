@@ -58,7 +58,8 @@ export interface BuiltInPlugins {
 /**
  * The plugins `startGateway` runs before the user's, configured from `config`: tracing (when on),
  * metrics, authentication, authorization, cost, budgets (when on), trusted documents, automatic
- * persisted queries, the request log. An embedder of `createGateway` gets the same behaviour by passing `plugins` first.
+ * persisted queries, the request log. An embedder of `createGateway` gets the same behaviour by
+ * passing `plugins` first.
  */
 export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): BuiltInPlugins {
   // The plugins that hold nothing first: one that throws (a policy module that does not load, a bad
