@@ -94,7 +94,7 @@ async function harness(trustedDocuments: GatewayConfigInput['trustedDocuments'],
   ];
   const gateway = createGateway(config, { logger: silentLogger, plugins });
   gateway.useSupergraph(supergraphSdl);
-  const app = createServer(gateway, { graphiql: false, bodyLimit: config.limits.maxBodyBytes, batching: { enabled: true, maxSize: 10 } });
+  const app = createServer(gateway, { graphiql: true, bodyLimit: config.limits.maxBodyBytes, batching: { enabled: true, maxSize: 10 } });
   open.push(app);
   await app.ready();
   const answer = (res: { statusCode: number; body: string }) => ({ status: res.statusCode, body: JSON.parse(res.body) as Body });
@@ -134,9 +134,10 @@ describe('with allowArbitrary: false', () => {
     expect(h.counted).toEqual(['trusted']);
   });
 
-  it('runs a document named by documentId over GET, and refuses a mutation over GET with 405', async () => {
+  it('runs a document named by documentId over GET (a browser asking for HTML too), and refuses a mutation over GET with 405', async () => {
     const h = await harness({ allowArbitrary: false });
     expect(await h.get({ documentId: 'aliased-1' })).toEqual({ status: 200, body: { data: { kind: 'Query' } } });
+    expect(await h.get({ documentId: 'aliased-1' }, { accept: 'text/html,application/json;q=0.9' })).toEqual({ status: 200, body: { data: { kind: 'Query' } } });
     const mutation = await h.get({ documentId: 'login' });
     expect([mutation.status, mutation.body.data]).toEqual([405, undefined]);
   });
