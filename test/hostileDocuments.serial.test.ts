@@ -8,7 +8,9 @@
  * The event loop is measured inside the gateway (prom-client's event-loop delay histogram, on
  * /metrics), not by timing /healthz from here: a round trip also counts this process's own event
  * loop and the scheduler of a machine other tests share, which took it to 58 and 65 ms in full
- * suite runs. /healthz is still probed throughout, as a liveness check. Memory is the V8 heap in use
+ * suite runs. And the file runs alone, after the others (`*.serial.test.ts`, see scripts/test.cjs):
+ * a gateway thread descheduled by the suite's other files reads as a stalled event loop too (84 ms
+ * for a 30 ms step, with the fuzz test beside it). /healthz is still probed throughout, as a liveness check. Memory is the V8 heap in use
  * after a forced full collection (memoryProbe): the resident size swings with when the collector
  * last ran.
  */
