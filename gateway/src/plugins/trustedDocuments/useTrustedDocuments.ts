@@ -54,25 +54,88 @@ const SHA256_ID = /^sha256:[0-9a-f]{64}$/;
 const LOGGED_TEXT = 1024;
 
 export function useTrustedDocuments(deps: TrustedDocumentsDeps): GatewayPlugin {
-  const { index, config, logger } = deps;
-  const count = deps.count ?? (() => {});
-  const exemptClients = new Set(config.exempt.clientIds);
-  const exemptTiers = new Set(config.exempt.tiers);
+  const check = new TrustedDocumentCheck(deps);
+  return {
+    name: 'trusted-documents',
+    onRequest(event) {
+      if (event.request.documentId !== undefined) return check.byDocumentId(event, event.request.documentId);
+      check.byTextOrHash(event);
+    },
+  };
+}
 
-  function isExempt(identity: Identity | undefined, request: GatewayRequest): boolean {
-    if (!identity) return false;
-    if (identity.clientId !== undefined && exemptClients.has(identity.clientId)) return true;
-    return exemptTiers.size > 0 && exemptTiers.has(assignBudget(deps.budgets, identity, request).tier);
+/** What the plugin decides for one request, with the config it was made with. */
+class TrustedDocumentCheck {
+  private readonly index: TrustedDocumentIndex | undefined;
+  private readonly config: TrustedDocumentsDeps['config'];
+  private readonly count: (result: TrustedDocumentResult) => void;
+  private readonly exemptClients: ReadonlySet<string>;
+  private readonly exemptTiers: ReadonlySet<string>;
+
+  constructor(private readonly deps: TrustedDocumentsDeps) {
+    this.index = deps.index;
+    this.config = deps.config;
+    this.count = deps.count ?? (() => {});
+    this.exemptClients = new Set(deps.config.exempt.clientIds);
+    this.exemptTiers = new Set(deps.config.exempt.tiers);
+  }
+
+  /** A request that names its document by `documentId`: run it, or say what is wrong. */
+  byDocumentId(event: RequestEvent, documentId: string): void {
+    const { request, context, reject } = event;
+    const { index } = this;
+    if (!index) return reject(gatewayError(GatewayErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, 'A documentId is not accepted here: trusted documents are off (trustedDocuments.enabled).', { status: 400 }));
+    if (request.query !== undefined || request.extensions?.persistedQuery != null) {
+      return reject(gatewayError(GatewayErrorCode.BAD_REQUEST, 'Name the operation one way: a documentId, or a query (with or without a persisted query hash), not both.'));
+    }
+    if (!DOCUMENT_ID.test(documentId)) return reject(gatewayError(GatewayErrorCode.BAD_REQUEST, 'A documentId is 1 to 256 printable ASCII characters, without spaces.'));
+    if (documentId.startsWith('sha256:') && !SHA256_ID.test(documentId)) {
+      return reject(gatewayError(GatewayErrorCode.BAD_REQUEST, 'A sha256 documentId is "sha256:" and 64 lower-case hexadecimal digits.'));
+    }
+    const document = index.lookup(context.client?.name, context.client?.version, documentId);
+    if (!document) {
+      this.count('not_found');
+      return reject(gatewayError(GatewayErrorCode.PERSISTED_QUERY_NOT_FOUND, `No trusted document has the id "${documentId}" for this client.`, { status: 404 }));
+    }
+    this.run(event, document);
+  }
+
+  /** A request with the text, or only Apollo's persisted query hash. */
+  byTextOrHash(event: RequestEvent): void {
+    const { index } = this;
+    if (!index) return;
+    const { request, context } = event;
+    const { name, version } = context.client ?? {};
+    if (request.query !== undefined) {
+      const sha256 = sha256Hex(request.query);
+      if (index.isTrusted(sha256, name, version)) return void this.count('trusted');
+      return this.unknown(event, { sha256, text: request.query });
+    }
+    // Only a hash: a manifest's id (Apollo's persisted query lists send theirs), or the text's
+    // SHA-256. A hash that names no document is for the persisted query store, whose texts hash to
+    // their keys: so that text is in no manifest either.
+    const requested = persistedQueryOf(request.extensions);
+    if (requested.kind !== 'hash') return;
+    const document = index.lookup(name, version, requested.hash) ?? index.lookup(name, version, `sha256:${requested.hash}`);
+    if (document) return this.run(event, document);
+    this.unknown(event, { sha256: requested.hash });
+  }
+
+  private run(event: RequestEvent, document: TrustedDocument): void {
+    event.context.trustedDocument = { id: document.id, ...(document.name !== undefined ? { name: document.name } : {}) };
+    this.count('trusted');
+    event.setQuery(document.body);
   }
 
   /** An operation in no manifest: counted, logged when asked, refused unless allowed. */
-  function unknown(event: RequestEvent, what: { sha256: string; text?: string }): void {
+  private unknown(event: RequestEvent, what: { sha256: string; text?: string }): void {
     const { request, context, reject } = event;
-    const exempt = !config.allowArbitrary && isExempt(context.identity, request);
-    const refused = !config.allowArbitrary && !exempt;
-    count(refused ? 'refused' : exempt ? 'exempt' : 'unknown');
-    if (config.logUnknown) {
-      logger.warn('operation outside the trusted documents', {
+    const { allowArbitrary, logUnknown } = this.config;
+    const exempt = !allowArbitrary && this.isExempt(context.identity, request);
+    const refused = !allowArbitrary && !exempt;
+    this.count(refused ? 'refused' : exempt ? 'exempt' : 'unknown');
+    if (logUnknown) {
+      this.deps.logger.warn('operation outside the trusted documents', {
         requestId: context.requestId,
         refused,
         clientName: context.client?.name,
@@ -84,63 +147,14 @@ export function useTrustedDocuments(deps: TrustedDocumentsDeps): GatewayPlugin {
       });
     }
     if (refused) {
-      reject(
-        gatewayError(GatewayErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'Only trusted documents may be run here, and this operation is in no manifest for this client.', {
-          status: 400,
-        }),
-      );
+      reject(gatewayError(GatewayErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'Only trusted documents may be run here, and this operation is in no manifest for this client.', { status: 400 }));
     }
   }
 
-  function run(event: RequestEvent, document: TrustedDocument): void {
-    event.context.trustedDocument = { id: document.id, ...(document.name !== undefined ? { name: document.name } : {}) };
-    count('trusted');
-    event.setQuery(document.body);
+  /** Exemptions are by who authenticated, never by the self-declared client-name headers. */
+  private isExempt(identity: Identity | undefined, request: GatewayRequest): boolean {
+    if (!identity) return false;
+    if (identity.clientId !== undefined && this.exemptClients.has(identity.clientId)) return true;
+    return this.exemptTiers.size > 0 && this.exemptTiers.has(assignBudget(this.deps.budgets, identity, request).tier);
   }
-
-  /** A request that names its document by `documentId`: run it, or say what is wrong. */
-  function byDocumentId(event: RequestEvent, documentId: string): void {
-    const { request, context, reject } = event;
-    if (!index) return reject(gatewayError(GatewayErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, 'A documentId is not accepted here: trusted documents are off (trustedDocuments.enabled).', { status: 400 }));
-    if (request.query !== undefined || request.extensions?.persistedQuery != null) {
-      return reject(gatewayError(GatewayErrorCode.BAD_REQUEST, 'Name the operation one way: a documentId, or a query (with or without a persisted query hash), not both.'));
-    }
-    if (!DOCUMENT_ID.test(documentId)) return reject(gatewayError(GatewayErrorCode.BAD_REQUEST, 'A documentId is 1 to 256 printable ASCII characters, without spaces.'));
-    if (documentId.startsWith('sha256:') && !SHA256_ID.test(documentId)) {
-      return reject(gatewayError(GatewayErrorCode.BAD_REQUEST, 'A sha256 documentId is "sha256:" and 64 lower-case hexadecimal digits.'));
-    }
-    const document = index.lookup(context.client?.name, context.client?.version, documentId);
-    if (!document) {
-      count('not_found');
-      return reject(gatewayError(GatewayErrorCode.PERSISTED_QUERY_NOT_FOUND, `No trusted document has the id "${documentId}" for this client.`, { status: 404 }));
-    }
-    run(event, document);
-  }
-
-  /** A request with the text, or only Apollo's persisted query hash. */
-  function byTextOrHash(event: RequestEvent, index: TrustedDocumentIndex): void {
-    const { request, context } = event;
-    const { name, version } = context.client ?? {};
-    if (request.query !== undefined) {
-      const sha256 = sha256Hex(request.query);
-      if (index.isTrusted(sha256, name, version)) return void count('trusted');
-      return unknown(event, { sha256, text: request.query });
-    }
-    // Only a hash: a manifest's id (Apollo's persisted query lists send theirs), or the text's
-    // SHA-256. A hash that names no document is for the persisted query store, whose texts hash to
-    // their keys: so that text is in no manifest either.
-    const requested = persistedQueryOf(request.extensions);
-    if (requested.kind !== 'hash') return;
-    const document = index.lookup(name, version, requested.hash) ?? index.lookup(name, version, `sha256:${requested.hash}`);
-    if (document) return run(event, document);
-    unknown(event, { sha256: requested.hash });
-  }
-
-  return {
-    name: 'trusted-documents',
-    onRequest(event) {
-      if (event.request.documentId !== undefined) return byDocumentId(event, event.request.documentId);
-      if (index) byTextOrHash(event, index);
-    },
-  };
 }
