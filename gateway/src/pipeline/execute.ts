@@ -1,4 +1,3 @@
-import type { QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, Kind, OperationTypeNode, executeSync, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '../deps';
 import { GatewayErrorCode, formatError, gatewayError } from '../errors/gatewayError';
@@ -7,13 +6,14 @@ import { executePlan } from '../execution/executePlan';
 import { applyOperationShape, type FieldShape, type OperationShape } from '../execution/responseShape';
 import type { BeforeSubgraphRequest, SubgraphClient } from '../execution/subgraphClient';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import type { Plan } from '../planning/plan';
 import type { ExecutionResultBody } from '../plugins/types';
 import type { GatewayResponse } from './result';
 
 /** A validated, planned operation: everything a repeat request can reuse. */
 export interface PreparedOperation {
   readonly operation: OperationDefinitionNode;
-  readonly plan: QueryPlan;
+  readonly plan: Plan;
   readonly shape: OperationShape;
   readonly document: DocumentNode;
 }

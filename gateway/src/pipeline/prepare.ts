@@ -1,4 +1,3 @@
-import type { QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, getOperationAST, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../deps';
@@ -6,6 +5,7 @@ import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import { compileOperationShape } from '../execution/responseShape';
 import { fragmentsOf } from '../graphql/fragmentsOf';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import type { Plan } from '../planning/plan';
 import { UnplannableOperationError } from '../planning/planOperation';
 import type { OperationReplacement } from '../plugins/types';
 import type { PreparedOperation } from './execute';
@@ -75,7 +75,7 @@ export function prepareOperation(cache: PlanCache, loaded: LoadedSupergraph, req
 
 async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, logger: Logger): Promise<PreparedOperation> {
   const { requestId, document, query, operation, operationName, replacement } = request;
-  let plan: QueryPlan;
+  let plan: Plan;
   try {
     plan = await loaded.plan(replacement ? { document: replacement.document, operationName } : { document, text: query, operationName });
   } catch (err) {

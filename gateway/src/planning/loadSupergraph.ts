@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import { QueryPlanner } from '@apollo/query-planner';
 import { Kind, buildASTSchema, parse, type DefinitionNode, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { Plan } from './plan';
 import { planOperation } from './planOperation';
 
 /**
@@ -29,7 +30,7 @@ export interface LoadedSupergraph {
    * document is its parse, which spares printing it. Rejects with the planner's GraphQLError, an
    * UnplannableOperationError, or another error (a bug, or the planning thread failing).
    */
-  plan(operation: { document: DocumentNode; text?: string; operationName: string | undefined }): Promise<QueryPlan>;
+  plan(operation: { document: DocumentNode; text?: string; operationName: string | undefined }): Promise<Plan>;
 }
 
 /** The planner's inputs, as @apollo/federation-internals models them. */

@@ -1,15 +1,16 @@
 import { operationFromDocument } from '@apollo/federation-internals';
-import type { QueryPlan } from '@apollo/query-planner';
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import { collectFields } from '../graphql/collectFields';
 import { fragmentsOf } from '../graphql/fragmentsOf';
+import { fromApolloPlan } from './apolloPlan';
 import type { SupergraphPlanner } from './loadSupergraph';
+import type { Plan } from './plan';
 
 /**
  * Plans one operation of an already validated document with @apollo/query-planner. Pure, and the
  * expensive step of a cold request: callers cache the result.
  */
-export function planOperation(loaded: Pick<SupergraphPlanner, 'apiSchema' | 'planner'>, document: DocumentNode, operationName: string | undefined): QueryPlan {
+export function planOperation(loaded: Pick<SupergraphPlanner, 'apiSchema' | 'planner'>, document: DocumentNode, operationName: string | undefined): Plan {
   const operation = operationFromDocument(loaded.apiSchema, document, { operationName, validate: false });
   const plan = loaded.planner.buildQueryPlan(operation);
   if (!plan.node) {
@@ -18,7 +19,7 @@ export function planOperation(loaded: Pick<SupergraphPlanner, 'apiSchema' | 'pla
     // an @interfaceObject behind a non-resolvable key). Executing it would answer null without a word.
     if (field !== undefined) throw new UnplannableOperationError(field);
   }
-  return plan;
+  return fromApolloPlan(plan);
 }
 
 /** A valid operation that the supergraph cannot serve: no subgraph can resolve `field`. */

@@ -1,8 +1,8 @@
 import type { Worker } from 'node:worker_threads';
-import type { QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, print } from 'graphql';
 import { startWorkerThread } from '../workerThread';
 import { schemaFromPrinted, schemasByName, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
+import type { Plan } from './plan';
 import { UnplannableOperationError } from './planOperation';
 
 export type PlannerRequest =
@@ -18,7 +18,7 @@ export interface LoadedOnThread {
 
 export type PlannerReply =
   | { id: number; ok: true; loaded: LoadedOnThread }
-  | { id: number; ok: true; plan: QueryPlan }
+  | { id: number; ok: true; plan: Plan }
   | { id: number; ok: false; error: { kind: 'unknown-supergraph' | 'unplannable' | 'graphql' | 'failed'; message: string; field?: string } };
 
 /** The planning thread failed (it died, or was stopped) while a request waited on it. */
@@ -74,7 +74,7 @@ export class PlannerWorker {
     return reply.loaded;
   }
 
-  private async plan(hash: string, sdl: string, text: string, operationName: string | undefined): Promise<QueryPlan> {
+  private async plan(hash: string, sdl: string, text: string, operationName: string | undefined): Promise<Plan> {
     let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName });
     if (!reply.ok && reply.error.kind === 'unknown-supergraph') {
       await this.loadOnThread(hash, sdl);

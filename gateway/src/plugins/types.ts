@@ -1,4 +1,4 @@
-import type { QueryPlan } from '@apollo/query-planner';
+import type { Plan } from '../planning/plan';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import type { DocumentNode, GraphQLError, GraphQLFormattedError, OperationDefinitionNode, OperationTypeNode } from 'graphql';
 
@@ -149,7 +149,7 @@ export interface ValidatedEvent extends OperationEvent {
 }
 
 export interface PlannedEvent extends OperationEvent {
-  plan: QueryPlan;
+  plan: Plan;
 }
 
 export interface SubgraphRequestEvent {

@@ -3,7 +3,7 @@
  * what a client and the log see when planning fails. The planner is replaced by a function here;
  * the real planner's plans are in planning/__tests__.
  */
-import type { QueryPlan } from '@apollo/query-planner';
+import type { Plan } from '../../planning/plan';
 import { GraphQLError, buildSchema, getOperationAST, parse } from 'graphql';
 import type { Logger } from '../../deps';
 import type { LoadedSupergraph } from '../../planning/loadSupergraph';
@@ -13,9 +13,9 @@ import { RequestError } from '../requestError';
 
 const schema = buildSchema('type Query { hello: String }');
 const QUERY = '{ hello }';
-const PLAN: QueryPlan = { kind: 'QueryPlan', node: undefined };
+const PLAN: Plan = { kind: 'Plan' };
 
-function supergraph(plan: () => Promise<QueryPlan>): LoadedSupergraph & { calls: number } {
+function supergraph(plan: () => Promise<Plan>): LoadedSupergraph & { calls: number } {
   const loaded = {
     calls: 0,
     sdl: '',
@@ -61,7 +61,7 @@ it('plans once, then answers from the cache', async () => {
 
 it('identical operations that miss the cache at once share one plan', async () => {
   const cache = newCache();
-  let finish: (plan: QueryPlan) => void = () => {};
+  let finish: (plan: Plan) => void = () => {};
   const loaded = supergraph(() => new Promise((resolve) => (finish = resolve)));
   const { logger } = logged();
   const waiting = [prepare(cache, loaded, logger, 'a'), prepare(cache, loaded, logger, 'b'), prepare(cache, loaded, logger, 'c')];

@@ -11,7 +11,7 @@
  *   fetches count); a Condition costs its more expensive branch.
  * The actual cost walks the response with the same weights and the real list lengths.
  */
-import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
+import type { BatchFetchNode, FetchNode, Plan, PlanNode } from '../../planning/plan';
 import {
   GraphQLError,
   Kind,
@@ -253,9 +253,9 @@ interface ParsedFetch {
   operation: OperationDefinitionNode;
   fragments: Map<string, FragmentDefinitionNode>;
 }
-const parsedFetches = new WeakMap<FetchNode, ParsedFetch>();
+const parsedFetches = new WeakMap<FetchNode | BatchFetchNode, ParsedFetch>();
 
-function parsedFetch(fetch: FetchNode): ParsedFetch {
+function parsedFetch(fetch: FetchNode | BatchFetchNode): ParsedFetch {
   let parsed = parsedFetches.get(fetch);
   if (!parsed) {
     const doc = parse(fetch.operation);
@@ -269,7 +269,7 @@ function parsedFetch(fetch: FetchNode): ParsedFetch {
 
 /** The estimated cost of a plan: each fetch scored with its subgraph's cost schema. */
 export function estimatePlan(
-  plan: QueryPlan,
+  plan: Plan,
   subgraphs: (name: string) => CostSchema | undefined,
   variables: Variables,
   defaultListSize: number,
@@ -286,7 +286,8 @@ export function estimatePlan(
         return Math.max(score(node.ifClause), score(node.elseClause));
       case 'Defer':
         return score(node.primary.node) + node.deferred.reduce((sum, d) => sum + score(d.node), 0);
-      case 'Fetch': {
+      case 'Fetch':
+      case 'BatchFetch': {
         const cs = subgraphs(node.serviceName);
         if (!cs) throw new CostError(`No schema for subgraph ${node.serviceName}.`);
         const { operation, fragments } = parsedFetch(node);
