@@ -12,7 +12,8 @@ import type { Logger } from '../../deps';
 import { formatError } from '../../errors/gatewayError';
 import { fragmentsOf } from '../../graphql/fragmentsOf';
 import { loadSupergraph } from '../../planning/loadSupergraph';
-import { executePlan } from '../executePlan';
+import type { Plan } from '../../planning/plan';
+import { executePlan, type SendFetch } from '../executePlan';
 import { applyOperationShape, compileOperationShape } from '../responseShape';
 
 const FEDERATION = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
@@ -73,6 +74,43 @@ export interface Outcome {
   merged: Record<string, unknown>;
 }
 
+/** Runs a plan written in the test (as another planner would make it) over recorded answers: what was sent, merged and reported. */
+export async function runPlan(plan: Plan, recorded: Recorded, variables: Record<string, unknown> = {}): Promise<Pick<Outcome, 'errors' | 'sent' | 'merged' | 'logged'>> {
+  const { send, sent } = recordedTransport(recorded);
+  const logged: Outcome['logged'] = [];
+  const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_message, fields) => void logged.push(fields) };
+  const execution = await executePlan({
+    plan,
+    supergraphSchema: supergraph.supergraphSchema,
+    requestVariables: variables,
+    coercedVariables: variables,
+    allowedErrorExtensions: new Set(),
+    logger,
+    requestId: 'req-1',
+    send,
+  });
+  return { errors: execution.errors.map(formatError), sent, merged: execution.data, logged };
+}
+
+/** Answers every fetch with the recorded JSON for its subgraph, and records what was sent. */
+function recordedTransport(recorded: Recorded): { send: SendFetch; sent: Outcome['sent'] } {
+  const sent: Outcome['sent'] = [];
+  const calls = new Map<string, number>();
+  const send: SendFetch = async (fetch, body) => {
+    const subgraph = fetch.serviceName as keyof Recorded;
+    sent.push({ subgraph, variables: JSON.parse(body).variables });
+    const n = calls.get(subgraph) ?? 0;
+    calls.set(subgraph, n + 1);
+    const answers = recorded[subgraph];
+    const answer = Array.isArray(answers) ? answers[n] : answers;
+    if (answer === undefined) throw new Error(`no recorded answer for fetch ${n} of ${subgraph}`);
+    if (answer instanceof Error) throw answer;
+    // A copy, as a parsed HTTP body would be: execution merges into what it receives.
+    return JSON.parse(JSON.stringify(answer));
+  };
+  return { send, sent };
+}
+
 export async function run(query: string, recorded: Recorded, variables: Record<string, unknown> = {}, allowedErrorExtensions: string[] = []): Promise<Outcome> {
   const schema = supergraph.schema;
   const document = parse(query);
@@ -82,8 +120,7 @@ export async function run(query: string, recorded: Recorded, variables: Record<s
   if (coerced.errors) throw coerced.errors[0];
   const plan = await supergraph.plan({ document, operationName: undefined });
 
-  const sent: Outcome['sent'] = [];
-  const calls = new Map<string, number>();
+  const { send, sent } = recordedTransport(recorded);
   const logged: Outcome['logged'] = [];
   const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_message, fields) => void logged.push(fields) };
   const execution = await executePlan({
@@ -94,18 +131,7 @@ export async function run(query: string, recorded: Recorded, variables: Record<s
     allowedErrorExtensions: new Set(allowedErrorExtensions),
     logger,
     requestId: 'req-1',
-    send: async (fetch, body) => {
-      const subgraph = fetch.serviceName as keyof Recorded;
-      sent.push({ subgraph, variables: JSON.parse(body).variables });
-      const n = calls.get(subgraph) ?? 0;
-      calls.set(subgraph, n + 1);
-      const answers = recorded[subgraph];
-      const answer = Array.isArray(answers) ? answers[n] : answers;
-      if (answer === undefined) throw new Error(`no recorded answer for fetch ${n} of ${subgraph}`);
-      if (answer instanceof Error) throw answer;
-      // A copy, as a parsed HTTP body would be: execution merges into what it receives.
-      return JSON.parse(JSON.stringify(answer));
-    },
+    send,
   });
   const shape = compileOperationShape(schema, operation, fragmentsOf(document));
   const shaped = applyOperationShape(shape, execution.data, { schema, variables: coerced.coerced, introspect: () => null });
