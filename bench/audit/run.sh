@@ -9,6 +9,7 @@
 # This script fetches nothing: check the audit out first (see README.md) to
 #   bench/audit/work/federation-gateway-audit     (or set AUDIT_DIR)
 # Env: AUDIT_DIR, JUNCTION_BUILD=auto|1|0 (auto: build dist/ if gateway/src is newer),
+#      JUNCTION_PLANNER=auto|hive|apollo (Junction's query planner; default auto),
 #      GATEWAY_TIMEOUT (ms the audit waits for the health check; default here 30000).
 set -euo pipefail
 
@@ -70,7 +71,7 @@ EOF
   # It uses the absolute bin path (npx cannot resolve junction from the audit).
   cat > "$gw/run.sh" <<EOF
 npm start supergraph -- --cwd ./gateways/junction --test \$1
-exec node "$ROOT/bin/junction.js" --supergraph supergraph.graphql --port $GQL_PORT
+exec node "$ROOT/bin/junction.js" --supergraph supergraph.graphql --port $GQL_PORT --planner ${JUNCTION_PLANNER:-auto}
 EOF
   printf 'logs/\nsupergraph.graphql\nresults.txt\n' > "$gw/.gitignore"
 fi

@@ -19,6 +19,7 @@ import { errorResponse } from './pipeline/requestError';
 import type { GatewayResponse } from './pipeline/result';
 import { runRequest, type PipelineEnv, type SupergraphState } from './pipeline/runRequest';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
+import { fallbackLogger, resolvePlanner, type PlannerName } from './planning/planner';
 import { PlannerWorker } from './planning/plannerWorker';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
 import type { GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
@@ -50,6 +51,8 @@ export class Gateway {
   private readonly pipeline: PipelineEnv;
   /** The planning thread, started by the first `load`. */
   private planner: PlannerWorker | undefined;
+  /** The query planner `config.planner` resolves to here (see planning/planner.ts). */
+  readonly plannerName: PlannerName;
   private readonly hooks: HookRunner;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -64,6 +67,7 @@ export class Gateway {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    this.plannerName = resolvePlanner(config.planner, this.logger);
     // A copy: the caller's array changing later changes nothing here.
     this.hooks = new HookRunner([...deps.plugins]);
     this.metrics.observeCircuits(() => this.circuits());
@@ -95,7 +99,7 @@ export class Gateway {
    * use this one. Throws (and changes nothing) if the SDL is not a valid supergraph.
    */
   useSupergraph(sdl: string): LoadedSupergraph {
-    const loaded = loadSupergraph(sdl);
+    const loaded = loadSupergraph(sdl, { planner: this.plannerName });
     this.useLoadedSupergraph(loaded);
     return loaded;
   }
@@ -105,7 +109,7 @@ export class Gateway {
    * too. Rejects (with the loader's message) if the SDL is not a valid supergraph.
    */
   load(sdl: string): Promise<LoadedSupergraph> {
-    this.planner ??= new PlannerWorker();
+    this.planner ??= new PlannerWorker({ planner: this.plannerName, onFallback: fallbackLogger(this.logger) });
     return this.planner.load(sdl);
   }
 

@@ -13,6 +13,7 @@ const USAGE = `Usage:
 Options:
   --host HOST      interface to bind (default 0.0.0.0)
   --port N         port (default 4000; env JUNCTION_PORT or PORT also set it)
+  --planner NAME   query planner: auto (default), hive or apollo (env JUNCTION_PLANNER also sets it)
   -h, --help       this text`;
 
 /** The `junction` command. Returns when the server is listening; exits the process on fatal errors. */
@@ -34,6 +35,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         supergraph: { type: 'string', short: 's' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        planner: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -56,14 +58,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (args.config) {
       ({ config, supergraphPath, registryPath, policyModulePath, tlsPaths, manifestPaths } = loadConfigFile(args.config, env));
-      if (args.port !== undefined || args.host !== undefined) {
-        config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) } });
+      if (args.port !== undefined || args.host !== undefined || args.planner !== undefined) {
+        config = resolveConfig({ ...config, listen: { ...config.listen, ...cliListen(args.port, args.host) }, ...(args.planner !== undefined ? { planner: args.planner } : {}) });
       }
     } else {
       supergraphPath = resolve(args.supergraph!);
       const raw = applyEnvOverrides({ supergraph: supergraphPath }, env) as Record<string, unknown>;
       const listen = { ...(raw.listen as object | undefined), ...cliListen(args.port, args.host) };
-      config = resolveConfig({ ...raw, listen });
+      config = resolveConfig({ ...raw, listen, ...(args.planner !== undefined ? { planner: args.planner } : {}) });
     }
   } catch (err) {
     if (err instanceof ConfigError) return fatal(err.message, 2);

@@ -733,6 +733,13 @@ export const GatewayConfigSchema = z
     registry: RegistrySchema.default(RegistrySchema.parse({})),
     /** Trusted documents (safelisting): manifests of the operations clients may send. */
     trustedDocuments: TrustedDocumentsSchema.default(TrustedDocumentsSchema.parse({})),
+    /**
+     * The query planner. `auto` (default): Hive's (`@graphql-hive/router-query-planner`) where its
+     * binary loads (Linux x64/arm64 with glibc, macOS), else Apollo's with one warning at startup.
+     * `hive`: Hive's, or refuse to start. `apollo`: Apollo's (`@apollo/query-planner`). Operations with
+     * `@defer` are planned by Apollo's whatever this says.
+     */
+    planner: z.enum(['auto', 'apollo', 'hive']).default('auto'),
     /** The admin API (used with `subgraphs`). */
     admin: AdminSchema.default(AdminSchema.parse({})),
     /**

@@ -68,6 +68,8 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
     }
     obj = { ...obj, listen: { ...section('listen'), port } };
   }
+  // Validated with the rest: a value other than auto, apollo or hive is refused naming `planner`.
+  if (env.JUNCTION_PLANNER) obj = { ...obj, planner: env.JUNCTION_PLANNER };
   if (env.JUNCTION_ADMIN_TOKEN) obj = { ...obj, admin: { ...section('admin'), token: env.JUNCTION_ADMIN_TOKEN } };
   if (env.JUNCTION_OPERATIONS_TOKEN) obj = { ...obj, operations: { ...section('operations'), token: env.JUNCTION_OPERATIONS_TOKEN } };
   if (env.JUNCTION_REDIS_URL) {

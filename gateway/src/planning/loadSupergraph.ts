@@ -3,7 +3,8 @@ import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, type Schema } from '
 import { QueryPlanner } from '@apollo/query-planner';
 import { Kind, buildASTSchema, parse, type DefinitionNode, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Plan } from './plan';
-import { planOperation } from './planOperation';
+import { buildHivePlanner, type HiveQueryPlanner } from './hivePlanner';
+import { plannerFor, planWith, type PlannerName } from './planner';
 
 /**
  * Everything derived from one supergraph SDL that the gateway's thread uses. The gateway swaps a whole
@@ -73,8 +74,9 @@ export function buildSupergraphPlanner(sdl: string): SupergraphPlanner {
  * loads and plans on its planning thread (plannerThread.ts), where a large supergraph (a second for
  * 200 subgraphs) does not stall the requests being served.
  */
-export function loadSupergraph(sdl: string): LoadedSupergraph & SupergraphPlanner {
+export function loadSupergraph(sdl: string, options: { planner?: PlannerName } = {}): LoadedSupergraph & SupergraphPlanner {
   const built = buildSupergraphPlanner(sdl);
+  let hive: HiveQueryPlanner | undefined;
   const subgraphs = built.supergraph.subgraphs();
   return {
     ...built,
@@ -84,8 +86,9 @@ export function loadSupergraph(sdl: string): LoadedSupergraph & SupergraphPlanne
     supergraphSchema: built.supergraph.schema.toGraphQLJSSchema(),
     subgraphUrls: new Map([...subgraphs.values()].map((s) => [s.name, s.url])),
     subgraphSchema: schemasByName((name) => subgraphs.get(name)?.schema.toGraphQLJSSchema()),
-    async plan({ document, operationName }) {
-      return planOperation(built, document, operationName);
+    async plan({ document, text, operationName }) {
+      const planners = { apollo: built, hive: () => (hive ??= buildHivePlanner(sdl)) };
+      return planWith(planners, plannerFor(options.planner ?? 'apollo', document).planner, document, text, operationName).plan;
     },
   };
 }

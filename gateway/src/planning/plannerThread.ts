@@ -5,8 +5,10 @@
 import { parentPort } from 'node:worker_threads';
 import { printSchema } from '@apollo/federation-internals';
 import { GraphQLError, parse } from 'graphql';
+import { buildHivePlanner, type HiveQueryPlanner } from './hivePlanner';
 import { buildSupergraphPlanner, type SupergraphPlanner } from './loadSupergraph';
-import { planOperation, UnplannableOperationError } from './planOperation';
+import { UnplannableOperationError } from './planOperation';
+import { planWith } from './planner';
 import type { PlannerReply, PlannerRequest } from './plannerWorker';
 
 /**
@@ -14,14 +16,14 @@ import type { PlannerReply, PlannerRequest } from './plannerWorker';
  * (a request still planning on it has the gateway load it again).
  */
 const KEPT = 2;
-const supergraphs = new Map<string, SupergraphPlanner>();
+const supergraphs = new Map<string, { sdl: string; apollo: SupergraphPlanner; hive?: HiveQueryPlanner }>();
 
 function handle(request: PlannerRequest): PlannerReply {
   try {
     if (request.type === 'load') {
       const built = buildSupergraphPlanner(request.sdl);
       supergraphs.delete(request.hash);
-      supergraphs.set(request.hash, built);
+      supergraphs.set(request.hash, { sdl: request.sdl, apollo: built });
       for (const hash of supergraphs.keys()) if (supergraphs.size > KEPT) supergraphs.delete(hash);
       const subgraphs = [...built.supergraph.subgraphs().values()];
       return {
@@ -34,13 +36,16 @@ function handle(request: PlannerRequest): PlannerReply {
         },
       };
     }
-    const built = supergraphs.get(request.hash);
-    if (!built) return { id: request.id, ok: false, error: { kind: 'unknown-supergraph', message: 'supergraph not loaded on the planning thread' } };
+    const entry = supergraphs.get(request.hash);
+    if (!entry) return { id: request.id, ok: false, error: { kind: 'unknown-supergraph', message: 'supergraph not loaded on the planning thread' } };
     // Refresh its place: the supergraph being served is the last dropped.
     supergraphs.delete(request.hash);
-    supergraphs.set(request.hash, built);
-    const plan = planOperation(built, parse(request.text, { noLocation: true }), request.operationName);
-    return { id: request.id, ok: true, plan };
+    supergraphs.set(request.hash, entry);
+    const document = parse(request.text, { noLocation: true });
+    // Hive's is built on first use: a supergraph served with Apollo's planner never loads it.
+    const planners = { apollo: entry.apollo, hive: () => (entry.hive ??= buildHivePlanner(entry.sdl)) };
+    const { plan, fallback } = planWith(planners, request.planner, document, request.text, request.operationName);
+    return { id: request.id, ok: true, plan, ...(fallback ? { fallback } : {}) };
   } catch (err) {
     if (err instanceof UnplannableOperationError) return { id: request.id, ok: false, error: { kind: 'unplannable', message: err.message, field: err.field } };
     if (err instanceof GraphQLError) return { id: request.id, ok: false, error: { kind: 'graphql', message: err.message } };

@@ -3,11 +3,12 @@ import { GraphQLError, print } from 'graphql';
 import { startWorkerThread } from '../workerThread';
 import { schemaFromPrinted, schemasByName, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
 import type { Plan } from './plan';
+import { plannerFor, type FallbackReason, type PlannerName } from './planner';
 import { UnplannableOperationError } from './planOperation';
 
 export type PlannerRequest =
   | { id: number; type: 'load'; hash: string; sdl: string }
-  | { id: number; type: 'plan'; hash: string; text: string; operationName: string | undefined };
+  | { id: number; type: 'plan'; hash: string; text: string; operationName: string | undefined; planner: PlannerName };
 
 /** What the planning thread sends back for a loaded supergraph: schemas as text (see schemaFromPrinted). */
 export interface LoadedOnThread {
@@ -18,7 +19,7 @@ export interface LoadedOnThread {
 
 export type PlannerReply =
   | { id: number; ok: true; loaded: LoadedOnThread }
-  | { id: number; ok: true; plan: Plan }
+  | { id: number; ok: true; plan: Plan; fallback?: FallbackReason }
   | { id: number; ok: false; error: { kind: 'unknown-supergraph' | 'unplannable' | 'graphql' | 'failed'; message: string; field?: string } };
 
 /** The planning thread failed (it died, or was stopped) while a request waited on it. */
@@ -34,8 +35,21 @@ export class PlanningThreadError extends Error {}
  * One long-lived thread, started on first use and replaced when it dies. A supergraph it no longer
  * holds (dropped for a newer one, or lost with a dead thread) is loaded again on demand.
  */
+export interface PlannerWorkerOptions {
+  /** The gateway's planner (see planner.ts); default Apollo's. */
+  planner?: PlannerName;
+  /** Told when an operation goes to Apollo's planner though Hive's is the gateway's. */
+  onFallback?(reason: FallbackReason): void;
+}
+
 export class PlannerWorker {
   private worker: Worker | undefined;
+  private readonly planner: PlannerName;
+
+  constructor(private readonly options: PlannerWorkerOptions = {}) {
+    this.planner = options.planner ?? 'apollo';
+  }
+
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(reply: PlannerReply): void; reject(error: Error): void }>();
 
@@ -55,7 +69,11 @@ export class PlannerWorker {
         const text = subgraphTexts.get(name);
         return text === undefined ? undefined : schemaFromPrinted(text);
       }),
-      plan: ({ document, text, operationName }) => this.plan(hash, sdl, text ?? print(document), operationName),
+      plan: ({ document, text, operationName }) => {
+        const chosen = plannerFor(this.planner, document);
+        if (chosen.fallback) this.options.onFallback?.(chosen.fallback);
+        return this.plan(hash, sdl, text ?? print(document), operationName, chosen.planner);
+      },
     };
   }
 
@@ -74,14 +92,15 @@ export class PlannerWorker {
     return reply.loaded;
   }
 
-  private async plan(hash: string, sdl: string, text: string, operationName: string | undefined): Promise<Plan> {
-    let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName });
+  private async plan(hash: string, sdl: string, text: string, operationName: string | undefined, planner: PlannerName): Promise<Plan> {
+    let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
     if (!reply.ok && reply.error.kind === 'unknown-supergraph') {
       await this.loadOnThread(hash, sdl);
-      reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName });
+      reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
     }
     if (reply.ok) {
       if (!('plan' in reply)) throw new Error('the planning thread answered a plan with a load');
+      if (reply.fallback) this.options.onFallback?.(reply.fallback);
       return reply.plan;
     }
     const { error } = reply;
