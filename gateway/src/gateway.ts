@@ -109,7 +109,12 @@ export class Gateway {
    * too. Rejects (with the loader's message) if the SDL is not a valid supergraph.
    */
   load(sdl: string): Promise<LoadedSupergraph> {
-    this.planner ??= new PlannerWorker({ planner: this.plannerName, onFallback: fallbackLogger(this.logger) });
+    this.planner ??= new PlannerWorker({
+      planner: this.plannerName,
+      onFallback: fallbackLogger(this.logger),
+      planningTimeoutMs: this.config.limits.planningTimeoutMs,
+      clock: this.clock,
+    });
     return this.planner.load(sdl);
   }
 

@@ -110,6 +110,13 @@ const LimitsSchema = z
     maxIntrospectionFields: z.number().int().min(0).default(3),
     /** Most directive applications in a document. Default 100; 0 turns it off. */
     maxDirectives: z.number().int().min(0).default(100),
+    /**
+     * Most milliseconds a cold plan may take on the planning thread; past it the operation is refused
+     * with QUERY_PLANNING_TIMEOUT (and from then on at once), and the thread is replaced: one
+     * pathological operation cannot hold planning for the others. Default 2 000 (plans take
+     * milliseconds); 0 turns it off.
+     */
+    planningTimeoutMs: z.number().int().min(0).default(2_000),
     /** Most lexical tokens in a document, checked while parsing (a huge document is refused cheaply). Default 15 000; 0 turns it off. */
     maxTokens: z
       .number()

@@ -32,6 +32,8 @@ export const GatewayErrorCode = {
   SUPERGRAPH_NOT_READY: 'SUPERGRAPH_NOT_READY',
   /** A valid operation the supergraph cannot serve (no subgraph reaches a field), or a planner failure. */
   QUERY_PLANNING_FAILED: 'QUERY_PLANNING_FAILED',
+  /** Planning the operation took longer than `limits.planningTimeoutMs`: refused, and refused at once when sent again. HTTP 400. */
+  QUERY_PLANNING_TIMEOUT: 'QUERY_PLANNING_TIMEOUT',
   /** Anything unexpected; the message is masked and the request id points to the log line. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** The selection is nested deeper than `limits.maxDepth`. */

@@ -7,6 +7,7 @@ import { fragmentsOf } from '../graphql/fragmentsOf';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import type { Plan } from '../planning/plan';
 import { UnplannableOperationError } from '../planning/planOperation';
+import { PlanningTimeoutError } from '../planning/plannerWorker';
 import type { OperationReplacement } from '../plugins/types';
 import type { PreparedOperation } from './execute';
 import { RequestError } from './requestError';
@@ -81,6 +82,9 @@ async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, l
   } catch (err) {
     if (err instanceof GraphQLError) {
       throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);
+    }
+    if (err instanceof PlanningTimeoutError) {
+      throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_TIMEOUT, err.message, { extensions: { timeoutMs: err.timeoutMs } })], 400);
     }
     if (err instanceof UnplannableOperationError) {
       throw new RequestError([gatewayError(GatewayErrorCode.QUERY_PLANNING_FAILED, err.message, { extensions: { field: err.field } })], 500);

@@ -7,7 +7,7 @@
  * It plans operation text and neither validates it nor answers introspection: the gateway validates
  * first, answers `__schema` and `__type` itself, and sends Hive the rest.
  */
-import { Kind, getOperationAST, print, visit, type DocumentNode, type SelectionNode } from 'graphql';
+import { Kind, getOperationAST, print, visit, type DocumentNode, type SelectionNode, type SelectionSetNode } from 'graphql';
 import { collectFields } from '../graphql/collectFields';
 import { fragmentsOf } from '../graphql/fragmentsOf';
 import { fromHivePlan } from './hivePlan';
@@ -49,7 +49,7 @@ export function buildHivePlanner(sdl: string): HiveQueryPlanner {
  */
 export function planWithHive(planner: HiveQueryPlanner, document: DocumentNode, text: string | undefined, operationName: string | undefined): Plan {
   if (!needsSubgraph(document, operationName)) return { kind: 'Plan' };
-  const source = hasIntrospection(document) ? print(withoutIntrospection(document)) : (text ?? print(document));
+  const source = hasIntrospection(document) || operationCount(document) > 1 ? print(withoutIntrospection(operationDocument(document, operationName))) : (text ?? print(document));
   let raw: unknown;
   try {
     raw = planner.plan(source, operationName ?? null, new Set(), 0);
@@ -72,6 +72,38 @@ export class HiveParseError extends Error {
 }
 
 const INTROSPECTION = new Set(['__schema', '__type']);
+
+function operationCount(document: DocumentNode): number {
+  let n = 0;
+  for (const definition of document.definitions) if (definition.kind === Kind.OPERATION_DEFINITION) n++;
+  return n;
+}
+
+/**
+ * The operation to plan and the fragments it spreads, without the document's other operations:
+ * Hive's planner parses and normalizes all it is given, and a document may hold hundreds.
+ */
+function operationDocument(document: DocumentNode, operationName: string | undefined): DocumentNode {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return document;
+  const fragments = fragmentsOf(document);
+  const kept = new Set<string>();
+  const queue: SelectionSetNode[] = [operation.selectionSet];
+  // Each fragment's selections are walked once, however often it is spread.
+  for (let set = queue.pop(); set; set = queue.pop()) {
+    visit(set, {
+      FragmentSpread(node) {
+        const name = node.name.value;
+        const fragment = fragments.get(name);
+        if (fragment && !kept.has(name)) {
+          kept.add(name);
+          queue.push(fragment.selectionSet);
+        }
+      },
+    });
+  }
+  return { kind: Kind.DOCUMENT, definitions: [operation, ...[...kept].map((name) => fragments.get(name)!)] };
+}
 
 /**
  * Whether a root field of the operation is a subgraph's: not `__typename` or introspection, and not

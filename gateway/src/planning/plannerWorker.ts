@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
+import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock, type TimerHandle } from '../deps';
 import { GraphQLError, print } from 'graphql';
 import { startWorkerThread } from '../workerThread';
 import { schemaFromPrinted, schemasByName, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
@@ -25,6 +28,32 @@ export type PlannerReply =
 /** The planning thread failed (it died, or was stopped) while a request waited on it. */
 export class PlanningThreadError extends Error {}
 
+export interface PlannerWorkerOptions {
+  /** The gateway's planner (see planner.ts); default Apollo's. */
+  planner?: PlannerName;
+  /** Told when an operation goes to Apollo's planner though Hive's is the gateway's. */
+  onFallback?(reason: FallbackReason): void;
+  /** A plan that takes longer fails with PlanningTimeoutError (`limits.planningTimeoutMs`); 0 or absent: no limit. */
+  planningTimeoutMs?: number;
+  /** Times the plans. Default: the system clock. */
+  clock?: Clock;
+}
+
+/** An operation whose plan took longer than the planning timeout; it is refused at once from then on. */
+export class PlanningTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`The operation could not be planned within ${timeoutMs} ms.`);
+    this.name = 'PlanningTimeoutError';
+  }
+}
+
+interface Waiting {
+  readonly request: PlannerRequest;
+  resolve(reply: PlannerReply): void;
+  reject(error: Error): void;
+  timer?: TimerHandle;
+}
+
 /**
  * Loads supergraphs and plans operations on a worker thread. Loading a supergraph (the federation
  * model, the planner's graph, the subgraphs' schemas) takes about a second for 200 subgraphs, and a
@@ -32,26 +61,24 @@ export class PlanningThreadError extends Error {}
  * every cold plan would stall the requests being served, /healthz included. Here the gateway's
  * thread only builds the graphql-js schemas from text (about 25 ms for 200 subgraphs) and waits.
  *
- * One long-lived thread, started on first use and replaced when it dies. A supergraph it no longer
- * holds (dropped for a newer one, or lost with a dead thread) is loaded again on demand.
+ * One long-lived thread, started on first use and replaced when it dies, or when a plan takes
+ * longer than `planningTimeoutMs`: planning cannot be interrupted, so the thread busy with it is
+ * stopped, and what waited on it is sent to the next. A supergraph it no longer holds (dropped for a
+ * newer one, or lost with a thread) is loaded again on demand.
  */
-export interface PlannerWorkerOptions {
-  /** The gateway's planner (see planner.ts); default Apollo's. */
-  planner?: PlannerName;
-  /** Told when an operation goes to Apollo's planner though Hive's is the gateway's. */
-  onFallback?(reason: FallbackReason): void;
-}
-
 export class PlannerWorker {
   private worker: Worker | undefined;
   private readonly planner: PlannerName;
+  private readonly clock: Clock;
+  private nextId = 1;
+  private readonly pending = new Map<number, Waiting>();
+  /** Operations that ran out of time, by a hash of supergraph, planner, name and text: refused without a second try. */
+  private readonly timedOut = new LRUCache<string, true>({ max: 1000 });
 
   constructor(private readonly options: PlannerWorkerOptions = {}) {
     this.planner = options.planner ?? 'apollo';
+    this.clock = options.clock ?? systemClock;
   }
-
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(reply: PlannerReply): void; reject(error: Error): void }>();
 
   /** Loads `sdl` on the planning thread. Rejects with the loader's message if it is not a valid supergraph. */
   async load(sdl: string): Promise<LoadedSupergraph> {
@@ -93,11 +120,23 @@ export class PlannerWorker {
   }
 
   private async plan(hash: string, sdl: string, text: string, operationName: string | undefined, planner: PlannerName): Promise<Plan> {
-    let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
-    if (!reply.ok && reply.error.kind === 'unknown-supergraph') {
-      await this.loadOnThread(hash, sdl);
-      reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
+    const key = createHash('sha256').update(`${hash}\n${planner}\n${operationName ?? ''}\n${text}`).digest('base64');
+    const timeoutMs = this.options.planningTimeoutMs ?? 0;
+    if (this.timedOut.has(key)) throw new PlanningTimeoutError(timeoutMs);
+    try {
+      let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
+      if (!reply.ok && reply.error.kind === 'unknown-supergraph') {
+        await this.loadOnThread(hash, sdl);
+        reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
+      }
+      return this.planOf(reply);
+    } catch (err) {
+      if (err instanceof PlanningTimeoutError) this.timedOut.set(key, true);
+      throw err;
     }
+  }
+
+  private planOf(reply: PlannerReply): Plan {
     if (reply.ok) {
       if (!('plan' in reply)) throw new Error('the planning thread answered a plan with a load');
       if (reply.fallback) this.options.onFallback?.(reply.fallback);
@@ -112,11 +151,43 @@ export class PlannerWorker {
   private send(request: PlannerRequest): Promise<PlannerReply> {
     return new Promise((resolve, reject) => {
       const worker = this.thread();
-      this.pending.set(request.id, { resolve, reject });
+      const waiting: Waiting = { request, resolve, reject };
+      this.pending.set(request.id, waiting);
+      this.startTimer(waiting);
       // A thread with nothing to do must not keep the process alive.
       worker.ref();
       worker.postMessage(request);
     });
+  }
+
+  /** A plan gets `planningTimeoutMs` from when its thread has it (again, when it is sent to a new one). */
+  private startTimer(waiting: Waiting): void {
+    const ms = this.options.planningTimeoutMs ?? 0;
+    if (ms <= 0 || waiting.request.type !== 'plan') return;
+    if (waiting.timer !== undefined) this.clock.clearTimer(waiting.timer);
+    waiting.timer = this.clock.setTimeout(() => this.abandon(waiting.request.id, ms), ms);
+  }
+
+  /**
+   * A plan past its time: it fails, the thread busy with it (and deaf to anything else until it is
+   * done) is stopped, and what else waited on that thread is sent to a new one, each with its time
+   * afresh.
+   */
+  private abandon(id: number, ms: number): void {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.pending.delete(id);
+    waiting.reject(new PlanningTimeoutError(ms));
+    const stopped = this.worker;
+    this.worker = undefined;
+    void stopped?.terminate();
+    if (this.pending.size === 0) return;
+    const worker = this.thread();
+    worker.ref();
+    for (const other of this.pending.values()) {
+      this.startTimer(other);
+      worker.postMessage(other.request);
+    }
   }
 
   private thread(): Worker {
@@ -125,6 +196,7 @@ export class PlannerWorker {
     worker.on('message', (reply: PlannerReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
+      if (waiting?.timer !== undefined) this.clock.clearTimer(waiting.timer);
       if (this.pending.size === 0) worker.unref();
       waiting?.resolve(reply);
     });
@@ -148,6 +220,9 @@ export class PlannerWorker {
   private failAll(error: Error): void {
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const w of waiting) w.reject(error);
+    for (const w of waiting) {
+      if (w.timer !== undefined) this.clock.clearTimer(w.timer);
+      w.reject(error);
+    }
   }
 }

@@ -27,6 +27,7 @@ it('fills in documented defaults and freezes the result', () => {
     maxSelections: 1_000,
     maxIntrospectionFields: 3,
     maxDirectives: 100,
+    planningTimeoutMs: 2_000,
     maxTokens: 15_000,
     introspection: true,
     subgraphConnections: 128,
