@@ -3,6 +3,7 @@ import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, type Schema } from '
 import { QueryPlanner } from '@apollo/query-planner';
 import { Kind, buildASTSchema, parse, type DefinitionNode, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Plan } from './plan';
+import { preferResolvableKeys } from './apolloKeyPreference';
 import { buildHivePlanner, type HiveQueryPlanner } from './hivePlanner';
 import { plannerFor, planWith, type PlannerName } from './planner';
 
@@ -56,6 +57,7 @@ export const SUPPORTED_SUPERGRAPH_FEATURES: ReadonlySet<string> = new Set([
 
 /** Builds the federation model of a supergraph and its planner. Throws (with the parser's message) if the SDL is not a valid supergraph. */
 export function buildSupergraphPlanner(sdl: string): SupergraphPlanner {
+  preferResolvableKeys();
   const supergraph = Supergraph.build(sdl, { supportedFeatures: SUPPORTED_SUPERGRAPH_FEATURES as Set<string> });
   return {
     supergraph,
