@@ -1,6 +1,6 @@
 /**
  * Issue #13, acceptance 6: an operation built to be expensive to plan (a chain of fragments each
- * spreading the next twice, which Hive's planner expands: 2^17 copies) is cut off by
+ * spreading the next twice, which Hive's planner expands: 2^18 copies) is cut off by
  * `limits.planningTimeoutMs` with QUERY_PLANNING_TIMEOUT, while the gateway goes on serving: a
  * cached operation, /healthz, and other cold operations (planned on a new thread). Sent again, it is
  * refused at once. The default limits refuse such a document before planning (maxSelections counts
@@ -9,7 +9,7 @@
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 1_000;
 
 function doublingChain(n: number): string {
   const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Product { ...F${i + 1} ...F${i + 1} }`);
@@ -40,7 +40,7 @@ it('cuts off a pathological plan with its code, serving the others meanwhile, an
   expect((await postGraphQL(junction.url, { query: cached })).status).toBe(200);
 
   const started = performance.now();
-  const pathological = postGraphQL(junction.url, { query: doublingChain(17) }).then((res) => ({ res, ms: performance.now() - started }));
+  const pathological = postGraphQL(junction.url, { query: doublingChain(18) }).then((res) => ({ res, ms: performance.now() - started }));
   // While it plans: a cached operation, /healthz, and a cold operation queued behind it on the planning thread.
   await new Promise((r) => setTimeout(r, 50));
   const during = await Promise.all([
@@ -53,8 +53,8 @@ it('cuts off a pathological plan with its code, serving the others meanwhile, an
 
   expect(res.status).toBe(400);
   expect(res.body.errors).toEqual([{ message: `The operation could not be planned within ${TIMEOUT_MS} ms.`, extensions: { code: 'QUERY_PLANNING_TIMEOUT', timeoutMs: TIMEOUT_MS } }]);
-  // Cut off at the timeout, not when planning would have finished (over a second for Hive's here).
-  expect(ms).toBeLessThan(TIMEOUT_MS + 400);
+  // Cut off at the timeout, not when planning would have finished (some three seconds for Hive's here).
+  expect(ms).toBeLessThan(TIMEOUT_MS + 600);
   expect(cachedAnswer.res.status).toBe(200);
   expect(cachedAnswer.ms).toBeLessThan(TIMEOUT_MS);
   expect(health.status).toBe(200);
@@ -64,7 +64,7 @@ it('cuts off a pathological plan with its code, serving the others meanwhile, an
   expect(cold.res.body.data).toMatchObject({ topProducts: [{ upc: '1' }, { upc: '2' }] });
 
   const again = performance.now();
-  const second = await postGraphQL(junction.url, { query: doublingChain(17) });
+  const second = await postGraphQL(junction.url, { query: doublingChain(18) });
   expect(second.body.errors?.[0]?.extensions?.code).toBe('QUERY_PLANNING_TIMEOUT');
   expect(performance.now() - again).toBeLessThan(100);
   if (process.env.JUNCTION_TEST_REPORT) console.log(`cut off after ${ms.toFixed(0)} ms; cached ${cachedAnswer.ms.toFixed(0)} ms, /healthz ${health.ms.toFixed(0)} ms, cold ${cold.ms.toFixed(0)} ms; again ${(performance.now() - again).toFixed(0)} ms`);

@@ -13,7 +13,8 @@
  * "Junction (APQ hash only)" is the Junction process of the "Junction" row, sent the query as an
  * automatic persisted query: registered once, then only its SHA-256 in `extensions`. "Junction
  * (trusted document by id)" is a Junction that runs only trusted documents (`allowArbitrary: false`),
- * sent the query's id in a manifest file (`documentId`).
+ * sent the query's id in a manifest file (`documentId`). "Junction" plans with the default planner
+ * (Hive's here), "Junction (Apollo planner)" with `planner: apollo`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -158,6 +159,7 @@ async function main(): Promise<void> {
   const manifest = join(dir, 'manifest.json');
   writeFileSync(manifest, JSON.stringify({ [DOCUMENT_ID]: BENCHMARK_QUERY }));
   const junctionTrusted = await startJunctionProcess('junction-trusted', `trustedDocuments: { enabled: true, allowArbitrary: false, manifests: [{ file: ${manifest} }] }\n`);
+  const junctionApollo = await startJunctionProcess('junction-apollo', 'planner: apollo\n');
   const junctionNoDedup = await startJunctionProcess('junction-nodedup', 'deduplicateSubgraphRequests: false\n');
   const junctionTraced = withTracing ? await startJunctionProcess('junction-traced', `tracing: { enabled: true, endpoint: '${await otlpSink()}/v1/traces' }\n`) : undefined;
   const junctionBaseline = baseline ? await startJunctionProcess('junction-baseline', '', join(baseline, 'bin', 'junction.js')) : undefined;
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     target('@apollo/gateway', apollo),
     target('Junction', junction),
+    target('Junction (Apollo planner)', junctionApollo),
     target('Junction (APQ hash only)', junction, HASH_ONLY),
     target('Junction (trusted document by id)', junctionTrusted, BY_DOCUMENT_ID),
     target('Junction (no in-flight dedup)', junctionNoDedup),
@@ -216,6 +219,8 @@ async function main(): Promise<void> {
   }
   const [text, hash] = ['Junction', 'Junction (APQ hash only)'].map((name) => rows.find((row) => row.gateway === name)!);
   console.log(`APQ hash only vs full text, same Junction: ${(hash['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${hash['p99 ms']} ms vs ${text['p99 ms']} ms, ${(hash['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
+  const apolloPlanned = rows.find((row) => row.gateway === 'Junction (Apollo planner)')!;
+  console.log(`default planner (Hive's) vs Apollo's: ${(text['req/s'] / apolloPlanned['req/s']).toFixed(2)}x the requests/s, p99 ${text['p99 ms']} ms vs ${apolloPlanned['p99 ms']} ms, ${(text['CPU ms/req'] / apolloPlanned['CPU ms/req']).toFixed(2)}x the CPU per request`);
   const byId = rows.find((row) => row.gateway === 'Junction (trusted document by id)')!;
   console.log(`trusted document by id (allowArbitrary: false) vs full text: ${(byId['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${byId['p99 ms']} ms vs ${text['p99 ms']} ms, ${(byId['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
 }
