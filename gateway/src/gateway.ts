@@ -41,6 +41,8 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   /** Run in this order on every request. Default: none (`startGateway` passes the built-in plugins, then the user's). */
   plugins: readonly GatewayPlugin[];
+  /** A number in [0, 1) for each request's `percent(N)` override draw. Default: Math.random. */
+  random: () => number;
 }
 
 export class Gateway {
@@ -85,6 +87,7 @@ export class Gateway {
       config,
       allowedErrorExtensions: new Set(config.subgraphErrors.allowedExtensions),
       onPlanLookup: (cached) => this.metrics.planCache.inc({ result: cached ? 'hit' : 'miss' }),
+      random: deps.random,
     };
   }
 
@@ -214,6 +217,7 @@ export function createGateway(config: GatewayConfig, deps: Partial<GatewayDeps> 
     fetch: deps.fetch ?? ownedFetch!,
     metrics: deps.metrics ?? new GatewayMetrics(),
     plugins: deps.plugins ?? [],
+    random: deps.random ?? Math.random,
   };
   return new Gateway(config, complete, ownedFetch ? [ownedFetch] : []);
 }

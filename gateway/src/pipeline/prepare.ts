@@ -5,6 +5,7 @@ import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import { compileOperationShape } from '../execution/responseShape';
 import { fragmentsOf } from '../graphql/fragmentsOf';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import type { OverrideDraw } from '../planning/overrides';
 import type { Plan } from '../planning/plan';
 import { UnplannableOperationError } from '../planning/planOperation';
 import { PlanningTimeoutError } from '../planning/plannerWorker';
@@ -44,6 +45,8 @@ export interface PrepareRequest {
   operationName: string | undefined;
   /** What a plugin put in place of the operation (authorization), if anything. */
   replacement: OperationReplacement | undefined;
+  /** The progressive override labels this request drew, when the supergraph has any. */
+  overrides?: OverrideDraw;
 }
 
 /**
@@ -53,7 +56,9 @@ export interface PrepareRequest {
  * whether the cache answered.
  */
 export function prepareOperation(cache: PlanCache, loaded: LoadedSupergraph, request: PrepareRequest, logger: Logger, outcome: { cached?: boolean }): Promise<PreparedOperation> {
-  const key = (request.operationName ?? '') + '\u0000' + (request.replacement ? request.replacement.cacheKey : '') + '\u0000' + request.query;
+  // A plan holds for one set of active override labels: requests that drew another set never share it.
+  const overrides = request.overrides ? request.overrides.active.join(',') : '';
+  const key = (request.operationName ?? '') + '\u0000' + (request.replacement ? request.replacement.cacheKey : '') + '\u0000' + overrides + '\u0000' + request.query;
   const prepared = cache.operations.get(key);
   outcome.cached = prepared !== undefined;
   if (prepared) return Promise.resolve(prepared);
@@ -75,10 +80,10 @@ export function prepareOperation(cache: PlanCache, loaded: LoadedSupergraph, req
 }
 
 async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, logger: Logger): Promise<PreparedOperation> {
-  const { requestId, document, query, operation, operationName, replacement } = request;
+  const { requestId, document, query, operation, operationName, replacement, overrides } = request;
   let plan: Plan;
   try {
-    plan = await loaded.plan(replacement ? { document: replacement.document, operationName } : { document, text: query, operationName });
+    plan = await loaded.plan(replacement ? { document: replacement.document, operationName, overrides } : { document, text: query, operationName, overrides });
   } catch (err) {
     if (err instanceof GraphQLError) {
       throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);

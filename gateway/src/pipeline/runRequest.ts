@@ -9,6 +9,7 @@ import type { GatewayContext, GatewayRequest, OperationReplacement } from '../pl
 import { executeOperation } from './execute';
 import type { HookRunner } from './hooks';
 import { parseDocument } from './parse';
+import { drawOverrides } from '../planning/overrides';
 import { MAX_CACHED_QUERY, prepareOperation, type PlanCache } from './prepare';
 import { RequestError } from './requestError';
 import type { GatewayResponse } from './result';
@@ -32,6 +33,8 @@ export interface PipelineEnv {
   readonly allowedErrorExtensions: ReadonlySet<string>;
   /** Counts plan cache lookups. */
   onPlanLookup(cached: boolean): void;
+  /** A number in [0, 1): each request's draw for `percent(N)` override labels. */
+  random(): number;
 }
 
 /**
@@ -74,8 +77,9 @@ export async function runRequest(state: SupergraphState | undefined, received: G
   await env.hooks.run('onValidated', { ...operationEvent, replaceOperation });
 
   if (large) await yieldToEventLoop();
+  const overrides = drawOverrides(loaded.overrideLabels, env.random() * 100, context.overrideLabels);
   const prepared = await env.hooks.phase('plan', request, context, (outcome) => {
-    const planned = prepareOperation(state, loaded, { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement }, env.logger, outcome);
+    const planned = prepareOperation(state, loaded, { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement, overrides }, env.logger, outcome);
     env.onPlanLookup(outcome.cached === true);
     return planned;
   });

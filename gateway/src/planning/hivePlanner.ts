@@ -11,6 +11,7 @@ import { Kind, getOperationAST, print, visit, type DocumentNode, type SelectionN
 import { collectFields } from '../graphql/collectFields';
 import { fragmentsOf } from '../graphql/fragmentsOf';
 import { fromHivePlan } from './hivePlan';
+import { percentOf, type OverrideDraw } from './overrides';
 import type { Plan } from './plan';
 
 /** What the module exports, as far as Junction uses it. */
@@ -47,12 +48,14 @@ export function buildHivePlanner(sdl: string): HiveQueryPlanner {
  * (`__typename`, introspection) has an empty plan, as with Apollo's planner (Hive would send
  * `{__typename}` to a subgraph).
  */
-export function planWithHive(planner: HiveQueryPlanner, document: DocumentNode, text: string | undefined, operationName: string | undefined): Plan {
+export function planWithHive(planner: HiveQueryPlanner, document: DocumentNode, text: string | undefined, operationName: string | undefined, overrides?: OverrideDraw): Plan {
   if (!needsSubgraph(document, operationName)) return { kind: 'Plan' };
   const source = hasIntrospection(document) || operationCount(document) > 1 ? print(withoutIntrospection(operationDocument(document, operationName))) : (text ?? print(document));
   let raw: unknown;
   try {
-    raw = planner.plan(source, operationName ?? null, new Set(), 0);
+    // Hive's planner draws nothing: it is told the custom labels active and the percentage drawn.
+    const labels = new Set(overrides?.active.filter((label) => percentOf(label) === undefined));
+    raw = planner.plan(source, operationName ?? null, labels, overrides?.percentage ?? 0);
   } catch (err) {
     // The gateway parsed and validated the text: Hive's parser refusing it is one of its limits.
     // (Read by shape: the addon's errors are not of this realm's Error under a test runner's vm.)

@@ -5,6 +5,7 @@ import { Kind, buildASTSchema, parse, type DefinitionNode, type DocumentNode, ty
 import type { Plan } from './plan';
 import { preferResolvableKeys } from './apolloKeyPreference';
 import { buildHivePlanner, type HiveQueryPlanner } from './hivePlanner';
+import { overrideLabelsOf, type OverrideDraw } from './overrides';
 import { plannerFor, planWith, type PlannerName } from './planner';
 
 /**
@@ -32,7 +33,9 @@ export interface LoadedSupergraph {
    * document is its parse, which spares printing it. Rejects with the planner's GraphQLError, an
    * UnplannableOperationError, or another error (a bug, or the planning thread failing).
    */
-  plan(operation: { document: DocumentNode; text?: string; operationName: string | undefined }): Promise<Plan>;
+  plan(operation: { document: DocumentNode; text?: string; operationName: string | undefined; overrides?: OverrideDraw }): Promise<Plan>;
+  /** The progressive override labels of its `@override`s (`percent(N)` and custom ones), sorted; empty when none. */
+  readonly overrideLabels: readonly string[];
 }
 
 /** The planner's inputs, as @apollo/federation-internals models them. */
@@ -88,10 +91,11 @@ export function loadSupergraph(sdl: string, options: { planner?: PlannerName } =
     supergraphSchema: built.supergraph.schema.toGraphQLJSSchema(),
     subgraphUrls: new Map([...subgraphs.values()].map((s) => [s.name, s.url])),
     subgraphSchema: schemasByName((name) => subgraphs.get(name)?.schema.toGraphQLJSSchema()),
-    async plan({ document, text, operationName }) {
+    async plan(operation) {
       const planners = { apollo: built, hive: () => (hive ??= buildHivePlanner(sdl)) };
-      return planWith(planners, plannerFor(options.planner ?? 'apollo', document).planner, document, text, operationName).plan;
+      return planWith(planners, plannerFor(options.planner ?? 'apollo', operation.document).planner, operation).plan;
     },
+    overrideLabels: overrideLabelsOf(built.supergraph),
   };
 }
 

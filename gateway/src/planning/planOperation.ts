@@ -4,15 +4,18 @@ import { collectFields } from '../graphql/collectFields';
 import { fragmentsOf } from '../graphql/fragmentsOf';
 import { fromApolloPlan } from './apolloPlan';
 import type { SupergraphPlanner } from './loadSupergraph';
+import type { OverrideDraw } from './overrides';
 import type { Plan } from './plan';
 
 /**
  * Plans one operation of an already validated document with @apollo/query-planner. Pure, and the
  * expensive step of a cold request: callers cache the result.
  */
-export function planOperation(loaded: Pick<SupergraphPlanner, 'apiSchema' | 'planner'>, document: DocumentNode, operationName: string | undefined): Plan {
+export function planOperation(loaded: Pick<SupergraphPlanner, 'apiSchema' | 'planner'>, document: DocumentNode, operationName: string | undefined, overrides?: OverrideDraw): Plan {
   const operation = operationFromDocument(loaded.apiSchema, document, { operationName, validate: false });
-  const plan = loaded.planner.buildQueryPlan(operation);
+  // The draw names the labels active; the planner takes every other label of the supergraph as not.
+  const overrideConditions = overrides ? new Map(overrides.active.map((label) => [label, true])) : undefined;
+  const plan = loaded.planner.buildQueryPlan(operation, overrideConditions ? { overrideConditions } : undefined);
   if (!plan.node) {
     const field = firstFetchedRootField(document, operationName);
     // The planner returns an empty plan, not an error, when no subgraph can reach a selection (e.g.

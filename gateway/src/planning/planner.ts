@@ -10,6 +10,7 @@ import { visit, type DocumentNode } from 'graphql';
 import type { Logger } from '../deps';
 import { HiveParseError, loadHiveModule, planWithHive, type HiveQueryPlanner } from './hivePlanner';
 import type { SupergraphPlanner } from './loadSupergraph';
+import type { OverrideDraw } from './overrides';
 import type { Plan } from './plan';
 import { planOperation } from './planOperation';
 
@@ -61,13 +62,18 @@ export interface SupergraphPlanners {
 }
 
 /** Plans with `planner`; an operation Hive's cannot parse (nesting) goes to Apollo's, and says so. */
-export function planWith(planners: SupergraphPlanners, planner: PlannerName, document: DocumentNode, text: string | undefined, operationName: string | undefined): { plan: Plan; fallback?: FallbackReason } {
-  if (planner === 'apollo') return { plan: planOperation(planners.apollo, document, operationName) };
+export function planWith(
+  planners: SupergraphPlanners,
+  planner: PlannerName,
+  operation: { document: DocumentNode; text?: string; operationName: string | undefined; overrides?: OverrideDraw },
+): { plan: Plan; fallback?: FallbackReason } {
+  const { document, text, operationName, overrides } = operation;
+  if (planner === 'apollo') return { plan: planOperation(planners.apollo, document, operationName, overrides) };
   try {
-    return { plan: planWithHive(planners.hive(), document, text, operationName) };
+    return { plan: planWithHive(planners.hive(), document, text, operationName, overrides) };
   } catch (err) {
     if (!(err instanceof HiveParseError)) throw err;
-    return { plan: planOperation(planners.apollo, document, operationName), fallback: 'nesting' };
+    return { plan: planOperation(planners.apollo, document, operationName, overrides), fallback: 'nesting' };
   }
 }
 

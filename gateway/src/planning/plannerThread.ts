@@ -7,6 +7,7 @@ import { printSchema } from '@apollo/federation-internals';
 import { GraphQLError, parse } from 'graphql';
 import { buildHivePlanner, type HiveQueryPlanner } from './hivePlanner';
 import { buildSupergraphPlanner, type SupergraphPlanner } from './loadSupergraph';
+import { overrideLabelsOf } from './overrides';
 import { UnplannableOperationError } from './planOperation';
 import { planWith } from './planner';
 import type { PlannerReply, PlannerRequest } from './plannerWorker';
@@ -32,6 +33,7 @@ function handle(request: PlannerRequest): PlannerReply {
         loaded: {
           apiSchema: printSchema(built.apiSchema),
           supergraphSchema: printSchema(built.supergraph.schema),
+          overrideLabels: overrideLabelsOf(built.supergraph),
           subgraphs: subgraphs.map((s) => ({ name: s.name, url: s.url, schema: printSchema(s.schema) })),
         },
       };
@@ -44,7 +46,7 @@ function handle(request: PlannerRequest): PlannerReply {
     const document = parse(request.text, { noLocation: true });
     // Hive's is built on first use: a supergraph served with Apollo's planner never loads it.
     const planners = { apollo: entry.apollo, hive: () => (entry.hive ??= buildHivePlanner(entry.sdl)) };
-    const { plan, fallback } = planWith(planners, request.planner, document, request.text, request.operationName);
+    const { plan, fallback } = planWith(planners, request.planner, { document, text: request.text, operationName: request.operationName, overrides: request.overrides });
     return { id: request.id, ok: true, plan, ...(fallback ? { fallback } : {}) };
   } catch (err) {
     if (err instanceof UnplannableOperationError) return { id: request.id, ok: false, error: { kind: 'unplannable', message: err.message, field: err.field } };

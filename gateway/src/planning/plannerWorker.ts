@@ -5,18 +5,20 @@ import { systemClock, type Clock, type TimerHandle } from '../deps';
 import { GraphQLError, print } from 'graphql';
 import { startWorkerThread } from '../workerThread';
 import { schemaFromPrinted, schemasByName, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
+import type { OverrideDraw } from './overrides';
 import type { Plan } from './plan';
 import { plannerFor, type FallbackReason, type PlannerName } from './planner';
 import { UnplannableOperationError } from './planOperation';
 
 export type PlannerRequest =
   | { id: number; type: 'load'; hash: string; sdl: string }
-  | { id: number; type: 'plan'; hash: string; text: string; operationName: string | undefined; planner: PlannerName };
+  | { id: number; type: 'plan'; hash: string; text: string; operationName: string | undefined; planner: PlannerName; overrides?: OverrideDraw };
 
 /** What the planning thread sends back for a loaded supergraph: schemas as text (see schemaFromPrinted). */
 export interface LoadedOnThread {
   apiSchema: string;
   supergraphSchema: string;
+  overrideLabels: string[];
   subgraphs: Array<{ name: string; url: string; schema: string }>;
 }
 
@@ -96,11 +98,12 @@ export class PlannerWorker {
         const text = subgraphTexts.get(name);
         return text === undefined ? undefined : schemaFromPrinted(text);
       }),
-      plan: ({ document, text, operationName }) => {
+      plan: ({ document, text, operationName, overrides }) => {
         const chosen = plannerFor(this.planner, document);
         if (chosen.fallback) this.options.onFallback?.(chosen.fallback);
-        return this.plan(hash, sdl, text ?? print(document), operationName, chosen.planner);
+        return this.plan(hash, sdl, { text: text ?? print(document), operationName, overrides }, chosen.planner);
       },
+      overrideLabels: loaded.overrideLabels,
     };
   }
 
@@ -119,15 +122,16 @@ export class PlannerWorker {
     return reply.loaded;
   }
 
-  private async plan(hash: string, sdl: string, text: string, operationName: string | undefined, planner: PlannerName): Promise<Plan> {
-    const key = createHash('sha256').update(`${hash}\n${planner}\n${operationName ?? ''}\n${text}`).digest('base64');
+  private async plan(hash: string, sdl: string, operation: { text: string; operationName: string | undefined; overrides?: OverrideDraw }, planner: PlannerName): Promise<Plan> {
+    const { text, operationName, overrides } = operation;
+    const key = createHash('sha256').update(`${hash}\n${planner}\n${overrides?.active.join(',') ?? ''}\n${operationName ?? ''}\n${text}`).digest('base64');
     const timeoutMs = this.options.planningTimeoutMs ?? 0;
     if (this.timedOut.has(key)) throw new PlanningTimeoutError(timeoutMs);
     try {
-      let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
+      let reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner, overrides });
       if (!reply.ok && reply.error.kind === 'unknown-supergraph') {
         await this.loadOnThread(hash, sdl);
-        reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner });
+        reply = await this.send({ id: this.nextId++, type: 'plan', hash, text, operationName, planner, overrides });
       }
       return this.planOf(reply);
     } catch (err) {

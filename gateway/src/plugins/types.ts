@@ -73,6 +73,12 @@ export interface GatewayContext {
    * included. Self-declared: for logs, traces and metrics, not for access decisions.
    */
   readonly client?: ClientInfo;
+  /**
+   * Custom progressive override labels active for this request (`@override(label: "beta")`), set
+   * by a plugin in `onRequest` or `onValidated`: the plan is made, and cached, for the labels active.
+   * `percent(N)` labels are drawn by the gateway, not set here.
+   */
+  overrideLabels?: ReadonlySet<string>;
   [key: string]: unknown;
 }
 

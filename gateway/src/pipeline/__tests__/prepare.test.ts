@@ -23,6 +23,7 @@ function supergraph(plan: () => Promise<Plan>): LoadedSupergraph & { calls: numb
     schema,
     supergraphSchema: schema,
     subgraphUrls: new Map(),
+    overrideLabels: [],
     subgraphSchema: () => undefined,
     plan: () => {
       loaded.calls++;

@@ -58,7 +58,7 @@ describe('the planner of an operation', () => {
 
   it('an operation nested deeper than Hive’s parser goes is planned by Apollo’s, and says so', () => {
     const query = `{ topProducts { ${'... on Product { '.repeat(100)}name${' }'.repeat(100)} } }`;
-    const { plan, fallback } = planWith(planners, 'hive', parse(query), query, undefined);
+    const { plan, fallback } = planWith(planners, 'hive', { document: parse(query), text: query, operationName: undefined });
     expect(fallback).toBe('nesting');
     expect(plan.node).toMatchObject({ kind: 'Fetch', serviceName: 'products' });
   });
@@ -69,12 +69,12 @@ describe('the planner of an operation', () => {
     ['every root field left out whatever the variables', '{ a: topProducts @skip(if: true) { name } b: me @include(if: false) { id } }'],
     ['a root fragment left out', '{ ... on Query @skip(if: true) { topProducts { name } } }'],
   ])('%s: an empty plan from Hive’s, as from Apollo’s', (_name, query) => {
-    for (const planner of ['hive', 'apollo'] as const) expect(planWith(planners, planner, parse(query), query, undefined).plan).toEqual({ kind: 'Plan' });
+    for (const planner of ['hive', 'apollo'] as const) expect(planWith(planners, planner, { document: parse(query), text: query, operationName: undefined }).plan).toEqual({ kind: 'Plan' });
   });
 
   it('introspection beside a subgraph field: Hive’s plans the field alone', () => {
     const query = '{ __schema { queryType { name } } me { id } t: __type(name: "User") { name } }';
-    const { plan } = planWith(planners, 'hive', parse(query), query, undefined);
+    const { plan } = planWith(planners, 'hive', { document: parse(query), text: query, operationName: undefined });
     expect(plan.node).toMatchObject({ kind: 'Fetch', serviceName: 'accounts' });
     expect((plan.node as { operation: string }).operation).not.toMatch(/__schema|__type\b/);
   });
