@@ -195,3 +195,46 @@ it('reads @cost and @listSize as composed into a supergraph and its subgraphs (f
   // a: 3 x 1; b: _entities 10 (default list size) x (1 + 7 + 4)
   expect(estimatePlan(planOperation(loaded, parse(query), undefined), subgraphCostSchemas(loaded.subgraphSchema), {}, 10)).toBe(3 + 10 * 12);
 });
+
+it('costs a BatchFetch (Hive’s planner) as the entity fetches it batches', () => {
+  const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost"])\n';
+  const outcome = composeSupergraph([
+    { name: 'a', url: 'http://a', sdl: link + 'type Query { one: Item two: Item } type Item @key(fields: "id") { id: ID! }' },
+    { name: 'b', url: 'http://b', sdl: link + 'type Item @key(fields: "id") { id: ID! price: Int @cost(weight: 7) stock: Int @cost(weight: 3) }' },
+  ]);
+  if (!outcome.ok) throw new Error(JSON.stringify(outcome.errors));
+  const loaded = loadSupergraph(outcome.supergraphSdl);
+  const requires = [{ kind: 'InlineFragment' as const, typeCondition: 'Item', selections: [{ kind: 'Field' as const, name: '__typename', from: '__typename' }, { kind: 'Field' as const, name: 'id', from: 'id' }] }];
+  const entity = (selection: string) => `query($representations:[_Any!]!){_entities(representations: $representations){...on Item{${selection}}}}`;
+  const fetch = (path: string, selection: string) => ({
+    kind: 'Flatten' as const,
+    path: [path],
+    node: { kind: 'Fetch' as const, serviceName: 'b', operation: entity(selection), operationKind: 'query' as const, variableUsages: [], requires },
+  });
+  const root = { kind: 'Fetch' as const, serviceName: 'a', operation: '{one{__typename id} two{__typename id}}', operationKind: 'query' as const, variableUsages: [] };
+  const separate = { kind: 'Plan' as const, node: { kind: 'Sequence' as const, nodes: [root, { kind: 'Parallel' as const, nodes: [fetch('one', 'price'), fetch('two', 'stock')] }] } };
+  const batched = {
+    kind: 'Plan' as const,
+    node: {
+      kind: 'Sequence' as const,
+      nodes: [
+        root,
+        {
+          kind: 'BatchFetch' as const,
+          serviceName: 'b',
+          operation: 'query($__batch_reps_0:[_Any!]!,$__batch_reps_1:[_Any!]!){_e0:_entities(representations:$__batch_reps_0){...on Item{price}} _e1:_entities(representations:$__batch_reps_1){...on Item{stock}}}',
+          operationKind: 'query' as const,
+          variableUsages: [],
+          entities: [
+            { alias: '_e0', representationsVariable: '__batch_reps_0', paths: [['one']], requires },
+            { alias: '_e1', representationsVariable: '__batch_reps_1', paths: [['two']], requires },
+          ],
+        },
+      ],
+    },
+  };
+  const costs = subgraphCostSchemas(loaded.subgraphSchema);
+  // a: one + two; b: _entities (default list size 10) x 7, and 10 x 3.
+  expect(estimatePlan(separate, costs, {}, 10)).toBe(2 + 10 * 8 + 10 * 4);
+  expect(estimatePlan(batched, costs, {}, 10)).toBe(estimatePlan(separate, costs, {}, 10));
+});
