@@ -7,11 +7,10 @@
  * Memory is the V8 heap in use after a forced full collection (memoryProbe), not the resident size:
  * that swings by ±20% with when the collector last ran, while a leak is what survives a collection.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { HOSTILE_SHAPES, bodyOf } from './fixtures/hostileDocuments';
-import { startGatewayProcess } from './helpers/gatewayProcess';
+import { gatewayConfigFile, startGatewayProcess } from './helpers/gatewayProcess';
 import { memoryProbe } from './helpers/memoryProbe';
 import { tempDir } from './helpers/registryEnvironment';
 import { startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
@@ -104,9 +103,7 @@ afterAll(async () => {
 
 it(`answers ${TOTAL} hostile requests with well-formed errors, without crashing or growing`, async () => {
   const dir = tempDir('junction-fuzz-');
-  writeFileSync(join(dir, 'supergraph.graphql'), subgraphs.supergraphSdl);
-  const config = join(dir, 'junction.json');
-  writeFileSync(config, JSON.stringify({ supergraph: 'supergraph.graphql', listen: { host: '127.0.0.1', port: 0 }, batching: { enabled: true, maxSize: 10 } }));
+  const config = gatewayConfigFile(dir, subgraphs.supergraphSdl, { batching: { enabled: true, maxSize: 10 } });
   // A small old space: a leak fast enough would also end the process, failing the test.
   const probe = memoryProbe(dir);
   const { child, url } = await startGatewayProcess(['--config', config], probe.env, ['--max-old-space-size=256', ...probe.nodeOptions]);

@@ -6,12 +6,12 @@
  * memory freed. What the gateway holds is read from /proc, not guessed from the client side: a
  * client that does not read cannot see its connection close.
  */
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { gatewayConfigFile, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { findLogLine } from './helpers/logLines';
 import { tempDir } from './helpers/registryEnvironment';
 
@@ -20,9 +20,7 @@ const OPERATIONS_TOKEN = 'operations-token-0123456789';
 
 async function startGateway(config: Record<string, unknown>, supergraphSdl: string): Promise<GatewayProcess> {
   const dir = tempDir('junction-greedy-');
-  writeFileSync(join(dir, 'supergraph.graphql'), supergraphSdl);
-  writeFileSync(join(dir, 'junction.json'), JSON.stringify({ supergraph: 'supergraph.graphql', listen: { host: '127.0.0.1', port: 0 }, ...config }));
-  return startGatewayProcess(['--config', join(dir, 'junction.json')]);
+  return startGatewayProcess(['--config', gatewayConfigFile(dir, supergraphSdl, config)]);
 }
 
 /** A raw keep-alive connection that sends one request at a time and reads its whole answer. */

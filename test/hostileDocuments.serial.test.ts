@@ -14,11 +14,11 @@
  * after a forced full collection (memoryProbe): the resident size swings with when the collector
  * last ran.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { HOSTILE_SHAPES, bodyOf, type HostileDocument } from './fixtures/hostileDocuments';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { gatewayConfigFile, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { memoryProbe, type MemoryProbe } from './helpers/memoryProbe';
 import { tempDir } from './helpers/registryEnvironment';
 import { startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
@@ -68,24 +68,17 @@ let origin: string;
 beforeAll(async () => {
   subgraphs = await startSampleSubgraphs();
   const dir = tempDir('junction-hostile-');
-  writeFileSync(join(dir, 'supergraph.graphql'), subgraphs.supergraphSdl);
-  const config = join(dir, 'junction.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      supergraph: 'supergraph.graphql',
-      listen: { host: '127.0.0.1', port: 0 },
-      cost: { mode: 'enforce', maxCost: 5000 },
-      // Every request from one address: a generous bucket, so no case is refused for budget alone.
-      budgets: { enabled: true, tiers: { default: { capacity: 1e9, refillPerSecond: 1e6 } } },
-      limits: { maxDepth: 15 },
-      // Caches the first warm-up round fills: every document here is new text, so with the default
-      // 1,000 entries the heap would grow by each document cached, which is bounded, not a leak.
-      cache: { documents: 10, plans: 10 },
-      // /metrics, for the gateway's own event-loop delay.
-      operations: { token: OPERATIONS_TOKEN },
-    }),
-  );
+  const config = gatewayConfigFile(dir, subgraphs.supergraphSdl, {
+    cost: { mode: 'enforce', maxCost: 5000 },
+    // Every request from one address: a generous bucket, so no case is refused for budget alone.
+    budgets: { enabled: true, tiers: { default: { capacity: 1e9, refillPerSecond: 1e6 } } },
+    limits: { maxDepth: 15 },
+    // Caches the first warm-up round fills: every document here is new text, so with the default
+    // 1,000 entries the heap would grow by each document cached, which is bounded, not a leak.
+    cache: { documents: 10, plans: 10 },
+    // /metrics, for the gateway's own event-loop delay.
+    operations: { token: OPERATIONS_TOKEN },
+  });
   memory = memoryProbe(dir);
   gateway = await startGatewayProcess(['--config', config], { ...memory.env, JUNCTION_OPERATIONS_TOKEN: OPERATIONS_TOKEN }, memory.nodeOptions);
   origin = new URL(gateway.url).origin;

@@ -4,12 +4,11 @@
  * drops the connection, answers the fields of that fetch with SUBGRAPH_RESPONSE_TOO_LARGE, and keeps
  * serving; its memory does not grow with the size of the body.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
-import { startGatewayProcess } from './helpers/gatewayProcess';
+import { gatewayConfigFile, startGatewayProcess } from './helpers/gatewayProcess';
 import { tempDir } from './helpers/registryEnvironment';
 import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 import { floodResponse } from './helpers/floodResponse';
@@ -112,12 +111,8 @@ describe('limits.maxSubgraphResponseBytes 1 MiB', () => {
 
 it('a gateway process answering four 256 MiB bodies at once grows by less than 64 MiB', async () => {
   const dir = tempDir('junction-flood-');
-  writeFileSync(join(dir, 'supergraph.graphql'), supergraphSdl);
-  writeFileSync(
-    join(dir, 'junction.json'),
-    JSON.stringify({ supergraph: 'supergraph.graphql', listen: { host: '127.0.0.1', port: 0 }, limits: { maxSubgraphResponseBytes: MiB }, deduplicateSubgraphRequests: false }),
-  );
-  const gateway = await startGatewayProcess(['--config', join(dir, 'junction.json')]);
+  const config = gatewayConfigFile(dir, supergraphSdl, { limits: { maxSubgraphResponseBytes: MiB }, deduplicateSubgraphRequests: false });
+  const gateway = await startGatewayProcess(['--config', config]);
   try {
     flood.set({ size: 1024, contentLength: false });
     for (let i = 0; i < 3; i++) expect((await postGraphQL(gateway.url, { query: QUERY })).body).toEqual(FULL); // warm

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { gatewayConfigFile, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { findLogLine } from './helpers/logLines';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlpReceiver';
 import { tempDir } from './helpers/registryEnvironment';
@@ -41,9 +41,7 @@ const OPERATIONS_TOKEN = 'tracing-test-operations-token';
 
 async function tracedGateway(config: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
   const dir = tempDir('junction-tracing-');
-  writeFileSync(join(dir, 'supergraph.graphql'), subgraphs.supergraphSdl);
-  writeFileSync(join(dir, 'junction.json'), JSON.stringify({ supergraph: 'supergraph.graphql', listen: { host: '127.0.0.1', port: 0 }, ...config }));
-  return startGatewayProcess(['--config', join(dir, 'junction.json')], {
+  return startGatewayProcess(['--config', gatewayConfigFile(dir, subgraphs.supergraphSdl, config)], {
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { gatewayConfigFile, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { redisAvailable, startRedis, type RunningRedis } from './helpers/redisServer';
 import { tempDir } from './helpers/registryEnvironment';
 import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
@@ -151,17 +151,10 @@ describeWithRedis('two replicas on one Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     const dir = tempDir('junction-trusted-replicas-');
-    writeFileSync(join(dir, 'supergraph.graphql'), subgraphs.supergraphSdl);
-    const config = join(dir, 'junction.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        supergraph: 'supergraph.graphql',
-        listen: { host: '127.0.0.1', port: 0 },
-        registry: { store: 'redis', redisUrl: redis.url },
-        trustedDocuments: { enabled: true, allowArbitrary: false },
-      }),
-    );
+    const config = gatewayConfigFile(dir, subgraphs.supergraphSdl, {
+      registry: { store: 'redis', redisUrl: redis.url },
+      trustedDocuments: { enabled: true, allowArbitrary: false },
+    });
     for (let i = 0; i < 2; i++) replicas.push(await startGatewayProcess(['--config', config], { JUNCTION_ADMIN_TOKEN: ADMIN_TOKEN }));
   }, 30_000);
   afterAll(async () => {

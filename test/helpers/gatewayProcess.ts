@@ -1,8 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findLogLine } from './logLines';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'junction.js');
+
+/**
+ * Writes `supergraph.graphql` and a `junction.json` serving it on a free loopback port, with
+ * `config` on top, into `dir`; returns the config's path (for `--config`).
+ */
+export function gatewayConfigFile(dir: string, supergraphSdl: string, config: Record<string, unknown> = {}): string {
+  writeFileSync(join(dir, 'supergraph.graphql'), supergraphSdl);
+  const file = join(dir, 'junction.json');
+  writeFileSync(file, JSON.stringify({ supergraph: 'supergraph.graphql', listen: { host: '127.0.0.1', port: 0 }, ...config }));
+  return file;
+}
 
 /** The `junction` command in a process of its own (the compiled CLI: `npm test` builds first). */
 export interface JunctionProcess {

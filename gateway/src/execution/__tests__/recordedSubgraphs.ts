@@ -76,6 +76,12 @@ export interface Outcome {
 
 /** Runs a plan written in the test (as another planner would make it) over recorded answers: what was sent, merged and reported. */
 export async function runPlan(plan: Plan, recorded: Recorded, variables: Record<string, unknown> = {}): Promise<Pick<Outcome, 'errors' | 'sent' | 'merged' | 'logged'>> {
+  const { execution, sent, logged } = await executeRecorded(plan, recorded, variables, variables, []);
+  return { errors: execution.errors.map(formatError), sent, merged: execution.data, logged };
+}
+
+/** Executes `plan` over the recorded answers, recording what was sent and logged. */
+async function executeRecorded(plan: Plan, recorded: Recorded, variables: Record<string, unknown>, coercedVariables: Record<string, unknown>, allowedErrorExtensions: string[]) {
   const { send, sent } = recordedTransport(recorded);
   const logged: Outcome['logged'] = [];
   const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_message, fields) => void logged.push(fields) };
@@ -83,13 +89,13 @@ export async function runPlan(plan: Plan, recorded: Recorded, variables: Record<
     plan,
     supergraphSchema: supergraph.supergraphSchema,
     requestVariables: variables,
-    coercedVariables: variables,
-    allowedErrorExtensions: new Set(),
+    coercedVariables,
+    allowedErrorExtensions: new Set(allowedErrorExtensions),
     logger,
     requestId: 'req-1',
     send,
   });
-  return { errors: execution.errors.map(formatError), sent, merged: execution.data, logged };
+  return { execution, sent, logged };
 }
 
 /** Answers every fetch with the recorded JSON for its subgraph, and records what was sent. */
@@ -120,19 +126,7 @@ export async function run(query: string, recorded: Recorded, variables: Record<s
   if (coerced.errors) throw coerced.errors[0];
   const plan = await supergraph.plan({ document, operationName: undefined });
 
-  const { send, sent } = recordedTransport(recorded);
-  const logged: Outcome['logged'] = [];
-  const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_message, fields) => void logged.push(fields) };
-  const execution = await executePlan({
-    plan,
-    supergraphSchema: supergraph.supergraphSchema,
-    requestVariables: variables,
-    coercedVariables: coerced.coerced,
-    allowedErrorExtensions: new Set(allowedErrorExtensions),
-    logger,
-    requestId: 'req-1',
-    send,
-  });
+  const { execution, sent, logged } = await executeRecorded(plan, recorded, variables, coerced.coerced, allowedErrorExtensions);
   const shape = compileOperationShape(schema, operation, fragmentsOf(document));
   const shaped = applyOperationShape(shape, execution.data, { schema, variables: coerced.coerced, introspect: () => null });
   return {
