@@ -50,7 +50,9 @@ export function buildHivePlanner(sdl: string): HiveQueryPlanner {
  */
 export function planWithHive(planner: HiveQueryPlanner, document: DocumentNode, text: string | undefined, operationName: string | undefined, overrides?: OverrideDraw): Plan {
   if (!needsSubgraph(document, operationName)) return { kind: 'Plan' };
-  const source = hasIntrospection(document) || operationCount(document) > 1 ? print(withoutIntrospection(operationDocument(document, operationName))) : (text ?? print(document));
+  const sent = withoutIntrospection(operationCount(document) > 1 ? operationDocument(document, operationName) : document);
+  // Unchanged, the client's own text says the same, unprinted.
+  const source = sent === document ? (text ?? print(document)) : print(sent);
   let raw: unknown;
   try {
     // Hive's planner draws nothing: it is told the custom labels active and the percentage drawn.
@@ -137,23 +139,10 @@ function alwaysExcluded(selection: SelectionNode): boolean {
   );
 }
 
-function hasIntrospection(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Field(node) {
-      if (INTROSPECTION.has(node.name.value)) {
-        found = true;
-        return false;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
-
 /**
  * The document with each introspection field (only valid on the query root) replaced by
- * `__typename`: the gateway answers them, and a selection set they alone filled stays valid.
+ * `__typename`: the gateway answers them, and a selection set they alone filled stays valid. The
+ * same document when it has none (graphql-js's visit copies only what it edits).
  */
 function withoutIntrospection(document: DocumentNode): DocumentNode {
   return visit(document, {

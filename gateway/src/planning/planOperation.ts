@@ -33,8 +33,8 @@ export class UnplannableOperationError extends Error {
   }
 }
 
-/** A root field that needs a subgraph (not __typename or introspection, not under @skip/@include), or undefined: nothing to plan. */
-export function firstFetchedRootField(document: DocumentNode, operationName: string | undefined): string | undefined {
+/** A root field that needs a subgraph: not __typename or introspection, not under @skip/@include. */
+function firstFetchedRootField(document: DocumentNode, operationName: string | undefined): string | undefined {
   const operation = document.definitions.find(
     (def): def is OperationDefinitionNode => def.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || def.name?.value === operationName),
   );
