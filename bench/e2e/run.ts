@@ -217,12 +217,15 @@ async function main(): Promise<void> {
       `${row.gateway}: ${(row['req/s'] / base).toFixed(2)}x the requests/s of @apollo/gateway, p99 ${row['p99 ms']} ms vs ${rows[0]['p99 ms']} ms, ${(row['CPU ms/req'] / rows[0]['CPU ms/req']).toFixed(2)}x its CPU per request`,
     );
   }
-  const [text, hash] = ['Junction', 'Junction (APQ hash only)'].map((name) => rows.find((row) => row.gateway === name)!);
-  console.log(`APQ hash only vs full text, same Junction: ${(hash['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${hash['p99 ms']} ms vs ${text['p99 ms']} ms, ${(hash['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
-  const apolloPlanned = rows.find((row) => row.gateway === 'Junction (Apollo planner)')!;
-  console.log(`default planner (Hive's) vs Apollo's: ${(text['req/s'] / apolloPlanned['req/s']).toFixed(2)}x the requests/s, p99 ${text['p99 ms']} ms vs ${apolloPlanned['p99 ms']} ms, ${(text['CPU ms/req'] / apolloPlanned['CPU ms/req']).toFixed(2)}x the CPU per request`);
-  const byId = rows.find((row) => row.gateway === 'Junction (trusted document by id)')!;
-  console.log(`trusted document by id (allowArbitrary: false) vs full text: ${(byId['req/s'] / text['req/s']).toFixed(2)}x the requests/s, p99 ${byId['p99 ms']} ms vs ${text['p99 ms']} ms, ${(byId['CPU ms/req'] / text['CPU ms/req']).toFixed(2)}x the CPU per request`);
+  // The same Junction, or one configuration against another, side by side.
+  const row = (name: string) => rows.find((r) => r.gateway === name)!;
+  const compare = (label: string, ours: (typeof rows)[number], theirs: (typeof rows)[number]) =>
+    console.log(
+      `${label}: ${(ours['req/s'] / theirs['req/s']).toFixed(2)}x the requests/s, p99 ${ours['p99 ms']} ms vs ${theirs['p99 ms']} ms, ${(ours['CPU ms/req'] / theirs['CPU ms/req']).toFixed(2)}x the CPU per request`,
+    );
+  compare('APQ hash only vs full text, same Junction', row('Junction (APQ hash only)'), row('Junction'));
+  compare("default planner (Hive's) vs Apollo's", row('Junction'), row('Junction (Apollo planner)'));
+  compare('trusted document by id (allowArbitrary: false) vs full text', row('Junction (trusted document by id)'), row('Junction'));
 }
 
 /** An OTLP/HTTP endpoint that accepts and drops every export, as a collector would accept them. */
