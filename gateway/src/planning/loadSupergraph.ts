@@ -93,7 +93,7 @@ export function loadSupergraph(sdl: string, options: { planner?: PlannerName } =
     subgraphSchema: schemasByName((name) => subgraphs.get(name)?.schema.toGraphQLJSSchema()),
     async plan(operation) {
       const planners = { apollo: built, hive: () => (hive ??= buildHivePlanner(sdl)) };
-      return planWith(planners, plannerFor(options.planner ?? 'apollo', operation.document).planner, operation).plan;
+      return planWith(planners, plannerFor(options.planner ?? 'apollo', operation.document, operation.text).planner, operation).plan;
     },
     overrideLabels: overrideLabelsOf(built.supergraph),
   };

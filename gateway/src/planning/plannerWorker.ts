@@ -99,7 +99,7 @@ export class PlannerWorker {
         return text === undefined ? undefined : schemaFromPrinted(text);
       }),
       plan: ({ document, text, operationName, overrides }) => {
-        const chosen = plannerFor(this.planner, document);
+        const chosen = plannerFor(this.planner, document, text);
         if (chosen.fallback) this.options.onFallback?.(chosen.fallback);
         return this.plan(hash, sdl, { text: text ?? print(document), operationName, overrides }, chosen.planner);
       },

@@ -51,8 +51,12 @@ describe('the planner of an operation', () => {
     ['a plain query', '{ me { id } }', 'hive'],
     ['@defer on a fragment', '{ topProducts { name ... @defer { reviews { body } } } }', 'apollo'],
     ['@defer in a named fragment', 'query { topProducts { ...F } } fragment F on Product { ... @defer { name } }', 'apollo'],
+    ['@ defer, spaced (two tokens)', '{ topProducts { name ... @ defer { reviews { body } } } }', 'apollo'],
+    ['"defer" only in a string', '{ product(upc: "defer") { name } }', 'hive'],
   ])('%s with Hive’s preferred: %s', (_name, query, expected) => {
     expect(plannerFor('hive', parse(query)).planner).toBe(expected);
+    // With the text at hand, the same answer.
+    expect(plannerFor('hive', parse(query), query).planner).toBe(expected);
     expect(plannerFor('apollo', parse(query)).planner).toBe('apollo');
   });
 
