@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'graphql';
 import { PRODUCTS, REVIEWS, USERS, type ReviewRecord } from '../data';
-import type { SubgraphDefinition } from '../subgraph';
+import type { SubgraphContext, SubgraphDefinition } from '../subgraph';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema
@@ -16,6 +16,11 @@ export const typeDefs = parse(/* GraphQL */ `
   type Mutation {
     "Idempotent: the same input always yields the same review id."
     submitReview(input: ReviewInput!): Review
+  }
+
+  type Subscription {
+    "Every review submitted from now on (each submitReview, resubmissions too); with upc, only that product's."
+    reviewAdded(upc: ID): Review
   }
 
   input ReviewInput {
@@ -55,6 +60,8 @@ export const typeDefs = parse(/* GraphQL */ `
 `);
 
 const submitted = new Map<string, ReviewRecord>();
+/** The pub/sub topic submitReview publishes each review on. */
+const REVIEW_ADDED = 'reviewAdded';
 const reviewById = (id: string) => REVIEWS.find((r) => r.id === id) ?? submitted.get(id) ?? null;
 const average = (reviews: readonly ReviewRecord[]) =>
   reviews.length === 0 ? null : Number((reviews.reduce((s, r) => s + r.stars, 0) / reviews.length).toFixed(2));
@@ -66,11 +73,23 @@ export const resolvers = {
       REVIEWS.filter((r) => r.stars >= minStars).reverse(),
   },
   Mutation: {
-    submitReview: (_: unknown, { input }: { input: Omit<ReviewRecord, 'id' | 'authorId' | 'productUpc'> & { upc: string; authorId: string } }) => {
+    submitReview: (
+      _: unknown,
+      { input }: { input: Omit<ReviewRecord, 'id' | 'authorId' | 'productUpc'> & { upc: string; authorId: string } },
+      { pubsub }: SubgraphContext,
+    ) => {
       const id = 'r-' + createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 8);
       const review: ReviewRecord = { id, body: input.body, stars: input.stars, authorId: input.authorId, productUpc: input.upc };
       submitted.set(id, review);
+      pubsub.publish(REVIEW_ADDED, review);
       return review;
+    },
+  },
+  Subscription: {
+    reviewAdded: {
+      subscribe: (_: unknown, { upc }: { upc?: string | null }, { pubsub }: SubgraphContext) =>
+        pubsub.subscribe<ReviewRecord>(REVIEW_ADDED, (review) => upc == null || review.productUpc === upc),
+      resolve: (review: ReviewRecord) => review,
     },
   },
   Review: {
