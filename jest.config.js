@@ -3,7 +3,7 @@ const serial = process.env.JUNCTION_TEST_SERIAL === '1';
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/gateway', '<rootDir>/test'],
+  roots: ['<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/test'],
   // `*.serial.test.ts` measure the gateway's latency (its event loop): they run after the others,
   // alone (`npm test` runs jest twice), so that the suite's own load on the cores is not measured.
   testMatch: serial ? ['**/test/**/*.serial.test.ts'] : ['**/__tests__/**/*.test.ts', '**/test/**/*.test.ts'],
