@@ -2,9 +2,17 @@ import { accounts } from './accounts';
 import { inventory } from './inventory';
 import { products } from './products';
 import { reviews } from './reviews';
-import { startSubgraph, type RunningSubgraph, type StartSubgraphOptions, type SubgraphDefinition } from './subgraph';
+import { startSubgraph, type RunningSubgraph, type StartSubgraphOptions, type SubgraphDefinition, type SubscriptionEvent } from './subgraph';
 
-export { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from './subgraph';
+export {
+  PubSub,
+  startSubgraph,
+  type RunningSubgraph,
+  type StartSubgraphOptions,
+  type SubgraphContext,
+  type SubgraphDefinition,
+  type SubscriptionEvent,
+} from './subgraph';
 
 /** The four sample subgraphs with the ports `npm start` gives them. */
 export const SAMPLE_SUBGRAPHS: ReadonlyArray<{ definition: SubgraphDefinition; port: number }> = [
@@ -22,7 +30,11 @@ export function sampleSubgraph(name: string): SubgraphDefinition {
 
 /** Starts all four on free ports (tests) or their fixed ports. */
 export async function startSampleSubgraphs(
-  options: { fixedPorts?: boolean; onRequest?: (subgraph: string, query: string | undefined) => void } = {},
+  options: {
+    fixedPorts?: boolean;
+    onRequest?: (subgraph: string, query: string | undefined) => void;
+    onSubscription?: (subgraph: string, event: SubscriptionEvent) => void;
+  } = {},
 ): Promise<RunningSubgraph[]> {
   return Promise.all(
     SAMPLE_SUBGRAPHS.map(({ definition, port }) => {
@@ -30,6 +42,10 @@ export async function startSampleSubgraphs(
       if (options.onRequest) {
         const onRequest = options.onRequest;
         opts.onRequest = (req) => onRequest(definition.name, req.query);
+      }
+      if (options.onSubscription) {
+        const onSubscription = options.onSubscription;
+        opts.onSubscription = (event) => onSubscription(definition.name, event);
       }
       return startSubgraph(definition, opts);
     }),

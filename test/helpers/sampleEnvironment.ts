@@ -8,7 +8,7 @@ import { silentLogger, type Clock } from '../../gateway/src/deps';
 import type { GatewayPlugin } from '../../gateway/src/plugins/types';
 import { stripSecurityFeatures } from './stripSecurityFeatures';
 import { startGateway, type StartedGateway } from '../../gateway/src/server/startGateway';
-import { SAMPLE_SUBGRAPHS, startSubgraph, type RunningSubgraph } from '../../subgraphs';
+import { SAMPLE_SUBGRAPHS, startSubgraph, type RunningSubgraph, type SubscriptionEvent } from '../../subgraphs';
 
 export interface SubgraphRequestLog {
   subgraph: string;
@@ -21,6 +21,8 @@ export interface SampleSubgraphs {
   subgraphs: RunningSubgraph[];
   /** Every request the subgraphs received, in arrival order. */
   requests: SubgraphRequestLog[];
+  /** Every subscription the subgraphs started (over WebSocket or SSE), in order. */
+  subscriptions: Array<SubscriptionEvent & { subgraph: string }>;
   /** The supergraph composed with the subgraphs' ephemeral URLs. */
   supergraphSdl: string;
   url(name: string): string;
@@ -30,9 +32,14 @@ export interface SampleSubgraphs {
 /** The four sample subgraphs on free ports, each counting the requests it receives. */
 export async function startSampleSubgraphs(): Promise<SampleSubgraphs> {
   const requests: SubgraphRequestLog[] = [];
+  const subscriptions: SampleSubgraphs['subscriptions'] = [];
   const subgraphs = await Promise.all(
     SAMPLE_SUBGRAPHS.map(({ definition }) =>
-      startSubgraph(definition, { port: 0, onRequest: (req) => requests.push({ subgraph: definition.name, query: req.query, variables: req.variables, headers: req.headers }) }),
+      startSubgraph(definition, {
+        port: 0,
+        onRequest: (req) => requests.push({ subgraph: definition.name, query: req.query, variables: req.variables, headers: req.headers }),
+        onSubscription: (event) => subscriptions.push({ subgraph: definition.name, ...event }),
+      }),
     ),
   );
   const outcome = composeSupergraph(
@@ -42,6 +49,7 @@ export async function startSampleSubgraphs(): Promise<SampleSubgraphs> {
   return {
     subgraphs,
     requests,
+    subscriptions,
     supergraphSdl: outcome.supergraphSdl,
     url: (name) => subgraphs.find((s) => s.name === name)!.url,
     stop: async () => {
