@@ -68,7 +68,7 @@ it.each([
   ['too many root fields', JSON.stringify({ query: `{ ${Array.from({ length: 12 }, () => '__typename').join(' ')} }` }), 400, 'ROOT_FIELD_LIMIT_EXCEEDED'],
   ['too many directives', JSON.stringify({ query: `{ __typename ${Array.from({ length: 12 }, () => '@include(if: true)').join(' ')} }` }), 400, 'DIRECTIVE_LIMIT_EXCEEDED'],
   ['too many tokens', JSON.stringify({ query: `{ ${'__typename '.repeat(600)} }` }), 400, 'TOKEN_LIMIT_EXCEEDED'],
-  ['subscription (no subscriptions yet)', '{"query": "subscription { x }"}', 400, 'OPERATION_NOT_SUPPORTED'],
+  ['subscription (no subscriptions yet)', '{"query": "subscription { reviewAdded { id } }"}', 400, 'OPERATION_NOT_SUPPORTED'],
 ])('%s -> %s %s', async (_name, payload, status, code) => {
   const res = await post(payload);
   expect(res.statusCode).toBe(status);
