@@ -196,3 +196,37 @@ describe.each(CASES)('$definition.name: $field', ({ definition, field, subscript
     expect(started.subgraph.pubsub.listenerCount(field)).toBe(0);
   });
 });
+
+describe('inventory: setStock', () => {
+  const stockOf = (upc: string) => ({
+    query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { inStock } } }',
+    variables: { r: [{ __typename: 'Product', upc }] },
+  });
+  let servers: RunningSubgraph[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    servers = [];
+  });
+
+  it('changes the stock of its own server only, and refuses an unknown product', async () => {
+    servers = await Promise.all([startSubgraph(inventory), startSubgraph(inventory)]);
+    const [changed, untouched] = servers;
+    await post(changed, { query: 'mutation { setStock(upc: "4", inStock: true) { upc } }', variables: {} });
+    expect((await post(changed, stockOf('4'))).data).toEqual({ _entities: [{ inStock: true }] });
+    expect((await post(untouched, stockOf('4'))).data).toEqual({ _entities: [{ inStock: false }] });
+
+    const unknown = await post(changed, { query: 'mutation { setStock(upc: "61", inStock: true) { upc } }', variables: {} });
+    expect(unknown.errors?.map((e) => e.extensions?.code)).toEqual(['PRODUCT_NOT_FOUND']);
+  });
+
+  it('streams over SSE when Accept lists text/event-stream among other types', async () => {
+    servers = [await startSubgraph(inventory)];
+    const response = await fetch(servers[0].url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream, application/json;q=0.9' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await response.text()).toContain('"data":{"__typename":"Query"}');
+  });
+});
