@@ -26,6 +26,13 @@ export const GatewayErrorCode = {
    * Also the admin API's answer (422) to a registration whose SDL answer is larger than `registry.maxSdlBytes`.
    */
   SUBGRAPH_RESPONSE_TOO_LARGE: 'SUBGRAPH_RESPONSE_TOO_LARGE',
+  /**
+   * A subscription's upstream side ended abnormally: the subgraph closed or lost the connection, was
+   * unreachable, never acknowledged it, or sent an invalid or too large event. The last payload of
+   * that subscription; `extensions.serviceName` names the subgraph and `extensions.reason` says how
+   * it ended (never its address). Clients subscribe again.
+   */
+  SUBSCRIPTION_UPSTREAM_CLOSED: 'SUBSCRIPTION_UPSTREAM_CLOSED',
   /** A subgraph answered with an error that carried no code of its own. */
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   /** No supergraph is loaded yet. */

@@ -250,8 +250,11 @@ function invalidResponse(subgraph: string, status: number, reason: string) {
   });
 }
 
-/** A reason safe to show clients: the kind of failure, never an address or host name. */
-function describeTransportError(err: unknown): string {
+/**
+ * A reason safe to show clients: the kind of failure, never an address or host name.
+ * @internal also used by subgraphSubscriptions.ts
+ */
+export function describeTransportError(err: unknown): string {
   if ((err as { name?: string })?.name === 'TimeoutError') return 'timeout';
   if (err instanceof CircuitOpenError) return 'circuit open';
   const code = (err as { code?: string })?.code ?? '';
