@@ -58,6 +58,8 @@ class Subgraph extends EventEmitter {
   readonly connectionParams: unknown[] = [];
   readonly sockets = new Set<Socket>();
   url = '';
+  /** ws: the server closes every socket with this code, as a subgraph restarting cleanly would. */
+  closeSockets: (code: number) => void = () => {};
   constructor(readonly server: Server) {
     super();
     server.on('connection', (socket: Socket) => {
@@ -114,6 +116,7 @@ async function startSubgraph(protocol: SubscriptionProtocol, options: { ack?: bo
     const subgraph = new Subgraph(createServer());
     const wss = new WebSocketServer({ server: subgraph.server, path: '/graphql' });
     wss.on('connection', (_socket, request) => subgraph.requestHeaders.push(request.headers));
+    subgraph.closeSockets = (code) => wss.clients.forEach((socket) => socket.close(code, 'bye from 10.0.0.7'));
     useServer(
       {
         schema: schemaFor(subgraph),
@@ -320,6 +323,17 @@ describe('over ws, one socket per subgraph, URL and headers', () => {
     for (const end of ends) expectClosed(end, 'connection lost', s.url);
   });
 
+  it('a clean close (1000) with subscriptions open ends them too: graphql-ws would reconnect and resubscribe', async () => {
+    const s = await subgraph('ws');
+    const sink = new Recorder();
+    client().subscribe(target(s), { query: TICKS, headers: {} }, sink);
+    await s.channel(0);
+    s.closeSockets(1000);
+    expectClosed(await sink.ended, 'connection closed', s.url);
+    await s.until(() => s.sockets.size === 0);
+    expect(s.requestHeaders).toHaveLength(1);
+  });
+
   it('a subgraph that never acknowledges the connection is given up after connectionInitTimeoutMs', async () => {
     const s = await subgraph('ws', { ack: false });
     const sub = client({ connectionInitTimeoutMs: 50 });
@@ -339,5 +353,35 @@ describe('over ws, one socket per subgraph, URL and headers', () => {
     await sub.close();
     await channel.returned;
     expect({ connections: sub.connections(), active: sub.active(), completed: sink.completed, errors: sink.errors.length }).toEqual({ connections: 0, active: 0, completed: 0, errors: 0 });
+  });
+});
+
+describe('over sse, a stream that ends without complete', () => {
+  it('ends the subscription after the events it carried', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('event: next\ndata: {"data":{"ticks":1}}\n\n');
+    });
+    const s = new Subgraph(server);
+    subgraphs.push(s);
+    s.url = await listen(server);
+    const sink = new Recorder();
+    client().subscribe({ subgraph: 'clock', url: s.url, protocol: 'sse' }, { query: TICKS, headers: {} }, sink);
+    expectClosed(await sink.ended, 'connection closed', s.url);
+    expect(sink.events).toEqual([{ data: { ticks: 1 } }]);
+  });
+
+  it('refuses an event that is not a GraphQL response', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: next\ndata: {"data":[1]}\n\n');
+    });
+    const s = new Subgraph(server);
+    subgraphs.push(s);
+    s.url = await listen(server);
+    const sink = new Recorder();
+    client().subscribe({ subgraph: 'clock', url: s.url, protocol: 'sse' }, { query: TICKS, headers: {} }, sink);
+    expectClosed(await sink.ended, 'invalid message', s.url);
+    expect(sink.events).toEqual([]);
   });
 });
