@@ -6,25 +6,27 @@
  * with which clock, logger, transport and metrics, is the caller's choice (`createGateway`): the
  * built-in plugins are wired by server/startGateway.ts, not here.
  */
-import { randomUUID } from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayConfig } from './config';
 import { createLogger, systemClock, type Clock, type Fetch, type Logger } from './deps';
 import { SubgraphClient } from './execution/subgraphClient';
+import { subgraphSubscriptionsFor } from './execution/subgraphSubscriptions';
 import { defaultSubgraphFetch } from './execution/subgraphHttp';
-import { clientInfoFrom } from './pipeline/clientInfo';
+import { requestContext } from './pipeline/clientInfo';
 import { HookRunner } from './pipeline/hooks';
 import { boundedCache } from './pipeline/prepare';
 import { errorResponse } from './pipeline/requestError';
-import type { GatewayResponse } from './pipeline/result';
-import { runRequest, type PipelineEnv, type SupergraphState } from './pipeline/runRequest';
+import type { GatewayResponse, GatewayResult } from './pipeline/result';
+import { RequestTracker } from './pipeline/requestTracker';
+import { revisionOn, runRequest, type PipelineEnv, type SupergraphState, type TransportAbilities } from './pipeline/runRequest';
+import { SubscriptionHub, type Upstream } from './pipeline/subscribe';
 import { loadSupergraph, type LoadedSupergraph } from './planning/loadSupergraph';
 import { fallbackLogger, resolvePlanner, type PlannerName } from './planning/planner';
 import { PlannerWorker } from './planning/plannerWorker';
 import { GatewayMetrics } from './plugins/metrics/useMetrics';
 import type { GatewayContext, GatewayPlugin, GatewayRequest } from './plugins/types';
 
-export type { GatewayResponse } from './pipeline/result';
+export type { GatewayResponse, GatewayResult, GatewayStream } from './pipeline/result';
 
 /**
  * The world a gateway talks to and the plugins it runs, injected so that an embedder or a test
@@ -43,14 +45,18 @@ export interface GatewayDeps {
   plugins: readonly GatewayPlugin[];
   /** A number in [0, 1) for each request's `percent(N)` override draw. Default: Math.random. */
   random: () => number;
+  /** Opens subscriptions at subgraphs (graphql-transport-ws or SSE). Default: its own `SubgraphSubscriptions`, closed by `close()`. */
+  upstream: Upstream;
 }
 
 export class Gateway {
   private state: SupergraphState | undefined;
-  private inFlight = 0;
-  private readonly drained: Array<() => void> = [];
+  /** Requests from start to end: their request phase, onResult hooks, and the drain count. */
+  private readonly requests: RequestTracker;
   private readonly client: SubgraphClient;
   private readonly pipeline: PipelineEnv;
+  /** Where subscriptions run (counts; `endAll` at shutdown); undefined when `subscriptions.enabled` is false. */
+  readonly subscriptions: SubscriptionHub | undefined;
   /** The planning thread, started by the first `load`. */
   private planner: PlannerWorker | undefined;
   /** The query planner `config.planner` resolves to here (see planning/planner.ts). */
@@ -72,14 +78,20 @@ export class Gateway {
     this.plannerName = resolvePlanner(config.planner, this.logger);
     // A copy: the caller's array changing later changes nothing here.
     this.hooks = new HookRunner([...deps.plugins]);
+    this.requests = new RequestTracker(this.hooks, this.clock, this.logger);
     this.metrics.observeCircuits(() => this.circuits());
+    this.metrics.observeSubscriptions(() => ({ active: this.subscriptions?.active ?? 0, upstream: this.subscriptions?.upstreamCount ?? 0, connections: deps.upstream.connections?.() ?? 0 }));
     this.client = new SubgraphClient(deps.fetch, this.logger, config.deduplicateSubgraphRequests, {
       clock: this.clock,
       routing: config.routing,
       resilience: config.resilience,
       maxResponseBytes: config.limits.maxSubgraphResponseBytes,
     });
+    this.subscriptions = config.subscriptions.enabled
+      ? new SubscriptionHub(deps.upstream, { maxQueuedEvents: config.subscriptions.maxQueuedEvents, subgraphs: new Map(Object.entries(config.subscriptions.subgraphs)) }, this.logger)
+      : undefined;
     this.pipeline = {
+      subscriptions: this.subscriptions,
       hooks: this.hooks,
       documents: boundedCache(config.cache.documents),
       client: this.client,
@@ -131,6 +143,8 @@ export class Gateway {
       planning: new Map(),
     };
     this.logger.info('supergraph loaded', { hash: loaded.hash.slice(0, 12), subgraphs: [...loaded.subgraphUrls.keys()] });
+    const state = this.state;
+    if (this.subscriptions && this.subscriptions.active > 0) void this.subscriptions.revise((options) => revisionOn(state, options, this.pipeline));
   }
 
   /** Stops the planning thread and closes what this gateway created (its default transport); what was passed in is the caller's to close. */
@@ -139,14 +153,39 @@ export class Gateway {
     for (const resource of this.owned) await resource.close();
   }
 
-  async handle(request: GatewayRequest): Promise<GatewayResponse> {
-    return this.track(request, async (context) => {
-      try {
-        return await runRequest(this.state, request, context, this.pipeline);
-      } catch (err) {
-        return errorResponse(err, context.requestId, this.logger);
-      }
-    });
+  /** Answers a request over a transport that sends one response: a subscription is refused there. */
+  handle(request: GatewayRequest): Promise<GatewayResponse> {
+    return this.requests.track(request, (context) => this.run(request, context, { streaming: false })) as Promise<GatewayResponse>;
+  }
+
+  /**
+   * Answers a request over a transport that can send a sequence of payloads (WebSocket, SSE,
+   * multipart HTTP): a subscription gets a GatewayStream of its events; anything else one response.
+   */
+  handleStreaming(request: GatewayRequest): Promise<GatewayResult> {
+    return this.requests.track(request, (context) => this.run(request, context, { streaming: true }));
+  }
+
+  private async run(request: GatewayRequest, context: GatewayContext, transport: TransportAbilities): Promise<GatewayResult> {
+    try {
+      return await runRequest(this.state, request, context, this.pipeline, transport);
+    } catch (err) {
+      return errorResponse(err, context.requestId, this.logger);
+    }
+  }
+
+  /**
+   * A long-lived connection opens (a WebSocket's `connection_init`, its credentials in `request`'s
+   * headers): the plugins' onConnection hooks decide. Resolves to the refusal when one refuses.
+   */
+  async connect(request: GatewayRequest): Promise<GatewayResponse | undefined> {
+    const context = requestContext(request, this.clock.now());
+    try {
+      await this.hooks.run('onConnection', { request, context });
+      return undefined;
+    } catch (err) {
+      return errorResponse(err, context.requestId, this.logger);
+    }
   }
 
   /**
@@ -155,22 +194,7 @@ export class Gateway {
    * request, so it is counted, logged and traced.
    */
   refuse(request: GatewayRequest, status: number, errors: readonly GraphQLFormattedError[]): Promise<GatewayResponse> {
-    return this.track(request, async () => ({ status, body: { errors: [...errors] } }));
-  }
-
-  /** One request from start to end: its context, the request phase, the onResult hooks, the drain count. */
-  private async track(request: GatewayRequest, respond: (context: GatewayContext) => Promise<GatewayResponse>): Promise<GatewayResponse> {
-    const context: GatewayContext = { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: this.clock.now(), client: clientInfoFrom(request.headers) };
-    this.inFlight++;
-    try {
-      const endRequest = this.hooks.startPhase('request', request, context);
-      const response = await this.hooks.onResult(request, context, await respond(context), (err) => errorResponse(err, context.requestId, this.logger));
-      endRequest?.({ status: response.status, result: response.body });
-      return response;
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
-    }
+    return this.requests.track(request, async () => ({ status, body: { errors: [...errors] } })) as Promise<GatewayResponse>;
   }
 
   /** The circuit state of every subgraph URL used so far. */
@@ -188,18 +212,13 @@ export class Gateway {
 
   /** Requests being handled right now. */
   get requestsInFlight(): number {
-    return this.inFlight;
+    return this.requests.inFlight;
   }
 
   /** Resolves once no request is in flight (at once when none is). */
   drain(): Promise<void> {
-    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drained.push(resolve));
+    return this.requests.drain();
   }
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-function requestIdFrom(header: string | undefined): string {
-  return header !== undefined && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 /**
@@ -211,13 +230,17 @@ function requestIdFrom(header: string | undefined): string {
  */
 export function createGateway(config: GatewayConfig, deps: Partial<GatewayDeps> = {}): Gateway {
   const ownedFetch = deps.fetch ? undefined : defaultSubgraphFetch(config.limits);
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const ownedUpstream = deps.upstream ? undefined : subgraphSubscriptionsFor(config, logger, clock);
   const complete: GatewayDeps = {
-    clock: deps.clock ?? systemClock,
-    logger: deps.logger ?? createLogger(config.logLevel),
+    clock,
+    logger,
     fetch: deps.fetch ?? ownedFetch!,
     metrics: deps.metrics ?? new GatewayMetrics(),
     plugins: deps.plugins ?? [],
     random: deps.random ?? Math.random,
+    upstream: deps.upstream ?? ownedUpstream!,
   };
-  return new Gateway(config, complete, ownedFetch ? [ownedFetch] : []);
+  return new Gateway(config, complete, [...(ownedUpstream ? [ownedUpstream] : []), ...(ownedFetch ? [ownedFetch] : [])]);
 }

@@ -523,6 +523,46 @@ const ResilienceSchema = z
   })
   .strict();
 
+const wsOrHttpUrl = z.string().refine((s) => {
+  try {
+    return ['http:', 'https:', 'ws:', 'wss:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}, 'expected an http(s) or ws(s) URL');
+
+const SubscriptionSubgraphSchema = z
+  .object({
+    /** `ws` (graphql-transport-ws, the default) or `sse` (GraphQL over SSE, distinct connections). */
+    protocol: z.enum(['ws', 'sse']).default('ws'),
+    /** Where to subscribe, instead of the subgraph's URL (for `ws`: its http(s) URL as ws(s)). */
+    url: wsOrHttpUrl.optional(),
+  })
+  .strict();
+
+const SubscriptionsSchema = z
+  .object({
+    /** Serve subscriptions over WebSocket, SSE and multipart HTTP. Default true. */
+    enabled: z.boolean().default(true),
+    /** Per subgraph: how the gateway subscribes there. Default: graphql-transport-ws at the subgraph's URL. */
+    subgraphs: namedRecord(z.string(), SubscriptionSubgraphSchema).prefault({}),
+    /** Subscriptions one client (an authenticated client id, or an anonymous caller's address) may have open at once; 0: no limit. Default 20. */
+    maxPerClient: z.number().int().min(0).default(20),
+    /**
+     * Events a subscriber may have waiting (being made, or not yet taken by its connection) before
+     * it is cut off as too slow: the connection is closed. Default 100.
+     */
+    maxQueuedEvents: z.number().int().min(1).max(100_000).default(100),
+    /** WebSocket clients: time to send `connection_init` after connecting (ms; default 3 000), and the ping interval (ms; default 12 000; 0: off). */
+    connectionInitWaitTimeoutMs: z.number().int().min(1).default(3_000),
+    keepAliveMs: z.number().int().min(0).default(12_000),
+    /** SSE and multipart HTTP: a heartbeat when nothing was sent for this long (ms; default 5 000, as Apollo's multipart protocol asks). */
+    heartbeatMs: z.number().int().min(100).default(5_000),
+    /** Upstream: time a subgraph has to acknowledge a WebSocket connection (ms; default 5 000). */
+    upstreamConnectTimeoutMs: z.number().int().min(1).default(5_000),
+  })
+  .strict();
+
 const CostSchema = z
   .object({
     /**
@@ -781,6 +821,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .default({ enabled: false, maxSize: 10 }),
+    /** Subscriptions: client transports, upstream protocol per subgraph, limits. */
+    subscriptions: SubscriptionsSchema.default(SubscriptionsSchema.parse({})),
     /** Automatic persisted queries (Apollo's protocol): queries sent by their SHA-256 hash. */
     apq: ApqSchema.default(ApqSchema.parse({})),
     /** OpenTelemetry tracing: spans per request, phase and subgraph fetch, exported by OTLP/HTTP. */

@@ -84,8 +84,15 @@ export const GatewayErrorCode = {
    * carrying none of `csrfPrevention.requestHeaders`: refused before anything runs. HTTP 400.
    */
   CSRF_PREVENTED: 'CSRF_PREVENTED',
-  /** Subscriptions and @defer are not served yet. */
+  /** @defer is not served yet; a subscription sent over a transport that cannot stream (plain JSON over HTTP). */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
+  /** The client has `subscriptions.maxPerClient` subscriptions open already. HTTP 429. */
+  SUBSCRIPTION_LIMIT_EXCEEDED: 'SUBSCRIPTION_LIMIT_EXCEEDED',
+  /**
+   * The supergraph changed (a subgraph registered, updated or removed) and this subscription's plan
+   * with it: the subscription ends with this error; subscribing again uses the new plan.
+   */
+  SUBSCRIPTION_SCHEMA_CHANGED: 'SUBSCRIPTION_SCHEMA_CHANGED',
   /**
    * Automatic persisted queries: the hash is not in the store (never registered, or dropped). HTTP
    * 200, as Apollo Client and the Apollo mobile clients expect: they send the query again with it.

@@ -18,7 +18,7 @@ import { GraphQLError, isAbstractType, isInterfaceType, isObjectType, type Graph
 import type { Logger } from '../deps';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import { SubgraphError, subgraphErrorFrom } from '../errors/subgraphError';
-import type { BatchFetchNode, DataRewrite, FetchNode, Plan, PlanNode, RequiresSelection, ResponsePath, RewriteStep, SubgraphOperation } from '../planning/plan';
+import type { BatchFetchNode, DataRewrite, FetchNode, Plan, PlanNode, RequiresSelection, ResponsePath, RewriteStep, SubgraphOperation, SubscriptionNode } from '../planning/plan';
 import type { SubgraphResponse } from './subgraphClient';
 
 type ResultMap = Record<string, unknown>;
@@ -68,6 +68,24 @@ export async function executePlan(options: ExecutePlanOptions): Promise<PlanExec
     if (node.kind === 'Subscription') throw new Error('subscriptions are not executed by executePlan');
     await executeNode(state, node, { path: [], data: root });
   }
+  return { data: root, errors: state.errors };
+}
+
+/**
+ * One event of a subscription: what the subgraph sent for it stands where the primary fetch's answer
+ * would (the root of the result, its errors the fetch's), and the rest of the plan (entity fetches
+ * to other subgraphs) runs on it as for a query. `event` is this call's own: it is merged, not copied.
+ */
+export async function executeSubscriptionEvent(options: Omit<ExecutePlanOptions, 'plan'>, node: SubscriptionNode, event: SubgraphResponse): Promise<PlanExecutionResult> {
+  const root: ResultMap = Object.create(null);
+  const state: ExecutionState = { options: { ...options, plan: { kind: 'Plan', node } }, root, errors: [] };
+  const { primary } = node;
+  if (event.errors) recordErrors(state, primary.serviceName, event.errors, [], undefined);
+  if (event.data) {
+    applyRewrites(options.supergraphSchema, primary.outputRewrites, event.data);
+    deepMerge(root, event.data);
+  }
+  if (node.rest && event.data) await executeNode(state, node.rest, { path: [], data: root });
   return { data: root, errors: state.errors };
 }
 

@@ -16,7 +16,7 @@ export interface SubgraphResponse {
  * hooks (the pipeline runs the plugins' onSubgraphRequest here). Returns what to call when the
  * request ends, if anything.
  */
-export type BeforeSubgraphRequest = (request: { subgraph: string; url: string; headers: Record<string, string> }) => SubgraphRequestDone | undefined;
+export type BeforeSubgraphRequest = (request: { subgraph: string; url: string; headers: Record<string, string>; subscription?: boolean }) => SubgraphRequestDone | undefined;
 
 /** How a subgraph request ended: its error, or its HTTP status; `shared` when it rode on another's. */
 export type SubgraphRequestDone = (end: { error?: unknown; status?: number; shared?: boolean }) => void;
@@ -226,7 +226,8 @@ export class SubgraphClient {
 /** Trace context differs per request and says nothing about the answer: it does not split sharing. */
 const UNSHARED_HEADERS = new Set(['traceparent', 'tracestate']);
 
-function headerKey(headers: Record<string, string>): string {
+/** The headers that make two subgraph requests different, as one string (trace context left out). */
+export function headerKey(headers: Record<string, string>): string {
   let key = '';
   for (const name of Object.keys(headers).sort()) if (!UNSHARED_HEADERS.has(name)) key += name + ':' + headers[name] + '\n';
   return key;

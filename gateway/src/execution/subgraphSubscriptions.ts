@@ -21,6 +21,7 @@ import type { GraphQLError } from 'graphql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import WebSocket from 'ws';
+import type { GatewayConfig } from '../config';
 import type { Clock, Logger, TimerHandle } from '../deps';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import { describeTransportError, type SubgraphResponse } from './subgraphClient';
@@ -226,6 +227,15 @@ interface WsConnection {
  * Opens subscriptions at subgraphs (graphql-transport-ws over `ws`, or GraphQL over SSE) and hands
  * their events to sinks. One per gateway: it owns the upstream sockets, counted for metrics.
  */
+/** The gateway's own, as the config says (`subscriptions.upstreamConnectTimeoutMs`, `limits.maxSubgraphResponseBytes`). */
+export function subgraphSubscriptionsFor(config: GatewayConfig, logger: Logger, clock: Clock): SubgraphSubscriptions {
+  return new SubgraphSubscriptions({
+    logger,
+    clock,
+    options: { connectionInitTimeoutMs: config.subscriptions.upstreamConnectTimeoutMs, maxMessageBytes: config.limits.maxSubgraphResponseBytes },
+  });
+}
+
 export class SubgraphSubscriptions {
   private readonly logger: Logger;
   private readonly clock: Clock;

@@ -1,4 +1,15 @@
-import type { ClientInfo, GatewayRequest } from '../plugins/types';
+import { randomUUID } from 'node:crypto';
+import type { ClientInfo, GatewayContext, GatewayRequest } from '../plugins/types';
+
+/** A new request's context: its id (the client's `x-request-id` when it is a sane one), start time and client application. */
+export function requestContext(request: GatewayRequest, now: number): GatewayContext {
+  return { requestId: requestIdFrom(request.headers['x-request-id']), startedAt: now, client: clientInfoFrom(request.headers) };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+function requestIdFrom(header: string | undefined): string {
+  return header !== undefined && REQUEST_ID.test(header) ? header : randomUUID();
+}
 
 /**
  * The client application a request says it comes from: Apollo's `apollographql-client-name` /

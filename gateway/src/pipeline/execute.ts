@@ -2,7 +2,7 @@ import { GraphQLError, Kind, OperationTypeNode, executeSync, type DocumentNode, 
 import type { Logger } from '../deps';
 import { GatewayErrorCode, formatError, gatewayError } from '../errors/gatewayError';
 import { SubgraphError } from '../errors/subgraphError';
-import { executePlan } from '../execution/executePlan';
+import { executePlan, type PlanExecutionResult, type SendFetch } from '../execution/executePlan';
 import { applyOperationShape, type FieldShape, type OperationShape } from '../execution/responseShape';
 import type { BeforeSubgraphRequest, SubgraphClient } from '../execution/subgraphClient';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
@@ -44,11 +44,23 @@ export async function executeOperation(options: ExecuteOptions): Promise<Gateway
     supergraphSchema: loaded.supergraphSchema,
     requestVariables: options.requestVariables,
     coercedVariables: options.variables,
-    send: (fetch, body) => options.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, { requestId, before: options.before }),
+    send: sendWith(options, isQuery),
     allowedErrorExtensions: options.allowedErrorExtensions,
     logger: options.logger,
     requestId,
   });
+  return { status: 200, body: shapeResult(options, execution) };
+}
+
+/** How a plan's fetches reach the subgraphs: through the client, with the request's hooks. */
+export function sendWith(options: ExecuteOptions, isQuery: boolean): SendFetch {
+  const { loaded, requestId } = options;
+  return (fetch, body) => options.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, { requestId, before: options.before });
+}
+
+/** The client's response from what the plan's fetches gathered: shaped to the operation, errors masked as configured. */
+export function shapeResult(options: ExecuteOptions, execution: PlanExecutionResult): ExecutionResultBody {
+  const { loaded, prepared } = options;
   const shaped = applyOperationShape(prepared.shape, execution.data, {
     schema: loaded.schema,
     variables: options.variables,
@@ -63,7 +75,7 @@ export async function executeOperation(options: ExecuteOptions): Promise<Gateway
   // As @apollo/gateway and Apollo Router do: value-completion problems are reported in
   // `extensions.valueCompletion`, and only when nothing else failed (they are usually echoes of it).
   if (errors.length === 0 && shaped.errors.length > 0) body.extensions = { valueCompletion: shaped.errors.map(formatError) };
-  return { status: 200, body };
+  return body;
 }
 
 /** `__schema` and `__type` are answered by the gateway from the API schema, never by a subgraph. */

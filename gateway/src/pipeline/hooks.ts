@@ -1,12 +1,12 @@
 import type { GraphQLError } from 'graphql';
 import { headersOf, statusOf } from '../errors/gatewayError';
 import type { BeforeSubgraphRequest } from '../execution/subgraphClient';
-import type { GatewayContext, GatewayPlugin, GatewayRequest, Phase, PhaseEnd, RejectFn, SubgraphRequestEnd } from '../plugins/types';
+import type { ExecutionResultBody, GatewayContext, GatewayPlugin, GatewayRequest, Phase, PhaseEnd, RejectFn, SubgraphRequestEnd } from '../plugins/types';
 import { RequestError } from './requestError';
 import type { GatewayResponse } from './result';
 
 /** The hooks that may refuse the request, in the order a request meets them. */
-type RejectingHook = 'onRequest' | 'onParsed' | 'onValidated' | 'onPlanned';
+type RejectingHook = 'onRequest' | 'onParsed' | 'onValidated' | 'onPlanned' | 'onConnection' | 'onSubscriptionEvent';
 type EventOf<K extends RejectingHook> = Parameters<NonNullable<GatewayPlugin[K]>>[0];
 
 /**
@@ -55,6 +55,23 @@ export class HookRunner {
     return event.request;
   }
 
+  /**
+   * The onSubscriptionEvent hooks for one event of one client: the payload to send, as they left it.
+   * Throws a RequestError when one ends the subscription.
+   */
+  async subscriptionEvent(request: GatewayRequest, context: GatewayContext, result: ExecutionResultBody): Promise<ExecutionResultBody> {
+    const event = {
+      request,
+      context,
+      result,
+      setResult(replacement: ExecutionResultBody) {
+        event.result = replacement;
+      },
+    };
+    await this.run('onSubscriptionEvent', event);
+    return event.result;
+  }
+
   /** Tells the onPhase hooks that a phase starts; returns what to call when it ends. */
   startPhase(phase: Phase, request: GatewayRequest, context: GatewayContext): PhaseEnd | undefined {
     if (this.phaseHooks.length === 0) return undefined;
@@ -92,7 +109,8 @@ export class HookRunner {
   /** The onSubgraphRequest hooks, for the subgraph requests of one client request. */
   beforeSubgraphRequest(request: GatewayRequest, context: GatewayContext): BeforeSubgraphRequest | undefined {
     if (this.subgraphHooks.length === 0) return undefined;
-    return ({ subgraph, url, headers }) => joined<SubgraphRequestEnd>(this.subgraphHooks.map((hook) => hook({ subgraph, url, headers, request, context })));
+    return ({ subgraph, url, headers, subscription }) =>
+      joined<SubgraphRequestEnd>(this.subgraphHooks.map((hook) => hook({ subgraph, url, headers, request, context, ...(subscription ? { subscription } : {}) })));
   }
 
   /**

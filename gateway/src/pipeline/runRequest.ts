@@ -1,4 +1,4 @@
-import type { DocumentNode } from 'graphql';
+import { OperationTypeNode, type DocumentNode } from 'graphql';
 import type { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../deps';
@@ -6,13 +6,15 @@ import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import type { SubgraphClient } from '../execution/subgraphClient';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import type { GatewayContext, GatewayRequest, OperationReplacement } from '../plugins/types';
-import { executeOperation } from './execute';
+import { executeOperation, type ExecuteOptions } from './execute';
 import type { HookRunner } from './hooks';
 import { parseDocument } from './parse';
 import { drawOverrides } from '../planning/overrides';
-import { MAX_CACHED_QUERY, prepareOperation, type PlanCache } from './prepare';
+import { MAX_CACHED_QUERY, prepareOperation, type PlanCache, type PrepareRequest } from './prepare';
 import { RequestError } from './requestError';
-import type { GatewayResponse } from './result';
+import type { GatewayResult } from './result';
+import type { Revision, SubscribeOptions, SubscriptionHub } from './subscribe';
+import { fetchesOf } from '../planning/plan';
 import { LARGE_DOCUMENT, resolveOperation, validateDocument, yieldToEventLoop } from './validate';
 
 /** One supergraph and the caches that are only valid for it; replaced whole on a schema change. */
@@ -35,13 +37,26 @@ export interface PipelineEnv {
   onPlanLookup(cached: boolean): void;
   /** A number in [0, 1): each request's draw for `percent(N)` override labels. */
   random(): number;
+  /** Where subscriptions run; undefined when they are off (`subscriptions.enabled: false`). */
+  readonly subscriptions: SubscriptionHub | undefined;
+}
+
+/** How the transport can answer: `streaming` when it can send a sequence of payloads (a subscription). */
+export interface TransportAbilities {
+  readonly streaming: boolean;
 }
 
 /**
  * A request's way through the pipeline: the plugins' hooks between parse, validate, plan and
  * execute. Throws a RequestError for what the client must fix.
  */
-export async function runRequest(state: SupergraphState | undefined, received: GatewayRequest, context: GatewayContext, env: PipelineEnv): Promise<GatewayResponse> {
+export async function runRequest(
+  state: SupergraphState | undefined,
+  received: GatewayRequest,
+  context: GatewayContext,
+  env: PipelineEnv,
+  transport: TransportAbilities = { streaming: false },
+): Promise<GatewayResult> {
   if (!state) throw new RequestError([gatewayError(GatewayErrorCode.SUPERGRAPH_NOT_READY, 'The gateway has no supergraph loaded yet.')], 503);
   const { loaded } = state;
   // From here on, the request with the query text the onRequest hooks supplied (a persisted query).
@@ -66,7 +81,7 @@ export async function runRequest(state: SupergraphState | undefined, received: G
         env.documents.set(query, document);
       }
     }
-    return resolveOperation(loaded.schema, document, request);
+    return resolveOperation(loaded.schema, document, request, transport.streaming && env.subscriptions !== undefined);
   });
   if (large) await yieldToEventLoop();
   const operationEvent = { request, context, document, operation, operationKind: operation.operation, variables, supergraph: loaded };
@@ -78,29 +93,52 @@ export async function runRequest(state: SupergraphState | undefined, received: G
 
   if (large) await yieldToEventLoop();
   const overrides = drawOverrides(loaded.overrideLabels, env.random() * 100, context.overrideLabels);
+  const planRequest: PrepareRequest = { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement, overrides };
   const prepared = await env.hooks.phase('plan', request, context, (outcome) => {
-    const planned = prepareOperation(state, loaded, { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement, overrides }, env.logger, outcome);
+    const planned = prepareOperation(state, loaded, planRequest, env.logger, outcome);
     env.onPlanLookup(outcome.cached === true);
     return planned;
   });
   if (large) await yieldToEventLoop();
   await env.hooks.run('onPlanned', { ...operationEvent, plan: prepared.plan });
 
-  return env.hooks.phase('execute', request, context, () =>
-    executeOperation({
-      loaded,
-      prepared,
-      requestVariables: request.variables ?? {},
-      variables,
-      replacementErrors: replacement?.errors ?? [],
-      client: env.client,
-      before: env.hooks.beforeSubgraphRequest(request, context),
-      requestId: context.requestId,
-      logger: env.logger,
-      allowedErrorExtensions: env.allowedErrorExtensions,
-      mask: { enabled: env.config.maskSubgraphErrors, unmaskedCodes: env.config.unmaskedCodes },
-    }),
-  );
+  const options: ExecuteOptions = {
+    loaded,
+    prepared,
+    requestVariables: request.variables ?? {},
+    variables,
+    replacementErrors: replacement?.errors ?? [],
+    client: env.client,
+    before: env.hooks.beforeSubgraphRequest(request, context),
+    requestId: context.requestId,
+    logger: env.logger,
+    allowedErrorExtensions: env.allowedErrorExtensions,
+    mask: { enabled: env.config.maskSubgraphErrors, unmaskedCodes: env.config.unmaskedCodes },
+  };
+  // resolveOperation let a subscription through only with a streaming transport and subscriptions on.
+  if (operation.operation === OperationTypeNode.SUBSCRIPTION) return env.subscriptions!.subscribe({ ...options, request, context, hooks: env.hooks, planRequest });
+  return env.hooks.phase('execute', request, context, () => executeOperation(options));
+}
+
+/**
+ * A subscription's plan on a new supergraph: when the operation still validates and plans to the
+ * same plan, with the same subgraph URLs, the subscription goes on (with the new supergraph);
+ * otherwise it ends with SUBSCRIPTION_SCHEMA_CHANGED, and subscribing again gets the new plan.
+ */
+export async function revisionOn(state: SupergraphState, options: SubscribeOptions, env: PipelineEnv): Promise<Revision> {
+  const changed = { error: gatewayError(GatewayErrorCode.SUBSCRIPTION_SCHEMA_CHANGED, 'The supergraph changed, and this subscription\'s plan with it: subscribe again.') };
+  const { loaded } = state;
+  try {
+    await validateDocument(loaded.schema, options.planRequest.document, env.config.limits, false);
+    const prepared = await prepareOperation(state, loaded, options.planRequest, env.logger, {});
+    if (JSON.stringify(prepared.plan) !== JSON.stringify(options.prepared.plan)) return changed;
+    for (const fetch of fetchesOf(prepared.plan.node)) {
+      if (loaded.subgraphUrls.get(fetch.serviceName) !== options.loaded.subgraphUrls.get(fetch.serviceName)) return changed;
+    }
+    return { loaded, prepared };
+  } catch {
+    return changed;
+  }
 }
 
 /**

@@ -71,18 +71,21 @@ export function resolveOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   request: GatewayRequest,
+  streaming: boolean,
 ): { operation: OperationDefinitionNode; variables: Record<string, unknown> } {
   const operation = getOperationAST(document, request.operationName);
   if (!operation) {
     const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
     throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_RESOLUTION_FAILURE, message)], 400);
   }
-  if (request.method === 'GET' && operation.operation !== OperationTypeNode.QUERY) {
+  // A subscription changes nothing either, and a browser's EventSource can only GET.
+  if (request.method === 'GET' && operation.operation === OperationTypeNode.MUTATION) {
     const error = gatewayError(GatewayErrorCode.BAD_REQUEST, `Can only perform a ${operation.operation} operation from a POST request.`);
     throw new RequestError([error], 405, { allow: 'POST' });
   }
-  if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
-    throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_NOT_SUPPORTED, 'Subscriptions are not supported yet.')], 400);
+  if (operation.operation === OperationTypeNode.SUBSCRIPTION && !streaming) {
+    const message = 'Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws), Server-Sent Events (Accept: text/event-stream) or multipart HTTP (Accept: multipart/mixed;subscriptionSpec="1.0").';
+    throw new RequestError([gatewayError(GatewayErrorCode.OPERATION_NOT_SUPPORTED, message)], 400);
   }
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (request.variables ?? {}) as Record<string, unknown>);
   if (coerced.errors) {

@@ -2,6 +2,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { GatewayConfig } from '../config';
 import type { Clock, Fetch, Logger } from '../deps';
 import { useAuthentication } from './auth/useAuthentication';
+import { useSubscriptionLimit } from './limits/useSubscriptionLimit';
 import { useAuthorization, type PolicyEvaluator } from './authorization/useAuthorization';
 import { MemoryBudgetStore, type BudgetStore } from './budgets/budgetStore';
 import { RedisBudgetStore } from './budgets/redisBudgetStore';
@@ -105,6 +106,8 @@ export function builtInPlugins(config: GatewayConfig, deps: BuiltInPluginDeps): 
     metrics,
     authentication,
     authorization,
+    // Before cost and budgets: a subscription over the limit is refused before it costs anything.
+    config.subscriptions.enabled && config.subscriptions.maxPerClient > 0 ? useSubscriptionLimit(config.subscriptions.maxPerClient) : undefined,
     cost,
     budgets,
     // After authentication (exemptions are by the authenticated caller), before automatic persisted

@@ -8,6 +8,10 @@ import type { DocumentNode, GraphQLError, GraphQLFormattedError, OperationDefini
  *
  *   onRequest -> onParsed -> onValidated -> onPlanned -> onSubgraphRequest (per fetch) -> onResult
  *
+ * A subscription meets the same hooks up to onPlanned; then, for each event, onSubgraphRequest (per
+ * fetch the event needs) and onSubscriptionEvent; onResult runs once, when the subscription ends.
+ * A WebSocket connection meets onConnection once, when the client sends `connection_init`.
+ *
  * A hook takes one payload object (new fields can be added without breaking anyone) and changes
  * behaviour only through the setters on it (`reject`, `setResult`, header maps), never through its
  * return value. A hook that wants to see a phase end returns a callback; its closure holds the
@@ -31,8 +35,24 @@ export interface GatewayPlugin {
    * every fetch node, so keep it cheap.
    */
   onSubgraphRequest?(event: SubgraphRequestEvent): void | SubgraphRequestEnd;
-  /** When the response is ready, whatever the outcome. May replace the result. */
+  /**
+   * When the response is ready, whatever the outcome. May replace the result. For a subscription:
+   * when it ends (the client left, the subgraph ended it, a plugin did), with the last payload's
+   * errors if any; nothing set then reaches the client.
+   */
   onResult?(event: ResultEvent): void | Promise<void>;
+  /**
+   * A long-lived connection opens (a WebSocket's `connection_init`): `request` carries the upgrade
+   * request's headers with the credentials of the `connection_init` payload. May reject it (the
+   * connection is then closed, 4403). Each operation on it still meets every hook from onRequest on.
+   */
+  onConnection?(event: ConnectionEvent): void | Promise<void>;
+  /**
+   * Subscriptions: before each event is sent to this client, once the event's own fetches ran and
+   * its payload was shaped. May change the payload (`setResult`) or end the subscription
+   * (`reject`): the client then gets those errors as the last payload, and the stream completes.
+   */
+  onSubscriptionEvent?(event: SubscriptionEventEvent): void | Promise<void>;
   /**
    * When a phase of the pipeline starts (see `Phase`); return a callback to see it end. For timing
    * and tracing: it cannot change the request. The `request` phase ends last, after every
@@ -160,6 +180,11 @@ export interface PlannedEvent extends OperationEvent {
 
 export interface SubgraphRequestEvent {
   readonly subgraph: string;
+  /**
+   * True for the request that opens a subscription at the subgraph (a WebSocket or SSE stream that
+   * lasts as long as the subscription; it ends when the stream does), not an HTTP fetch.
+   */
+  readonly subscription?: boolean;
   /** The client request this fetch serves. */
   readonly request: GatewayRequest;
   readonly url: string;
@@ -172,9 +197,11 @@ export interface SubgraphRequestEvent {
  * The timed phases of a request: `request` spans all of it; `parse` (or the document cache lookup),
  * `validate` (validation and variable coercion), `plan` (planning or the plan cache lookup) and
  * `execute` (subgraph fetches and response shaping) run inside it, in that order, as far as the
- * request gets.
+ * request gets. A subscription has no `execute`: each of its events is an `event` phase (the
+ * event's fetches and shaping, and the onSubscriptionEvent hooks), inside the `request` phase,
+ * which lasts as long as the subscription.
  */
-export type Phase = 'request' | 'parse' | 'validate' | 'plan' | 'execute';
+export type Phase = 'request' | 'parse' | 'validate' | 'plan' | 'execute' | 'event';
 
 export interface PhaseEvent {
   readonly phase: Phase;
@@ -204,6 +231,15 @@ export interface ExecutionResultBody {
   data?: Record<string, unknown> | null;
   errors?: GraphQLFormattedError[];
   extensions?: Record<string, unknown>;
+}
+
+export interface ConnectionEvent extends RequestEventBase {}
+
+export interface SubscriptionEventEvent extends RequestEventBase {
+  /** The payload about to be sent to this client. */
+  readonly result: ExecutionResultBody;
+  /** Sends this payload instead. */
+  setResult(result: ExecutionResultBody): void;
 }
 
 export interface ResultEvent {

@@ -11,6 +11,7 @@ import { createGraphiqlAssets } from './graphiql';
 import { UNSUPPORTED, badRequest, registerGraphQLRoutes, respond, toGatewayRequest, type Refuse } from './graphqlRoutes';
 import { dropStalledReaders, limitConnections } from './greedyClients';
 import { handleSocketError, type SocketErrorAnswer } from './socketErrors';
+import { serveWebSockets, type WebSocketOptions } from './webSocket';
 
 export interface ServerOptions {
   /** Serve GraphiQL to browsers at GET /graphql. */
@@ -40,6 +41,8 @@ export interface ServerOptions {
    * without a preflight through, or `false` to turn it off. Default: on, with `csrfPrevention.requestHeaders`' default.
    */
   csrfPrevention?: { requestHeaders: readonly string[] } | false;
+  /** GraphQL over WebSocket (graphql-transport-ws) on the GraphQL path. Default: not served. */
+  webSocket?: Omit<WebSocketOptions, 'path'>;
 }
 
 export interface ClientTimeouts {
@@ -104,6 +107,13 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
       return reply.type(asset.type).header('cache-control', 'public, max-age=86400').send(asset.body);
     });
   }
+  const webSockets = options.webSocket ? serveWebSockets(app, gateway, { ...options.webSocket, path }) : undefined;
+  // Subscriptions do not end by themselves: when the server closes, every client gets `complete`
+  // (SSE and multipart streams end, WebSocket subscriptions send it), then WebSockets close (1001).
+  app.addHook('preClose', async () => {
+    gateway.subscriptions?.endAll();
+    await webSockets?.close();
+  });
   if (options.admin) registerAdminRoutes(app, gateway, options.admin);
   registerHealthRoute(app, gateway);
   if (options.operations) registerOperationsRoutes(app, gateway, options.operations);

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import { GatewayErrorCode } from '../errors/gatewayError';
-import { Readable } from 'node:stream';
 import type { Gateway } from '../gateway';
-import { isStream, type GatewayResponse, type GatewayResult } from '../pipeline/result';
-import type { ExecutionResultBody, GatewayRequest } from '../plugins/types';
+import { isStream, type GatewayResponse } from '../pipeline/result';
+import type { GatewayRequest } from '../plugins/types';
 import { csrfRefusal } from './csrf';
 import { graphiqlPage } from './graphiql';
-import { GRAPHQL_RESPONSE_JSON, negotiateMediaType, type ResponseMediaType } from './negotiate';
+import { GRAPHQL_RESPONSE_JSON, JSON_TYPE, negotiateMediaType, type ResponseMediaType } from './negotiate';
+import { sendSingleAsSse, sendStream, streamFormatOf, type StreamFormat } from './streams';
 
 /** Answers a request the HTTP layer refuses, through `Gateway.refuse` (plugins see it end). */
 export type Refuse = (request: FastifyRequest, reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) => Promise<unknown>;
@@ -25,7 +25,8 @@ export interface GraphQLRouteOptions {
 export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, options: GraphQLRouteOptions, refuse: Refuse): void {
   const preventCsrf = csrfGuard(options, refuse);
   app.post(options.path, { onRequest: preventCsrf }, async (request, reply) => {
-    const mediaType = negotiateMediaType(request.headers.accept);
+    const streamFormat = streamFormatOf(request.headers.accept);
+    const mediaType = negotiateMediaType(request.headers.accept) ?? (streamFormat ? JSON_TYPE : undefined);
     if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if (request.body === UNSUPPORTED || request.body === undefined) {
       return refuse(request, reply, 415, [badRequest('Unsupported content type: send application/json.')], mediaType);
@@ -39,7 +40,9 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     if (Array.isArray(params)) return answerBatch(gateway, options.batching, params, request, reply, mediaType, refuse);
     const problem = paramsProblem(params);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
-    return respond(reply, mediaType, await gateway.handle(toGatewayRequest(request, 'POST', params as Record<string, unknown>)));
+    const gatewayRequest = toGatewayRequest(request, 'POST', params as Record<string, unknown>);
+    if (streamFormat) return answerStreaming(gateway, gatewayRequest, reply, streamFormat, mediaType);
+    return respond(reply, mediaType, await gateway.handle(gatewayRequest));
   });
 
   app.get(options.path, { onRequest: preventCsrf }, async (request, reply) => {
@@ -47,7 +50,8 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     if (options.graphiqlAssets !== undefined && servesGraphiql(options, request)) {
       return reply.type('text/html; charset=utf-8').send(graphiqlPage(options.path, options.graphiqlAssets));
     }
-    const mediaType = negotiateMediaType(request.headers.accept);
+    const streamFormat = streamFormatOf(request.headers.accept);
+    const mediaType = negotiateMediaType(request.headers.accept) ?? (streamFormat ? JSON_TYPE : undefined);
     if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if ([q.query, q.operationName, q.variables, q.extensions, q.documentId].some(Array.isArray)) {
       return refuse(request, reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
@@ -64,8 +68,21 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     }
     const problem = checkParams(params.query, params.operationName, params.variables, params.extensions, params.documentId);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
+    if (streamFormat) return answerStreaming(gateway, toGatewayRequest(request, 'GET', params), reply, streamFormat, mediaType);
     return respond(reply, mediaType, uncachedUnlessSuccessful(await gateway.handle(toGatewayRequest(request, 'GET', params))));
   });
+}
+
+/**
+ * A request whose Accept asks for a stream (SSE or multipart): a subscription's events in that
+ * format. Anything else gets one answer: over SSE as one `next` event (what an SSE client reads),
+ * or, refused, as JSON with its status; over multipart as JSON, which Apollo's clients read too.
+ */
+async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply: FastifyReply, format: StreamFormat, mediaType: ResponseMediaType) {
+  const result = await gateway.handleStreaming(request);
+  if (isStream(result)) return sendStream(reply, result, format, { heartbeatMs: gateway.config.subscriptions.heartbeatMs, clock: gateway.clock });
+  if (format === 'sse' && result.status < 400) return sendSingleAsSse(reply, result.status, result.body, result.headers);
+  return respond(reply, mediaType, { ...result, headers: { 'cache-control': 'no-store', ...result.headers } });
 }
 
 /**
@@ -176,25 +193,11 @@ export function toGatewayRequest(request: FastifyRequest, method: 'GET' | 'POST'
   };
 }
 
-export function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: GatewayResult) {
+export function respond(reply: FastifyReply, mediaType: ResponseMediaType, response: GatewayResponse) {
   if (response.headers) reply.headers(response.headers);
-  if (isStream(response)) return reply.code(response.status).type(MULTIPART).send(Readable.from(multipartParts(response.payloads)));
   // With plain application/json, the spec asks for 200 whenever the response is a GraphQL response
   // with data; errors before execution keep their 4xx (as Apollo Server does) so caches and proxies see them.
   return reply.code(response.status).type(contentType(mediaType)).send(JSON.stringify(response.body));
-}
-
-/**
- * The incremental delivery format clients read (Apollo Client, urql, Relay; graphql-over-http's
- * incremental delivery RFC): each payload a part of its own, JSON, after a `---` boundary; the last
- * boundary closed with `-----`.
- */
-const MULTIPART = 'multipart/mixed; boundary="-"; deferSpec=20220824';
-
-async function* multipartParts(payloads: AsyncIterable<ExecutionResultBody>): AsyncGenerator<string> {
-  yield '\r\n---';
-  for await (const payload of payloads) yield `\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${JSON.stringify(payload)}\r\n---`;
-  yield '--\r\n';
 }
 
 const NOT_ACCEPTABLE = badRequest('Not acceptable: accept application/graphql-response+json or application/json.');

@@ -236,6 +236,14 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
     maxConnections: config.limits.maxConnections,
     cors: corsOptionsFrom(config),
     csrfPrevention: config.csrfPrevention.enabled ? { requestHeaders: config.csrfPrevention.requestHeaders } : false,
+    webSocket: config.subscriptions.enabled
+      ? {
+          maxPayload: config.limits.maxBodyBytes || 100 * 1024 * 1024,
+          connectionInitWaitTimeoutMs: config.subscriptions.connectionInitWaitTimeoutMs,
+          keepAliveMs: config.subscriptions.keepAliveMs,
+          corsOrigins: config.cors?.origins,
+        }
+      : undefined,
     admin: config.admin.token
       ? {
           token: config.admin.token,

@@ -1,7 +1,8 @@
 /**
  * The built-in plugins and their order, which is part of their behaviour: tracing first (its spans
  * cover the others' work), metrics early (its timings wrap the others as little as possible), the
- * request log last (it sees what every other plugin decided), trusted documents after
+ * request log last (it sees what every other plugin decided), the subscription limit before cost and
+ * budgets (a subscription over it costs nothing), trusted documents after
  * authentication (exemptions are by the authenticated caller) and before automatic persisted
  * queries (a hash may name a trusted document), automatic persisted queries after authentication,
  * cost and budgets (a refused caller learns nothing of the store, a query is stored only once they
@@ -24,13 +25,16 @@ const make = (input: Omit<GatewayConfigInput, 'supergraph'>, policyModulePath?: 
 
 const APQ = 'automatic-persisted-queries';
 const TD = 'trusted-documents';
+const SL = 'subscription-limit';
 type Holds = { budgetStore: boolean; tracing: boolean; persistedQueryStore: boolean };
 it.each<[string, Omit<GatewayConfigInput, 'supergraph'>, string[], Holds]>([
-  ['the defaults', {}, ['metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: true }],
-  ['budgets on', { cost: { mode: 'measure' }, budgets: { enabled: true } }, ['metrics', 'authentication', 'authorization', 'cost', 'budgets', TD, APQ, 'request-log'], { budgetStore: true, tracing: false, persistedQueryStore: true }],
-  ['tracing on', { tracing: { enabled: true, exporter: 'console' } }, ['tracing', 'metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: true, persistedQueryStore: true }],
+  ['the defaults', {}, ['metrics', 'authentication', 'authorization', SL, 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: true }],
+  ['budgets on', { cost: { mode: 'measure' }, budgets: { enabled: true } }, ['metrics', 'authentication', 'authorization', SL, 'cost', 'budgets', TD, APQ, 'request-log'], { budgetStore: true, tracing: false, persistedQueryStore: true }],
+  ['tracing on', { tracing: { enabled: true, exporter: 'console' } }, ['tracing', 'metrics', 'authentication', 'authorization', SL, 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: true, persistedQueryStore: true }],
   // Still there, to tell clients PERSISTED_QUERY_NOT_SUPPORTED; with no store.
-  ['apq off', { apq: { enabled: false } }, ['metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: false }],
+  ['subscriptions off', { subscriptions: { enabled: false } }, ['metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: true }],
+  ['no limit of subscriptions per client', { subscriptions: { maxPerClient: 0 } }, ['metrics', 'authentication', 'authorization', 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: true }],
+  ['apq off', { apq: { enabled: false } }, ['metrics', 'authentication', 'authorization', SL, 'cost', TD, APQ, 'request-log'], { budgetStore: false, tracing: false, persistedQueryStore: false }],
 ])('%s: %j', async (_name, config, names, holds) => {
   const builtIns = make(config);
   try {

@@ -68,6 +68,16 @@ export function useAuthentication(config: AuthConfig, deps: AuthDeps): GatewayPl
         else throw err;
       }
     },
+    // A WebSocket's connection_init: the same credentials, checked once at connect (and again by
+    // onRequest for each operation, so a token that expires meanwhile stops working).
+    async onConnection({ request, context, reject }) {
+      try {
+        context.identity = await identify(request);
+      } catch (err) {
+        if (err && typeof err === 'object' && 'extensions' in err) reject(err as GraphQLError);
+        else throw err;
+      }
+    },
     onSubgraphRequest({ subgraph, headers, request, context }) {
       const rule = forwardingRules.get(subgraph) ?? config.forwarding.default;
       forwardHeaders(rule, request, context.identity, headers);

@@ -6,7 +6,7 @@ import { GatewayErrorCode, gatewayError } from '../../errors/gatewayError';
 import { claimAt, type Identity } from '../auth/identity';
 import { costLimitError } from '../cost/costLimitError';
 import { MUTATION_BASE_COST } from '../cost/estimateCost';
-import type { GatewayPlugin, GatewayRequest } from '../types';
+import type { GatewayPlugin, GatewayRequest, RejectFn } from '../types';
 import type { BucketPolicy, BudgetStore } from './budgetStore';
 
 type BudgetsConfig = GatewayConfig['budgets'];
@@ -25,6 +25,8 @@ interface BudgetState {
   /** The least the operation may end up costing: a mutation's base cost is never given back. */
   floor: number;
   available: number;
+  /** A subscription pays as it goes: the estimate at subscribe, then each event; nothing is settled at its end. */
+  subscription: boolean;
 }
 
 /** Which tier and bucket a caller gets: the first `assign` rule that matches, else `defaultTier`. */
@@ -73,17 +75,19 @@ export function budgetForAdmin(config: BudgetsConfig, id: string): BudgetAssignm
   return { key, tier, policy: { capacity: t.capacity, refillPerSecond: t.refillPerSecond } };
 }
 
+type BudgetDeps = { store: BudgetStore; clock: Clock; logger: Logger; enforceCost: boolean; onStoreFailure?: (mode: 'open' | 'closed') => void };
+
 /**
  * Per-client query budgets: before execution the operation's estimated cost is taken from the
  * caller's bucket (429 BUDGET_EXHAUSTED with Retry-After when it cannot pay, and no subgraph is
  * called); after it, the bucket is settled to the actual cost (see onResult). Every response carries the
  * budget state in `extensions.cost.throttleStatus` and the IETF RateLimit-Policy / RateLimit
- * headers. Runs after the cost plugin, whose estimate it spends.
+ * headers. Runs after the cost plugin, whose estimate it spends. A subscription takes its estimate
+ * (one event's worth) when it starts, then each event's actual cost before the event is sent; an
+ * event the bucket cannot pay ends the subscription with BUDGET_EXHAUSTED. Nothing is given back.
  */
-export function useBudgets(
-  config: BudgetsConfig,
-  deps: { store: BudgetStore; clock: Clock; logger: Logger; enforceCost: boolean; onStoreFailure?: (mode: 'open' | 'closed') => void },
-): GatewayPlugin {
+
+export function useBudgets(config: BudgetsConfig, deps: BudgetDeps): GatewayPlugin {
   const states = new WeakMap<object, BudgetState>();
   const policyHeader = (a: BudgetAssignment) => `"${a.tier}";q=${a.policy.capacity};w=${Math.ceil(a.policy.capacity / a.policy.refillPerSecond)}`;
   const rateHeader = (a: BudgetAssignment, available: number) =>
@@ -117,7 +121,7 @@ export function useBudgets(
         const headers: Record<string, string> = { 'ratelimit-policy': policyHeader(assignment), ratelimit: rateHeader(assignment, result.available) };
         if (fits) headers['retry-after'] = String(retryAfter);
         // Not executed: nothing to refund, but the response still reports the budget state.
-        states.set(context, { assignment, taken: 0, floor: 0, available: result.available });
+        states.set(context, { assignment, taken: 0, floor: 0, available: result.available, subscription: false });
         reject(
           gatewayError(GatewayErrorCode.BUDGET_EXHAUSTED, fits ? 'Query budget exhausted; retry later.' : 'The operation costs more than the whole budget of this client.', {
             extensions: { cost: { requestedQueryCost: estimated, throttleStatus: throttleStatus(assignment, result.available) } },
@@ -127,11 +131,21 @@ export function useBudgets(
         );
         return;
       }
-      states.set(context, { assignment, taken: estimated, floor: operationKind === OperationTypeNode.MUTATION ? MUTATION_BASE_COST : 0, available: result.available });
+      states.set(context, {
+        assignment,
+        taken: estimated,
+        floor: operationKind === OperationTypeNode.MUTATION ? MUTATION_BASE_COST : 0,
+        available: result.available,
+        subscription: operationKind === OperationTypeNode.SUBSCRIPTION,
+      });
+    },
+    async onSubscriptionEvent({ context, reject }) {
+      const [state, event] = [states.get(context), context.cost?.event ?? 0];
+      if (state && event > 0) await chargeEvent(config, deps, state, event, context.requestId, reject);
     },
     async onResult({ context, result, setResult, setHeader }) {
       const state = states.get(context);
-      if (!state) return;
+      if (!state || state.subscription) return;
       const actual = context.cost?.actual;
       let available = state.available;
       // The bucket ends up paying the actual cost: what the estimate took too much is given back
@@ -152,6 +166,28 @@ export function useBudgets(
       setResult({ ...result, extensions: { ...result.extensions, cost: { ...cost, throttleStatus: throttleStatus(state.assignment, available) } } });
     },
   };
+}
+
+/** A subscription's event: taken from the bucket before it is sent; one the bucket cannot pay ends the subscription. */
+async function chargeEvent(config: BudgetsConfig, deps: BudgetDeps, state: BudgetState, event: number, requestId: string, reject: RejectFn): Promise<void> {
+  const { key, policy } = state.assignment;
+  let taken;
+  try {
+    taken = await deps.store.take(key, event, policy, deps.clock.epochMs());
+  } catch (err) {
+    deps.logger.error('budget store unavailable', { failMode: config.failMode, reason: String((err as Error)?.message ?? err), requestId });
+    deps.onStoreFailure?.(config.failMode);
+    if (config.failMode === 'closed') reject(gatewayError(GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'Query budgets are unavailable; try again later.'));
+    return;
+  }
+  state.available = taken.available;
+  if (taken.allowed) return;
+  const retryAfter = Math.max(1, Math.ceil((event - taken.available) / policy.refillPerSecond));
+  reject(
+    gatewayError(GatewayErrorCode.BUDGET_EXHAUSTED, 'Query budget exhausted: the subscription ends; subscribe again later.', {
+      extensions: { cost: { eventCost: event, throttleStatus: throttleStatus(state.assignment, taken.available) }, retryAfter },
+    }),
+  );
 }
 
 function throttleStatus(a: BudgetAssignment, available: number) {

@@ -12,8 +12,10 @@ import { actualCost, CostError, estimatePlan } from './estimateCost';
 export interface RequestCost {
   /** Estimated from the plan before any subgraph call. */
   readonly estimated: number;
-  /** Computed from the response; set once the response is ready. */
+  /** Computed from the response; set once the response is ready. A subscription's: the sum of its events'. */
   actual?: number;
+  /** A subscription's event being sent: its actual cost, computed from its payload as a query's is. */
+  event?: number;
 }
 
 declare module '../types' {
@@ -28,13 +30,15 @@ interface CostState {
   fragments: Map<string, FragmentDefinitionNode>;
   variables: Readonly<Record<string, unknown>>;
   supergraphCost: CostSchema;
+  subscription: boolean;
 }
 
 /**
  * Cost analysis: after planning and before any subgraph call, the plan's estimated cost; over
  * `cost.maxCost` in `enforce` mode the operation is refused with COST_ESTIMATED_TOO_EXPENSIVE. After
  * execution, the actual cost from the response. Both go into `extensions.cost`
- * (`requestedQueryCost`, `actualQueryCost`).
+ * (`requestedQueryCost`, `actualQueryCost`). A subscription is estimated as one event (its root
+ * field and the fetches an event runs); each event's actual cost is computed from its payload.
  */
 export function useCost(config: GatewayConfig['cost'], deps: { logger: Logger }): GatewayPlugin {
   const subgraphSchemas = new WeakMap<object, ReturnType<typeof subgraphCostSchemas>>();
@@ -62,11 +66,26 @@ export function useCost(config: GatewayConfig['cost'], deps: { logger: Logger })
       }
       const cost: RequestCost = { estimated };
       context.cost = cost;
-      states.set(context, { cost, operation, fragments: fragmentsOf(document), variables, supergraphCost: costSchemaOf(supergraph.supergraphSchema) });
+      states.set(context, {
+        cost,
+        operation,
+        fragments: fragmentsOf(document),
+        variables,
+        supergraphCost: costSchemaOf(supergraph.supergraphSchema),
+        subscription: operation.operation === 'subscription',
+      });
+    },
+    onSubscriptionEvent({ context, result }) {
+      const state = states.get(context);
+      if (!state) return;
+      const event = actualCost(state.supergraphCost, state.operation, state.fragments, state.variables, result.data);
+      state.cost.event = event;
+      state.cost.actual = (state.cost.actual ?? 0) + event;
     },
     onResult({ context, result, setResult }) {
       const state = states.get(context);
-      if (!state) return;
+      // A subscription's actual cost is its events' (onSubscriptionEvent); at its end nothing is sent.
+      if (!state || state.subscription) return;
       state.cost.actual = actualCost(state.supergraphCost, state.operation, state.fragments, state.variables, result.data);
       setResult({
         ...result,

@@ -89,6 +89,25 @@ export class GatewayMetrics {
       this.apqStored.set({ unit: 'bytes' }, stored.bytes);
     },
   });
+  readonly subscriptionEvents = new Counter({
+    name: 'junction_subscription_events_total',
+    help: 'Subscription events made for clients, by operation name.',
+    labelNames: ['operation'],
+    registers: [this.registry],
+  });
+  private subscriptionSource: (() => { active: number; upstream: number; connections: number }) | undefined;
+  readonly subscriptions = new Gauge({
+    name: 'junction_subscriptions',
+    help: 'Subscriptions open now: client subscriptions (kind="client"), the upstream subscriptions they share (kind="upstream"), and the connections to subgraphs those use (kind="upstream_connection").',
+    labelNames: ['kind'],
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.subscriptionSource?.() ?? { active: 0, upstream: 0, connections: 0 };
+      this.subscriptions.set({ kind: 'client' }, counts.active);
+      this.subscriptions.set({ kind: 'upstream' }, counts.upstream);
+      this.subscriptions.set({ kind: 'upstream_connection' }, counts.connections);
+    },
+  });
   private readonly operationNames = new Set<string>();
   private readonly clientNames = new Set<string>();
   /** `name\0version` pairs given a label of their own. */
@@ -131,6 +150,11 @@ export class GatewayMetrics {
     return { client_name: name, client_version: version };
   }
 
+  /** Where `junction_subscriptions` reads its counts from. */
+  observeSubscriptions(source: () => { active: number; upstream: number; connections: number }): void {
+    this.subscriptionSource = source;
+  }
+
   /** Where `junction_apq_stored` reads the memory store's size from. */
   observeApqStore(source: () => { entries: number; bytes: number }): void {
     this.apqStoreSource = source;
@@ -158,12 +182,18 @@ function bounded(value: string | undefined, pattern: RegExp, seen: Set<string>, 
 
 export function useMetrics(metrics: GatewayMetrics, deps: { clock: Clock }): GatewayPlugin {
   const operations = new WeakMap<object, string>();
+  const subscriptions = new WeakSet<object>();
   return {
     name: 'metrics',
     onValidated({ context, operation }) {
       operations.set(context, metrics.operationLabel(operation.name?.value));
+      if (operation.operation === 'subscription') subscriptions.add(context);
     },
-    onSubgraphRequest({ subgraph }) {
+    onSubscriptionEvent({ context }) {
+      metrics.subscriptionEvents.inc({ operation: operations.get(context) ?? '(invalid)' });
+    },
+    onSubgraphRequest({ subgraph, subscription }) {
+      if (subscription) return;
       const start = deps.clock.now();
       return ({ error, status, shared }) => {
         metrics.subgraphDuration.observe({ subgraph }, (deps.clock.now() - start) / 1000);
@@ -176,7 +206,8 @@ export function useMetrics(metrics: GatewayMetrics, deps: { clock: Clock }): Gat
       const labels = { operation: operations.get(context) ?? '(invalid)', outcome };
       metrics.requests.inc(labels);
       metrics.clientRequests.inc({ ...metrics.clientLabels(context.client), outcome });
-      metrics.requestDuration.observe(labels, (deps.clock.now() - context.startedAt) / 1000);
+      // A subscription lasts as long as the client wants: its life is no request latency.
+      if (!subscriptions.has(context)) metrics.requestDuration.observe(labels, (deps.clock.now() - context.startedAt) / 1000);
       // The cost plugin runs after this one in onPlanned: its estimate is read here.
       if (context.cost) metrics.cost.observe(context.cost.estimated);
       if (status === 401) metrics.authFailures.inc();

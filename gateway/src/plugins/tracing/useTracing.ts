@@ -12,7 +12,8 @@ interface RequestTrace {
 
 /**
  * OpenTelemetry spans: `graphql.request` (kind server) for each request, with children
- * `graphql.parse`, `graphql.validate`, `graphql.plan` and `graphql.execute`, and under the execute
+ * `graphql.parse`, `graphql.validate`, `graphql.plan` and `graphql.execute` (a subscription: a
+ * `graphql.event` per event, and the request span lasts as long as it does), and under the execute
  * span a `subgraph.fetch` (kind client) per subgraph request, whose context goes to the subgraph in a
  * W3C `traceparent` header. Attribute names follow the OpenTelemetry semantic conventions (GraphQL,
  * HTTP) where there is one.
@@ -53,7 +54,8 @@ export function useTracing(tracer: Tracer, options: { acceptIncoming: boolean })
       const current = traces.get(context);
       if (!current) return;
       const span = tracer.startSpan(`graphql.${phase}`, {}, current.context);
-      if (phase === 'execute') current.execute = trace.setSpan(current.context, span);
+      // A subscription's events run one after the other: each event's fetches hang under its span.
+      if (phase === 'execute' || phase === 'event') current.execute = trace.setSpan(current.context, span);
       return ({ error, cached }) => {
         if (cached !== undefined) span.setAttribute('junction.cache_hit', cached);
         if (error !== undefined) fail(span, error);
@@ -66,12 +68,13 @@ export function useTracing(tracer: Tracer, options: { acceptIncoming: boolean })
       root.setAttribute('graphql.operation.type', operation.operation);
       if (operation.name) root.setAttribute('graphql.operation.name', operation.name.value);
     },
-    onSubgraphRequest({ subgraph, url, headers, context }) {
+    onSubgraphRequest({ subgraph, url, headers, context, subscription }) {
       const current = traces.get(context);
       if (!current) return;
       const parent = current.execute ?? current.context;
+      // A subscription's stream at its subgraph: a span as long as the client's subscription.
       const span = tracer.startSpan(
-        'subgraph.fetch',
+        subscription ? 'subgraph.subscribe' : 'subgraph.fetch',
         { kind: SpanKind.CLIENT, attributes: { 'subgraph.name': subgraph, 'url.full': url, 'http.request.method': 'POST' } },
         parent,
       );

@@ -1,0 +1,361 @@
+/**
+ * Subscriptions: a client's subscription is one upstream subscription at the subgraph that owns the
+ * root field (its plan's `primary` fetch), shared by every client whose primary fetch is the same
+ * (same subgraph, operation, variables and forwarded headers): the last one to leave closes it. Each
+ * event then runs, for each client, the rest of that client's plan (entity fetches, which in-flight
+ * deduplication shares between clients as it does for queries), is shaped to the client's operation
+ * and goes through the plugins' onSubscriptionEvent hooks before it is queued for the client.
+ */
+import type { GraphQLError } from 'graphql';
+import type { Logger } from '../deps';
+import { GatewayErrorCode, formatError, gatewayError } from '../errors/gatewayError';
+import { executeSubscriptionEvent } from '../execution/executePlan';
+import { headerKey, type SubgraphResponse } from '../execution/subgraphClient';
+import type { SubscriptionNode } from '../planning/plan';
+import type { ExecutionResultBody, GatewayContext, GatewayRequest } from '../plugins/types';
+import type { LoadedSupergraph } from '../planning/loadSupergraph';
+import { sendWith, shapeResult, type ExecuteOptions, type PreparedOperation } from './execute';
+import type { PrepareRequest } from './prepare';
+import type { HookRunner } from './hooks';
+import { RequestError } from './requestError';
+import type { GatewayStream, PayloadStream } from './result';
+
+export type SubscriptionProtocol = 'ws' | 'sse';
+
+/** Where an upstream subscription's events go. After `error` or `complete`, nothing more comes. */
+export interface UpstreamSink {
+  next(response: SubgraphResponse): void;
+  error(error: GraphQLError): void;
+  complete(): void;
+}
+
+/** What opens subscriptions at subgraphs (execution/subgraphSubscriptions.ts); returns what stops one. */
+export interface Upstream {
+  subscribe(
+    target: { subgraph: string; url: string; protocol: SubscriptionProtocol },
+    request: { query: string; operationName?: string; variables?: Record<string, unknown>; headers: Record<string, string> },
+    sink: UpstreamSink,
+  ): () => void;
+  /** Connections to subgraphs open now (for metrics). */
+  connections?(): number;
+}
+
+export interface SubscriptionSettings {
+  /** Payloads a client may have waiting (being made or unsent) before it is dropped as too slow. */
+  maxQueuedEvents: number;
+  /** How to subscribe at a subgraph, by name: protocol, and a URL instead of the supergraph's. */
+  subgraphs: ReadonlyMap<string, { protocol: SubscriptionProtocol; url?: string }>;
+}
+
+export interface SubscribeOptions extends ExecuteOptions {
+  request: GatewayRequest;
+  context: GatewayContext;
+  hooks: HookRunner;
+  /** What the plan was made from: made again when the supergraph changes, to see whether it did. */
+  planRequest: PrepareRequest;
+}
+
+/** After a supergraph change, for one subscription: go on with the new supergraph's plan, or end with an error. */
+export type Revision = { error: GraphQLError } | { loaded: LoadedSupergraph; prepared: PreparedOperation };
+
+/** One upstream subscription and the clients it feeds. */
+interface Group {
+  readonly key: string;
+  readonly members: Set<Subscriber>;
+  stop?: () => void;
+}
+
+export class SubscriptionHub {
+  private readonly groups = new Map<string, Group>();
+  private readonly subscribers = new Set<Subscriber>();
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly settings: SubscriptionSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Client subscriptions open now. */
+  get active(): number {
+    return this.subscribers.size;
+  }
+
+  /** Upstream subscriptions open now (each shared by one or more clients). */
+  get upstreamCount(): number {
+    return this.groups.size;
+  }
+
+  /**
+   * Starts a client's subscription. Throws a RequestError when it cannot start (its subgraph is not
+   * in the supergraph any more).
+   */
+  subscribe(options: SubscribeOptions): GatewayStream {
+    const node = options.prepared.plan.node;
+    if (node?.kind !== 'Subscription') throw new Error('subscribe: the plan has no Subscription node');
+    const { primary } = node;
+    const configured = this.settings.subgraphs.get(primary.serviceName);
+    const url = configured?.url ?? options.loaded.subgraphUrls.get(primary.serviceName);
+    if (url === undefined) {
+      throw new RequestError([gatewayError(GatewayErrorCode.SUBGRAPH_UNAVAILABLE, `Subgraph "${primary.serviceName}" is not known to this gateway.`)], 503);
+    }
+    const headers: Record<string, string> = {};
+    const done = options.before?.({ subgraph: primary.serviceName, url, headers, subscription: true });
+    const variables = primaryVariables(node, options.requestVariables);
+    const key = [primary.serviceName, url, headerKey(headers), primary.operationName ?? '', JSON.stringify(variables ?? {}), primary.operation].join('\n');
+    const subscriber = new Subscriber(options, node, this.settings.maxQueuedEvents, (left, error) => {
+      done?.(error ? { error } : {});
+      this.leave(left, key);
+    });
+    this.subscribers.add(subscriber);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { key, members: new Set() };
+      this.groups.set(key, group);
+      group.members.add(subscriber);
+      const request = { query: primary.operation, operationName: primary.operationName, variables, headers };
+      group.stop = this.upstream.subscribe({ subgraph: primary.serviceName, url, protocol: configured?.protocol ?? 'ws' }, request, this.sinkOf(group));
+    } else {
+      group.members.add(subscriber);
+    }
+    return subscriber.stream();
+  }
+
+  /** Ends every subscription (shutdown: each client gets `complete`), or with `error` as the last payload. */
+  endAll(error?: GraphQLError): void {
+    for (const subscriber of [...this.subscribers]) subscriber.end(error);
+  }
+
+  /**
+   * After a supergraph change: each subscription goes on with what `revise` gives it (the new
+   * supergraph and its plan, when that plan is the one it runs) or ends with its error.
+   */
+  async revise(revise: (options: SubscribeOptions) => Promise<Revision>): Promise<void> {
+    const before = this.subscribers.size;
+    try {
+      await Promise.all(
+        [...this.subscribers].map(async (subscriber) => {
+          const revision = await revise(subscriber.options);
+          if ('error' in revision) subscriber.end(revision.error);
+          else subscriber.options = { ...subscriber.options, loaded: revision.loaded, prepared: revision.prepared };
+        }),
+      );
+    } catch (err) {
+      this.logger.error('revising subscriptions failed', { error: String((err as Error)?.stack ?? err) });
+    }
+    this.logger.info('subscriptions revised for the new supergraph', { before, after: this.subscribers.size });
+  }
+
+  private sinkOf(group: Group): UpstreamSink {
+    // Once the upstream ended, the group is gone from the map: a new client starts a new one.
+    const forget = () => {
+      if (this.groups.get(group.key) === group) this.groups.delete(group.key);
+      group.stop = undefined;
+    };
+    return {
+      next: (response) => {
+        // Each client's execution merges into what it parses: one text, a copy each.
+        const text = JSON.stringify(response);
+        for (const member of group.members) member.event(text);
+      },
+      error: (error) => {
+        forget();
+        for (const member of [...group.members]) member.fail(error);
+      },
+      complete: () => {
+        forget();
+        for (const member of [...group.members]) member.complete();
+      },
+    };
+  }
+
+  private leave(subscriber: Subscriber, key: string): void {
+    this.subscribers.delete(subscriber);
+    const group = this.groups.get(key);
+    if (!group || !group.members.delete(subscriber) || group.members.size > 0) return;
+    this.groups.delete(key);
+    const stop = group.stop;
+    group.stop = undefined;
+    try {
+      stop?.();
+    } catch (err) {
+      this.logger.warn('closing an upstream subscription failed', { reason: String((err as Error)?.message ?? err) });
+    }
+  }
+}
+
+/** The client's variables the primary fetch uses, as sent; undefined when none. */
+function primaryVariables(node: SubscriptionNode, requestVariables: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  let variables: Record<string, unknown> | undefined;
+  for (const name of node.primary.variableUsages) {
+    if (Object.hasOwn(requestVariables, name) && requestVariables[name] !== undefined) (variables ??= {})[name] = requestVariables[name];
+  }
+  return variables;
+}
+
+/** One client's subscription: its events, made in order, queued until the transport takes them. */
+class Subscriber {
+  private readonly queue: PayloadQueue;
+  /** Events received and not yet queued (their fetches are running). */
+  private making = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private ended = false;
+  private last: ExecutionResultBody | undefined;
+  private readonly drops: Array<(reason: string) => void> = [];
+  private resolveFinished!: (last: ExecutionResultBody | undefined) => void;
+  private readonly finished = new Promise<ExecutionResultBody | undefined>((resolve) => (this.resolveFinished = resolve));
+
+  constructor(
+    public options: SubscribeOptions,
+    private readonly node: SubscriptionNode,
+    private readonly maxQueued: number,
+    private readonly onLeave: (subscriber: Subscriber, error?: unknown) => void,
+  ) {
+    this.queue = new PayloadQueue(() => this.end());
+  }
+
+  stream(): GatewayStream {
+    return { status: 200, payloads: this.queue, onDropped: (drop) => this.drops.push(drop), finished: this.finished };
+  }
+
+  /** An event from upstream, as JSON text. */
+  event(text: string): void {
+    if (this.ended) return;
+    if (this.queue.size + this.making >= this.maxQueued) return this.drop();
+    this.making++;
+    this.chain = this.chain.then(async () => {
+      try {
+        const payload = await this.make(text);
+        if (payload) this.queue.push(payload);
+      } finally {
+        this.making--;
+      }
+    });
+  }
+
+  /** The upstream failed: after the events already received, the error, then the end. */
+  fail(error: GraphQLError): void {
+    this.chain = this.chain.then(() => this.end(error));
+  }
+
+  /** The upstream completed: after the events already received, the end. */
+  complete(): void {
+    this.chain = this.chain.then(() => this.end());
+  }
+
+  /** Ends the subscription, with `error` as its last payload if given. Idempotent. */
+  end(error?: GraphQLError): void {
+    if (this.ended) return;
+    if (error) this.queue.push((this.last = { errors: [formatError(error)] }));
+    this.finish(error);
+  }
+
+  private finish(error?: unknown): void {
+    this.ended = true;
+    this.queue.end();
+    this.onLeave(this, error);
+    this.resolveFinished(this.last);
+  }
+
+  /** Too slow a reader: its queue is full. Nothing more can be said to it in order: the transport cuts it off. */
+  private drop(): void {
+    const { logger, requestId } = this.options;
+    logger.warn('subscriber dropped: too many unsent events', { requestId, limit: this.maxQueued });
+    this.queue.discard();
+    this.finish();
+    for (const drop of this.drops) drop(`Too slow: more than ${this.maxQueued} events waiting to be sent.`);
+  }
+
+  /** One event's payload for this client, or undefined when a plugin ended the subscription (then queued as its last payload). */
+  private async make(text: string): Promise<ExecutionResultBody | undefined> {
+    if (this.ended) return undefined;
+    const { options } = this;
+    try {
+      return await options.hooks.phase('event', options.request, options.context, async () => {
+        const execution = await executeSubscriptionEvent(
+          {
+            supergraphSchema: options.loaded.supergraphSchema,
+            requestVariables: options.requestVariables,
+            coercedVariables: options.variables,
+            send: sendWith(options, true),
+            allowedErrorExtensions: options.allowedErrorExtensions,
+            logger: options.logger,
+            requestId: options.requestId,
+          },
+          this.node,
+          JSON.parse(text) as SubgraphResponse,
+        );
+        return options.hooks.subscriptionEvent(options.request, options.context, shapeResult(options, execution));
+      });
+    } catch (err) {
+      let errors: readonly GraphQLError[];
+      if (err instanceof RequestError) {
+        errors = err.errors;
+      } else {
+        // A bug (ours or a plugin's): the client's subscription ends with a code and the request id.
+        options.logger.error('subscription event failed unexpectedly', { requestId: options.requestId, error: String((err as Error)?.stack ?? err) });
+        errors = [gatewayError(GatewayErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { extensions: { requestId: options.requestId } })];
+      }
+      if (!this.ended) {
+        this.queue.push((this.last = { errors: errors.map(formatError) }));
+        this.finish();
+      }
+      return undefined;
+    }
+  }
+}
+
+/** A queue read as a PayloadStream: `next()` waits for a payload, `return()` ends it at once. */
+class PayloadQueue implements PayloadStream {
+  private readonly items: ExecutionResultBody[] = [];
+  private waiting: ((result: IteratorResult<ExecutionResultBody, undefined>) => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly onReturn: () => void) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: ExecutionResultBody): void {
+    if (this.closed) return;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting({ value: item, done: false });
+    else this.items.push(item);
+  }
+
+  /** No more payloads: what is queued is still read. */
+  end(): void {
+    this.closed = true;
+    if (this.items.length === 0) this.release();
+  }
+
+  /** No more payloads, and what is queued is thrown away. */
+  discard(): void {
+    this.items.length = 0;
+    this.end();
+  }
+
+  next(): Promise<IteratorResult<ExecutionResultBody, undefined>> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<ExecutionResultBody, undefined>> {
+    this.discard();
+    this.onReturn();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private release(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.({ value: undefined, done: true });
+  }
+}
