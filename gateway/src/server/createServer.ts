@@ -11,6 +11,7 @@ import { createGraphiqlAssets } from './graphiql';
 import { UNSUPPORTED, badRequest, registerGraphQLRoutes, respond, toGatewayRequest, type Refuse } from './graphqlRoutes';
 import { dropStalledReaders, limitConnections } from './greedyClients';
 import { handleSocketError, type SocketErrorAnswer } from './socketErrors';
+import { OpenStreams } from './streams';
 import { serveWebSockets, type WebSocketOptions } from './webSocket';
 
 export interface ServerOptions {
@@ -70,6 +71,8 @@ export function timeoutOptions(t: ClientTimeouts | undefined) {
 }
 
 const ASSET_BASE = '/graphiql-assets';
+/** At shutdown, how long a subscription's HTTP stream may take to send its end before its connection is closed anyway. */
+const STREAM_END_MS = 1_000;
 
 /**
  * The HTTP adapter: GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/) on top of
@@ -92,10 +95,17 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   refuseWhileClosing(app, refusals.refuse);
   refuseOtherRoutes(app, path, refusals.refuse);
   const csrfPrevention = options.csrfPrevention === undefined ? { requestHeaders: DEFAULT_CSRF_PREVENTION_HEADERS } : options.csrfPrevention;
+  const openStreams = new OpenStreams();
   registerGraphQLRoutes(
     app,
     gateway,
-    { path, graphiqlAssets: options.graphiql ? ASSET_BASE : undefined, batching: options.batching, csrfPreventionHeaders: csrfPrevention ? csrfPrevention.requestHeaders : undefined },
+    {
+      path,
+      graphiqlAssets: options.graphiql ? ASSET_BASE : undefined,
+      batching: options.batching,
+      csrfPreventionHeaders: csrfPrevention ? csrfPrevention.requestHeaders : undefined,
+      openStreams,
+    },
     refusals.refuse,
   );
 
@@ -110,14 +120,27 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   const webSockets = options.webSocket ? serveWebSockets(app, gateway, { ...options.webSocket, path }) : undefined;
   // Subscriptions do not end by themselves: when the server closes, every client gets `complete`
   // (SSE and multipart streams end, WebSocket subscriptions send it), then WebSockets close (1001).
-  app.addHook('preClose', async () => {
+  const endStreams = async () => {
     gateway.subscriptions?.endAll();
-    await webSockets?.close();
-  });
+    await Promise.all([webSockets?.close(), openStreams.ended(STREAM_END_MS, gateway.clock)]);
+  };
+  streamEnders.set(app, endStreams);
+  app.addHook('preClose', endStreams);
   if (options.admin) registerAdminRoutes(app, gateway, options.admin);
   registerHealthRoute(app, gateway);
   if (options.operations) registerOperationsRoutes(app, gateway, options.operations);
   return app;
+}
+
+const streamEnders = new WeakMap<FastifyInstance, () => Promise<void>>();
+
+/**
+ * Ends every subscription a server created by `createServer` serves, and resolves once their ends
+ * were sent (`complete`, the last SSE event or multipart boundary, WebSocket close frames), at most
+ * a second later. Shutdown calls it before closing connections; closing the server calls it too.
+ */
+export function endStreams(app: FastifyInstance): Promise<void> {
+  return streamEnders.get(app)?.() ?? Promise.resolve();
 }
 
 /** The Fastify instance, HTTP or HTTPS, with the body limit, proxies and timeouts of `options`. */

@@ -7,7 +7,7 @@ import type { GatewayRequest } from '../plugins/types';
 import { csrfRefusal } from './csrf';
 import { graphiqlPage } from './graphiql';
 import { GRAPHQL_RESPONSE_JSON, JSON_TYPE, negotiateMediaType, type ResponseMediaType } from './negotiate';
-import { sendSingleAsSse, sendStream, streamFormatOf, type StreamFormat } from './streams';
+import { sendSingleAsSse, sendStream, streamFormatOf, type OpenStreams, type StreamFormat } from './streams';
 
 /** Answers a request the HTTP layer refuses, through `Gateway.refuse` (plugins see it end). */
 export type Refuse = (request: FastifyRequest, reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) => Promise<unknown>;
@@ -19,6 +19,8 @@ export interface GraphQLRouteOptions {
   batching: { enabled: boolean; maxSize: number } | undefined;
   /** CSRF prevention's headers (see csrf.ts); undefined when it is off. */
   csrfPreventionHeaders: readonly string[] | undefined;
+  /** Where subscriptions' SSE and multipart responses are kept track of, for shutdown. */
+  openStreams: OpenStreams;
 }
 
 /** POST and GET on the GraphQL path, as the GraphQL over HTTP spec has them. */
@@ -41,7 +43,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     const problem = paramsProblem(params);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
     const gatewayRequest = toGatewayRequest(request, 'POST', params as Record<string, unknown>);
-    if (streamFormat) return answerStreaming(gateway, gatewayRequest, reply, streamFormat, mediaType);
+    if (streamFormat) return answerStreaming(gateway, gatewayRequest, reply, { format: streamFormat, mediaType, open: options.openStreams });
     return respond(reply, mediaType, await gateway.handle(gatewayRequest));
   });
 
@@ -68,7 +70,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     }
     const problem = checkParams(params.query, params.operationName, params.variables, params.extensions, params.documentId);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
-    if (streamFormat) return answerStreaming(gateway, toGatewayRequest(request, 'GET', params), reply, streamFormat, mediaType);
+    if (streamFormat) return answerStreaming(gateway, toGatewayRequest(request, 'GET', params), reply, { format: streamFormat, mediaType, open: options.openStreams });
     return respond(reply, mediaType, uncachedUnlessSuccessful(await gateway.handle(toGatewayRequest(request, 'GET', params))));
   });
 }
@@ -78,9 +80,10 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
  * format. Anything else gets one answer: over SSE as one `next` event (what an SSE client reads),
  * or, refused, as JSON with its status; over multipart as JSON, which Apollo's clients read too.
  */
-async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply: FastifyReply, format: StreamFormat, mediaType: ResponseMediaType) {
+async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply: FastifyReply, how: { format: StreamFormat; mediaType: ResponseMediaType; open: OpenStreams }) {
+  const { format, mediaType } = how;
   const result = await gateway.handleStreaming(request);
-  if (isStream(result)) return sendStream(reply, result, format, { heartbeatMs: gateway.config.subscriptions.heartbeatMs, clock: gateway.clock });
+  if (isStream(result)) return sendStream(reply, result, format, { heartbeatMs: gateway.config.subscriptions.heartbeatMs, clock: gateway.clock, open: how.open });
   if (format === 'sse' && result.status < 400) return sendSingleAsSse(reply, result.status, result.body, result.headers);
   return respond(reply, mediaType, { ...result, headers: { 'cache-control': 'no-store', ...result.headers } });
 }

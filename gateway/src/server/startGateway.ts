@@ -18,7 +18,7 @@ import { TrustedDocumentIndex } from '../plugins/trustedDocuments/documentIndex'
 import type { DocumentStore } from '../registry/documentStore';
 import { openDocumentStore } from '../registry/openDocumentStore';
 import { TrustedDocumentRegistry } from '../registry/trustedDocumentRegistry';
-import { createOperationsServer, createServer, type ClientTimeouts } from './createServer';
+import { createOperationsServer, createServer, endStreams, type ClientTimeouts } from './createServer';
 
 function tlsFiles(paths: { cert: string; key: string } | undefined): { cert: Buffer; key: Buffer } | undefined {
   if (!paths) return undefined;
@@ -264,10 +264,13 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
 }
 
 /**
- * Graceful: stop accepting (new requests on open connections get 503), let in-flight requests
- * finish (at most `shutdownTimeoutMs`), then close the subgraph pools and stores.
+ * Graceful: end every subscription (its client gets `complete`), stop accepting (new requests on
+ * open connections get 503), let in-flight requests finish (at most `shutdownTimeoutMs`), then close
+ * the subgraph pools and stores.
  */
 async function stopGracefully(gateway: Gateway, shutdownTimeoutMs: number, running: Running): Promise<void> {
+  // Subscriptions do not end by themselves: each gets `complete` before any connection is closed.
+  const streamsEnded = running.server ? endStreams(running.server) : Promise.resolve();
   const closed = running.server?.close();
   // While requests drain, the orchestrator sees the gateway unready: new connections are refused, open ones get 503.
   const opsClosed = running.operationsServer?.close();
@@ -275,7 +278,7 @@ async function stopGracefully(gateway: Gateway, shutdownTimeoutMs: number, runni
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = gateway.clock.setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
   });
-  const outcome = await Promise.race([gateway.drain().then(() => 'drained' as const), timedOut]);
+  const outcome = await Promise.race([Promise.all([gateway.drain(), streamsEnded]).then(() => 'drained' as const), timedOut]);
   gateway.clock.clearTimer(timer);
   if (outcome === 'timeout') gateway.logger.warn('shutdown timed out with requests in flight', { inFlight: gateway.requestsInFlight });
   // Every request has been answered (or we gave up): idle keep-alive connections need not linger.

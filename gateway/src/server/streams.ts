@@ -5,6 +5,7 @@
  * and Apollo iOS speak). Both send a heartbeat when nothing else was sent for a while, so proxies
  * keep the connection and clients know it lives.
  */
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Clock } from '../deps';
@@ -12,6 +13,29 @@ import type { GatewayStream, PayloadStream } from '../pipeline/result';
 import type { ExecutionResultBody } from '../plugins/types';
 
 export type StreamFormat = 'sse' | 'multipart';
+
+/**
+ * The streaming responses being written, so that shutdown can wait for them: once their
+ * subscriptions are ended, each still has its `complete` (or closing boundary) to send before its
+ * connection may be closed.
+ */
+export class OpenStreams {
+  private readonly open = new Set<ServerResponse>();
+
+  add(response: ServerResponse): void {
+    this.open.add(response);
+    response.once('close', () => this.open.delete(response));
+  }
+
+  /** Resolves when every response open now has ended, or after `ms`, whichever comes first. */
+  async ended(ms: number, clock: Clock): Promise<void> {
+    let timer: unknown;
+    const timeout = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)));
+    const all = Promise.all([...this.open].map((r) => (r.writableFinished ? undefined : new Promise((resolve) => r.once('close', resolve)))));
+    await Promise.race([all, timeout]);
+    clock.clearTimer(timer);
+  }
+}
 
 /**
  * The stream format an Accept header asks for, if any: SSE for `text/event-stream`, multipart for
@@ -89,8 +113,9 @@ async function* multipartParts(payloads: PayloadStream, heartbeatMs: number, clo
  * Writes a stream in `format`. The client going away ends the subscription at once; the gateway
  * dropping a client that stopped reading destroys the connection (nothing can reach it in order).
  */
-export function sendStream(reply: FastifyReply, stream: GatewayStream, format: StreamFormat, options: { heartbeatMs: number; clock: Clock }): FastifyReply {
+export function sendStream(reply: FastifyReply, stream: GatewayStream, format: StreamFormat, options: { heartbeatMs: number; clock: Clock; open?: OpenStreams }): FastifyReply {
   const { payloads } = stream;
+  options.open?.add(reply.raw);
   reply.raw.once('close', () => void payloads.return());
   stream.onDropped(() => reply.raw.destroy());
   if (stream.headers) reply.headers(stream.headers);
