@@ -159,3 +159,29 @@ it('documents every error code Junction sends, and every limit under Operating J
   expect(defaults).toMatchObject({ maxBodyBytes: 1_048_576, maxTokens: 15_000, maxDepth: 25, maxAliases: 200, maxRootFields: 100, maxDirectives: 100, introspection: true, subgraphTimeoutMs: 30_000, subgraphConnections: 128 });
   for (const row of ['| 1 MiB |', '| 15,000 |', '| 25 |', '| 200 |', '| 100 |', '| 30 s |', '| 128 per origin |']) expect(limits).toContain(row);
 });
+
+it('the subscription examples: the SSE curl gets the event shown after the mutation, and every subscriptions.* option is in the table with its default', async () => {
+  const block = /```bash\n(curl -N [^\n]*text\/event-stream[\s\S]*?)```/.exec(readme)![1];
+  const [subscribe, mutate] = [...block.matchAll(/-d '(\{.*\})'/g)].map((m) => JSON.parse(m[1]) as { query: string });
+  const shown = JSON.parse(/^# data: (\{.*\})$/m.exec(block)![1]);
+  const subgraphs = await startSampleSubgraphs();
+  const junction = await startJunction(subgraphs.supergraphSdl);
+  const stream = new AbortController();
+  try {
+    const res = await fetch(junction.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify(subscribe), signal: stream.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    for (let i = 0; i < 500 && subgraphs.subscriptions.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await postGraphQL(junction.url, mutate)).body.errors).toBeUndefined();
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!/event: next\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? '';
+    expect(JSON.parse(/event: next\ndata: (.*)\n\n/.exec(text)![1])).toEqual(shown);
+  } finally {
+    stream.abort();
+    await junction.stop();
+    await subgraphs.stop();
+  }
+  const table = section('## Configuration');
+  const defaults = resolveConfig({ supergraph: 'x' }).subscriptions;
+  for (const option of Object.keys(defaults)) expect({ option, documented: table.includes(`\`subscriptions.${option}`) }).toEqual({ option, documented: true });
+});
