@@ -175,7 +175,7 @@ export function headersOf(request: IncomingMessage, params: Record<string, unkno
   for (const source of [params ?? {}, nested]) {
     for (const [name, value] of Object.entries(source)) {
       const lower = name.toLowerCase();
-      if (typeof value !== 'string' || !HEADER_NAME.test(lower) || taken >= MAX_PARAMS_HEADERS) continue;
+      if (typeof value !== 'string' || !HEADER_NAME.test(lower) || lower === '__proto__' || taken >= MAX_PARAMS_HEADERS) continue;
       headers[lower] = value;
       taken++;
     }
