@@ -5,9 +5,11 @@
  * BUDGET_EXHAUSTED when the bucket cannot pay, and the per-client limit of open subscriptions.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { createClient as createWsClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { GatewayConfigInput } from '../gateway/src/config';
+import { loadConfigFile, type GatewayConfigInput } from '../gateway/src/config';
+import { signSampleToken } from '../scripts/token';
 import type { StartedGateway } from '../gateway/src/server/startGateway';
 import { FakeClock } from './helpers/fakeClock';
 import { postGraphQL, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
@@ -210,5 +212,56 @@ it('a client may have subscriptions.maxPerClient open at once; one more is refus
       stops.forEach((stop) => stop());
       await client.dispose();
     }
+  });
+});
+
+describe('what the subgraph is sent', () => {
+  const sample = loadConfigFile(join(__dirname, '..', 'gateway', 'junction.sample.yaml'), {}).config;
+  const config = { auth: { ...sample.auth, forwarding: { subgraphs: { reviews: { authorization: true, headersFromClaims: { 'x-user-id': 'sub' } } } } } };
+
+  it('the forwarding rules give the upgrade request and connection_init their headers; callers forwarded differently never share an upstream subscription', async () => {
+    await withJunction(config, async (junction) => {
+      const root = join(__dirname, '..');
+      const tokens = await Promise.all(['1', '2'].map((sub) => signSampleToken(root, { sub, scope: 'read:reviews', expires: '1h' })));
+      const clients = [...tokens, tokens[0]].map((token) => wsClient(junction, { authorization: `Bearer ${token}` }));
+      const stops: Array<() => void> = [];
+      try {
+        const before = subgraphs.subscriptions.length;
+        for (const client of clients) stops.push(client.subscribe({ query: 'subscription { reviewAdded(upc: "14") { body } }' }, { next: () => {}, error: () => {}, complete: () => {} }));
+        await upstreamSubscriptions(before + 2);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const upstream = subgraphs.subscriptions.slice(before);
+        // User 1 twice (one upstream subscription), user 2 once: two, each with its own headers.
+        expect(upstream).toHaveLength(2);
+        expect(upstream.map((s) => s.headers['x-user-id']).sort()).toEqual(['1', '2']);
+        for (const s of upstream) {
+          expect(s.transport).toBe('ws');
+          expect(s.headers.authorization).toBe(`Bearer ${tokens[Number(s.headers['x-user-id']) - 1]}`);
+          expect(s.connectionParams).toEqual({ headers: expect.objectContaining({ authorization: s.headers.authorization, 'x-user-id': s.headers['x-user-id'] }) });
+        }
+      } finally {
+        stops.forEach((stop) => stop());
+        await Promise.all(clients.map((client) => client.dispose()));
+      }
+    });
+  });
+
+  it('subscriptions.subgraphs.<name>.protocol sse: the gateway subscribes over GraphQL over SSE, and events flow the same', async () => {
+    await withJunction({ subscriptions: { subgraphs: { reviews: { protocol: 'sse' } } } }, async (junction) => {
+      const client = wsClient(junction);
+      const events: unknown[] = [];
+      const before = subgraphs.subscriptions.length;
+      const stop = client.subscribe({ query: 'subscription { reviewAdded(upc: "15") { body author { name } } }' }, { next: (e) => events.push(e), error: () => {}, complete: () => {} });
+      try {
+        await upstreamSubscriptions(before + 1);
+        expect(subgraphs.subscriptions[before].transport).toBe('sse');
+        await submitReview(junction, '15', 'over sse', {});
+        for (let i = 0; i < 300 && events.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(events).toEqual([{ data: { reviewAdded: { body: 'over sse', author: { name: 'Ada Lovelace' } } } }]);
+      } finally {
+        stop();
+        await client.dispose();
+      }
+    });
   });
 });
