@@ -75,6 +75,8 @@ describe('each transport delivers the federated events, in order, as a query for
       await upstreamSubscriptions(1, before);
       const expected = await submitReviews('3', ['ws one', 'ws two', 'ws three']);
       expect(await events).toEqual(expected);
+      const metrics = await junction.gateway.metrics.registry.metrics();
+      expect(metrics).toContain('junction_subscription_events_total{operation="Reviews"} 3');
     } finally {
       await client.dispose();
     }

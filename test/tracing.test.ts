@@ -259,3 +259,33 @@ it('an unreachable collector is logged and counted, and requests are served as u
   );
   expect(findLogLine(gateway.stderr(), 'trace export failed')).toMatchObject({ spans: expect.any(Number) });
 });
+
+describe('a traced subscription', () => {
+  it('is one trace as long as the subscription: a graphql.event span per event with its fetches under it, and a subgraph.subscribe span for the upstream stream', async () => {
+    await traced(async (url) => {
+      const before = subgraphs.subscriptions.length;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'subscription Watch { reviewAdded(upc: "21") { body author { name } } }' }),
+      });
+      for (let i = 0; i < 500 && subgraphs.subscriptions.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const body of ['traced one', 'traced two']) {
+        await postGraphQL(url, { query: 'mutation ($input: ReviewInput!) { submitReview(input: $input) { id } }', variables: { input: { upc: '21', authorId: '1', body, stars: 2 } } });
+      }
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while ((text.match(/event: next/g) ?? []).length < 2) text += (await reader.read()).value ?? '';
+      // Stopping the gateway (SIGTERM) ends the subscription, and so its trace.
+    });
+    const spans = receiver.spans();
+    const root = spans.find((s) => s.name === 'graphql.request' && s.attributes['graphql.operation.name'] === 'Watch')!;
+    expect(root.attributes['graphql.operation.type']).toBe('subscription');
+    const children = (parent: ReceivedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId);
+    const events = children(root).filter((s) => s.name === 'graphql.event');
+    expect(events).toHaveLength(2);
+    for (const event of events) expect(children(event).map((s) => [s.name, s.attributes['subgraph.name']])).toEqual([['subgraph.fetch', 'accounts']]);
+    expect(children(root).filter((s) => s.name === 'subgraph.subscribe').map((s) => [s.kind, s.attributes['subgraph.name']])).toEqual([[CLIENT, 'reviews']]);
+    expect(children(root).map((s) => s.name)).not.toContain('graphql.execute');
+  });
+});
