@@ -114,3 +114,41 @@ it(`${CLIENTS} clients on ${OPERATIONS} operations: ${OPERATIONS} upstream subsc
     await junction.stop();
   }
 }, 120_000);
+
+it('a large event to many subscribers is made one subscriber per turn of the event loop: the gateway never stops answering for it', async () => {
+  const SUBSCRIBERS = 100;
+  const dir = tempDir('junction-fanout-large-');
+  const token = 'fanout-metrics-token-0123';
+  const config = gatewayConfigFile(dir, subgraphs.supergraphSdl, { subscriptions: { maxPerClient: 0 }, operations: { token } });
+  const junction = await startGatewayProcess(['--config', config]);
+  const clients: Client[] = [];
+  try {
+    const maxEventLoopDelayMs = async () => {
+      const text = await (await fetch(new URL('/metrics', junction.url), { headers: { authorization: `Bearer ${token}` } })).text();
+      return Number(/^junction_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m.exec(text)![1]) * 1000;
+    };
+    const received: number[] = [];
+    const url = junction.url.replace(/^http/, 'ws');
+    for (let i = 0; i < SUBSCRIBERS; i++) {
+      const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      client.subscribe({ query: 'subscription { reviewAdded(upc: "60") { body } }' }, { next: (e) => received.push(JSON.stringify(e).length), error: () => {}, complete: () => {} });
+    }
+    const reviews = subgraphs.subgraphs.find((s) => s.name === 'reviews')!;
+    await until(() => reviews.activeSubscriptions() === 1, 'the upstream subscription');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await maxEventLoopDelayMs();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const body = 'y'.repeat(900 * 1024);
+    await postGraphQL(junction.url, { query: 'mutation ($input: ReviewInput!) { submitReview(input: $input) { id } }', variables: { input: { upc: '60', authorId: '1', body, stars: 1 } } });
+    await until(() => received.length === SUBSCRIBERS, 'the event to every subscriber');
+    expect(received.every((length) => length > body.length)).toBe(true);
+    const delay = await maxEventLoopDelayMs();
+    if (process.env.JUNCTION_TEST_REPORT) console.log(`a 900 KiB event to ${SUBSCRIBERS} subscribers: longest event-loop delay ${delay.toFixed(1)} ms`);
+    // Made all at once, the hundred parses and sends of 900 KiB held the loop for about a second.
+    expect(delay).toBeLessThan(150);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await junction.stop();
+  }
+}, 120_000);

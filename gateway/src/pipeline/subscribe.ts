@@ -22,6 +22,9 @@ import type { GatewayStream, PayloadStream } from './result';
 
 export type SubscriptionProtocol = 'ws' | 'sse';
 
+/** Events longer than this (characters of JSON) are made for one client per turn of the event loop. */
+const LARGE_EVENT = 64 * 1024;
+
 /** Where an upstream subscription's events go. After `error` or `complete`, nothing more comes. */
 export interface UpstreamSink {
   next(response: SubgraphResponse): void;
@@ -68,6 +71,7 @@ interface Group {
 export class SubscriptionHub {
   private readonly groups = new Map<string, Group>();
   private readonly subscribers = new Set<Subscriber>();
+  private readonly turns = new Turns();
 
   constructor(
     private readonly upstream: Upstream,
@@ -102,7 +106,7 @@ export class SubscriptionHub {
     const done = options.before?.({ subgraph: primary.serviceName, url, headers, subscription: true });
     const variables = primaryVariables(node, options.requestVariables);
     const key = [primary.serviceName, url, headerKey(headers), primary.operationName ?? '', JSON.stringify(variables ?? {}), primary.operation].join('\n');
-    const subscriber = new Subscriber(options, node, this.settings.maxQueuedEvents, (left, error) => {
+    const subscriber = new Subscriber(options, node, this.settings.maxQueuedEvents, this.turns, (left, error) => {
       done?.(error ? { error } : {});
       this.leave(left, key);
     });
@@ -208,6 +212,7 @@ class Subscriber {
     public options: SubscribeOptions,
     private readonly node: SubscriptionNode,
     private readonly maxQueued: number,
+    private readonly turns: Turns,
     private readonly onLeave: (subscriber: Subscriber, error?: unknown) => void,
   ) {
     this.queue = new PayloadQueue(() => this.end());
@@ -225,7 +230,8 @@ class Subscriber {
     this.chain = this.chain.then(async () => {
       try {
         const payload = await this.make(text);
-        if (payload) this.queue.push(payload);
+        // Queued, the payload is serialised and sent by the transport at once: its own turn too.
+        if (payload) await this.turn(text, () => this.queue.push(payload));
       } finally {
         this.making--;
       }
@@ -256,6 +262,15 @@ class Subscriber {
     this.resolveFinished(this.last);
   }
 
+  /**
+   * Runs `task` at once for a small event; for a large one, in a turn of the event loop of its own
+   * (see Turns): each client parses, merges, shapes and serialises its own copy, and a thousand
+   * subscribers must not hold the loop for a thousand of those.
+   */
+  private turn<T>(text: string, task: () => T | Promise<T>): Promise<T> {
+    return text.length > LARGE_EVENT ? this.turns.run(task) : Promise.resolve().then(task);
+  }
+
   /** Too slow a reader: its queue is full. Nothing more can be said to it in order: the transport cuts it off. */
   private drop(): void {
     const { logger, requestId } = this.options;
@@ -271,7 +286,7 @@ class Subscriber {
     const { options } = this;
     try {
       return await options.hooks.phase('event', options.request, options.context, async () => {
-        const execution = await executeSubscriptionEvent(
+        const execution = await this.turn(text, () => executeSubscriptionEvent(
           {
             supergraphSchema: options.loaded.supergraphSchema,
             requestVariables: options.requestVariables,
@@ -283,8 +298,9 @@ class Subscriber {
           },
           this.node,
           JSON.parse(text) as SubgraphResponse,
-        );
-        return options.hooks.subscriptionEvent(options.request, options.context, shapeResult(options, execution));
+        ));
+        const shaped = await this.turn(text, () => shapeResult(options, execution));
+        return options.hooks.subscriptionEvent(options.request, options.context, shaped);
       });
     } catch (err) {
       let errors: readonly GraphQLError[];
@@ -301,6 +317,39 @@ class Subscriber {
       }
       return undefined;
     }
+  }
+}
+
+/**
+ * Runs tasks one per turn of the event loop, in order: each in a setImmediate callback scheduled by
+ * the one before, which Node runs in the next iteration of its loop, after the I/O due. (Callbacks
+ * scheduled together would all run in the same check phase, back to back.)
+ */
+class Turns {
+  private readonly tasks: Array<() => void> = [];
+  private scheduled = false;
+
+  run<T>(task: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.tasks.push(() => {
+        try {
+          resolve(task());
+        } catch (err) {
+          reject(err);
+        }
+      });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.tasks.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.tasks.shift()?.();
+      this.schedule();
+    });
   }
 }
 
