@@ -185,3 +185,66 @@ it('an invalid subscription is refused before anything reaches a subgraph, with 
   expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   expect(subgraphs.subscriptions.length).toBe(before);
 });
+
+it('SSE over GET (what EventSource sends), with a header CSRF prevention accepts', async () => {
+  const before = subgraphs.subscriptions.length;
+  const query = encodeURIComponent('subscription { reviewAdded(upc: "16") { body } }');
+  const stream = new AbortController();
+  const res = await fetch(`${junction.url}?query=${query}`, { headers: { accept: 'text/event-stream', 'apollo-require-preflight': 'true' }, signal: stream.signal });
+  try {
+    expect(res.status).toBe(200);
+    await upstreamSubscriptions(1, before);
+    await submitReviews('16', ['over GET']);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: next')) text += (await reader.read()).value ?? '';
+    expect(text).toContain('data: {"data":{"reviewAdded":{"body":"over GET"}}}');
+  } finally {
+    stream.abort();
+  }
+  // Without such a header, a GET is what any page can make a browser send: refused as any GET is.
+  const bare = await fetch(`${junction.url}?query=${query}`, { headers: { accept: 'text/event-stream' } });
+  expect(bare.status).toBe(400);
+  expect(((await bare.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('CSRF_PREVENTED');
+});
+
+it('with subscriptions.enabled false: refused with OPERATION_NOT_SUPPORTED over SSE, and no WebSocket is served', async () => {
+  const off = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: { enabled: false } } });
+  try {
+    const res = await fetch(off.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query: SUBSCRIPTION }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('OPERATION_NOT_SUPPORTED');
+    const ws = new WebSocket(off.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const outcome = await new Promise<string>((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('error', () => resolve('refused'));
+    });
+    expect(outcome).toBe('refused');
+    ws.terminate();
+  } finally {
+    await off.stop();
+  }
+});
+
+it('an SSE client that stops reading is cut off at subscriptions.maxQueuedEvents', async () => {
+  const slow = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: { maxQueuedEvents: 4 } } });
+  try {
+    const before = subgraphs.subscriptions.length;
+    const res = await fetch(slow.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { reviewAdded(upc: "17") { body } }' }),
+    });
+    await upstreamSubscriptions(1, before);
+    // Nothing reads the body: the kernel's buffers fill, then the gateway's queue for this client.
+    const big = 'z'.repeat(256 * 1024);
+    for (let i = 0; i < 200 && slow.gateway.subscriptions!.active > 0; i++) {
+      await postGraphQL(slow.url, { query: 'mutation ($input: ReviewInput!) { submitReview(input: $input) { id } }', variables: { input: { upc: '17', authorId: '1', body: `${i} ${big}`, stars: 1 } } });
+    }
+    expect(slow.gateway.subscriptions!.active).toBe(0);
+    // What the client reads then ends abruptly: the connection was destroyed, not completed.
+    await expect(res.text()).rejects.toThrow();
+  } finally {
+    await slow.stop();
+  }
+}, 60_000);
