@@ -168,9 +168,12 @@ function bodyPrefix(fetch: SubgraphOperation): string {
   return prefix;
 }
 
-/** The client's variables a fetch uses, as the client sent them; undefined when none. */
 function variablesOf(state: ExecutionState, fetch: SubgraphOperation): ResultMap | undefined {
-  const { requestVariables } = state.options;
+  return fetchVariables(fetch, state.options.requestVariables);
+}
+
+/** The client's variables a fetch uses, as the client sent them; undefined when none. */
+export function fetchVariables(fetch: SubgraphOperation, requestVariables: Readonly<Record<string, unknown>>): ResultMap | undefined {
   let variables: ResultMap | undefined;
   for (const name of fetch.variableUsages) {
     if (Object.prototype.hasOwnProperty.call(requestVariables, name) && requestVariables[name] !== undefined) {

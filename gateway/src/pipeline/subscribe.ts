@@ -9,7 +9,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Logger } from '../deps';
 import { GatewayErrorCode, formatError, gatewayError } from '../errors/gatewayError';
-import { executeSubscriptionEvent } from '../execution/executePlan';
+import { executeSubscriptionEvent, fetchVariables } from '../execution/executePlan';
 import { headerKey, type SubgraphResponse } from '../execution/subgraphClient';
 import type { SubscriptionNode } from '../planning/plan';
 import type { ExecutionResultBody, GatewayContext, GatewayRequest } from '../plugins/types';
@@ -104,7 +104,7 @@ export class SubscriptionHub {
     }
     const headers: Record<string, string> = {};
     const done = options.before?.({ subgraph: primary.serviceName, url, headers, subscription: true });
-    const variables = primaryVariables(node, options.requestVariables);
+    const variables = fetchVariables(primary, options.requestVariables);
     const key = [primary.serviceName, url, headerKey(headers), primary.operationName ?? '', JSON.stringify(variables ?? {}), primary.operation].join('\n');
     const subscriber = new Subscriber(options, node, this.settings.maxQueuedEvents, this.turns, (left, error) => {
       done?.(error ? { error } : {});
@@ -185,15 +185,6 @@ export class SubscriptionHub {
       this.logger.warn('closing an upstream subscription failed', { reason: String((err as Error)?.message ?? err) });
     }
   }
-}
-
-/** The client's variables the primary fetch uses, as sent; undefined when none. */
-function primaryVariables(node: SubscriptionNode, requestVariables: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
-  let variables: Record<string, unknown> | undefined;
-  for (const name of node.primary.variableUsages) {
-    if (Object.hasOwn(requestVariables, name) && requestVariables[name] !== undefined) (variables ??= {})[name] = requestVariables[name];
-  }
-  return variables;
 }
 
 /** One client's subscription: its events, made in order, queued until the transport takes them. */
@@ -286,19 +277,16 @@ class Subscriber {
     const { options } = this;
     try {
       return await options.hooks.phase('event', options.request, options.context, async () => {
-        const execution = await this.turn(text, () => executeSubscriptionEvent(
-          {
-            supergraphSchema: options.loaded.supergraphSchema,
-            requestVariables: options.requestVariables,
-            coercedVariables: options.variables,
-            send: sendWith(options, true),
-            allowedErrorExtensions: options.allowedErrorExtensions,
-            logger: options.logger,
-            requestId: options.requestId,
-          },
-          this.node,
-          JSON.parse(text) as SubgraphResponse,
-        ));
+        const execute = {
+          supergraphSchema: options.loaded.supergraphSchema,
+          requestVariables: options.requestVariables,
+          coercedVariables: options.variables,
+          send: sendWith(options, true),
+          allowedErrorExtensions: options.allowedErrorExtensions,
+          logger: options.logger,
+          requestId: options.requestId,
+        };
+        const execution = await this.turn(text, () => executeSubscriptionEvent(execute, this.node, JSON.parse(text) as SubgraphResponse));
         const shaped = await this.turn(text, () => shapeResult(options, execution));
         return options.hooks.subscriptionEvent(options.request, options.context, shaped);
       });
