@@ -49,7 +49,7 @@ it(`${CLIENTS} clients on ${OPERATIONS} operations: ${OPERATIONS} upstream subsc
       const res = await fetch(new URL('/metrics', junction.url), { headers: { authorization: 'Bearer fanout-metrics-token-0123' } });
       const text = await res.text();
       const value = (kind: string) => Number(new RegExp(`^junction_subscriptions\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-      return { client: value('client'), upstream: value('upstream') };
+      return { client: value('client'), upstream: value('upstream'), connections: value('upstream_connection') };
     };
     // Warm: one query through every subgraph, so the baseline holds the plans and pools.
     await postGraphQL(junction.url, { query: '{ topProducts(first: 1) { name inStock reviews { author { name } } } }' });
@@ -67,7 +67,8 @@ it(`${CLIENTS} clients on ${OPERATIONS} operations: ${OPERATIONS} upstream subsc
       client.subscribe({ query: `subscription { reviewAdded(upc: "${upc}") { body author { name } } }` }, { next: (e) => events.push(e as never), error: () => {}, complete: () => {} });
     }
     await until(async () => (await metrics()).client === CLIENTS, `${CLIENTS} subscriptions`);
-    expect(await metrics()).toEqual({ client: CLIENTS, upstream: OPERATIONS });
+    // The fifty upstream subscriptions share one WebSocket to reviews (same URL, same headers).
+    expect(await metrics()).toEqual({ client: CLIENTS, upstream: OPERATIONS, connections: 1 });
     const upstream = subgraphs.subscriptions.filter((s) => s.subgraph === 'reviews').length - upstreamBefore;
     expect(upstream).toBe(OPERATIONS);
     const subscribed = await probe.measure(junction.child);

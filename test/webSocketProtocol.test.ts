@@ -91,3 +91,25 @@ it('connection_init entries named __proto__, constructor or with values that are
     ws.terminate();
   }
 });
+
+it('a client that stops answering pings is disconnected after subscriptions.keepAliveMs; one that answers stays', async () => {
+  const quick = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: { keepAliveMs: 100 } } });
+  const url = quick.url.replace(/^http/, 'ws');
+  const silent = new WebSocket(url, 'graphql-transport-ws', { autoPong: false });
+  const answering = new WebSocket(url, 'graphql-transport-ws');
+  try {
+    const silentClosed = new Promise<number>((resolve) => silent.once('close', resolve));
+    let answeringClosed = false;
+    answering.once('close', () => (answeringClosed = true));
+    await Promise.all([silent, answering].map((ws) => new Promise((resolve) => ws.once('open', resolve))));
+    for (const ws of [silent, answering]) ws.send(init);
+    // Pinged at 100 ms, unanswered by 200 ms: cut (1006: no close frame, the peer is gone).
+    expect(await silentClosed).toBe(1006);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answeringClosed).toBe(false);
+  } finally {
+    silent.terminate();
+    answering.terminate();
+    await quick.stop();
+  }
+});

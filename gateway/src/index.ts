@@ -1,5 +1,7 @@
 /** Junction's public API. Every export here is a commitment. */
-export { Gateway, createGateway, type GatewayDeps, type GatewayResponse } from './gateway';
+export { Gateway, createGateway, type GatewayDeps, type GatewayResponse, type GatewayResult, type GatewayStream } from './gateway';
+export { SubgraphSubscriptions, type SubgraphSubscriptionsOptions } from './execution/subgraphSubscriptions';
+export type { Upstream, UpstreamSink } from './pipeline/subscribe';
 export { builtInPlugins, type BuiltInPluginDeps, type BuiltInPlugins } from './plugins/builtInPlugins';
 export { GatewayMetrics } from './plugins/metrics/useMetrics';
 export { defaultSubgraphFetch } from './execution/subgraphHttp';

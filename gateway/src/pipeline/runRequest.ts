@@ -75,7 +75,7 @@ export async function runRequest(
   const { operation, variables } = await env.hooks.phase('validate', request, context, async () => {
     // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
     if (!state.validated.has(query)) {
-      await validateDocument(loaded.schema, document, env.config.limits, large);
+      await validateDocument(loaded.schema, document, env.config.limits, large, query);
       if (query.length <= MAX_CACHED_QUERY) {
         state.validated.set(query, true);
         env.documents.set(query, document);
@@ -129,7 +129,7 @@ export async function revisionOn(state: SupergraphState, options: SubscribeOptio
   const changed = { error: gatewayError(GatewayErrorCode.SUBSCRIPTION_SCHEMA_CHANGED, 'The supergraph changed, and this subscription\'s plan with it: subscribe again.') };
   const { loaded } = state;
   try {
-    await validateDocument(loaded.schema, options.planRequest.document, env.config.limits, false);
+    await validateDocument(loaded.schema, options.planRequest.document, env.config.limits, false, options.planRequest.query);
     const prepared = await prepareOperation(state, loaded, options.planRequest, env.logger, {});
     if (JSON.stringify(prepared.plan) !== JSON.stringify(options.prepared.plan)) return changed;
     for (const fetch of fetchesOf(prepared.plan.node)) {

@@ -1,7 +1,11 @@
 import {
   GraphQLError,
   OperationTypeNode,
+  NoUndefinedVariablesRule,
+  NoUnusedVariablesRule,
   OverlappingFieldsCanBeMergedRule,
+  UniqueVariableNamesRule,
+  VariablesInAllowedPositionRule,
   getOperationAST,
   specifiedRules,
   validate,
@@ -26,10 +30,18 @@ import { RequestError } from './requestError';
 const VALIDATION_RULES: readonly ValidationRule[] = specifiedRules.map((rule) => (rule === OverlappingFieldsCanBeMergedRule ? OverlappingFieldsCanMergeRule : rule));
 
 /**
+ * The rules about variables. They cost the most (each operation's variable usages, through its
+ * fragments, are collected with a walk of their own), and a document with no `$` in its text has no
+ * variable to define, use or misuse: they are skipped for it.
+ */
+const VARIABLE_RULES: ReadonlySet<ValidationRule> = new Set([UniqueVariableNamesRule, NoUndefinedVariablesRule, NoUnusedVariablesRule, VariablesInAllowedPositionRule]);
+const RULES_WITHOUT_VARIABLES = VALIDATION_RULES.filter((rule) => !VARIABLE_RULES.has(rule));
+
+/**
  * Where the rules of a large document are cut into two passes: the rules about variables, which
  * share one walk of each operation's fragments within a pass, all come after it.
  */
-const SPLIT = VALIDATION_RULES.findIndex((rule) => rule.name === 'UniqueVariableNamesRule');
+const splitOf = (rules: readonly ValidationRule[]) => rules.findIndex((rule) => rule.name === 'UniqueVariableNamesRule' || rule.name === 'KnownDirectivesRule');
 
 /**
  * Documents longer than this (in characters) let other work run between the phases of their
@@ -47,18 +59,21 @@ export function yieldToEventLoop(): Promise<void> {
  * exceeded, only the limit errors are reported. Every rule is linear in the document's text (none
  * walks the expansion of its fragments), so a hostile document costs no more for meeting them all.
  * A large document is validated in two passes with the event loop free between them (a pass over
- * 15,000 tokens takes about 40 ms); the second pass's errors then come after the first's.
+ * 15,000 tokens takes about 40 ms); the second pass's errors then come after the first's. `text`,
+ * the document's source when known, lets the rules about variables be skipped when it has no `$`.
  * Throws a RequestError.
  */
-export async function validateDocument(schema: GraphQLSchema, document: DocumentNode, limits: GatewayConfig['limits'], large: boolean): Promise<void> {
+export async function validateDocument(schema: GraphQLSchema, document: DocumentNode, limits: GatewayConfig['limits'], large: boolean, text?: string): Promise<void> {
   const limitErrors = documentLimitErrors(document, limits);
   if (limitErrors.length > 0) throw new RequestError(limitErrors, 400);
+  const rules = text !== undefined && !text.includes('$') ? RULES_WITHOUT_VARIABLES : VALIDATION_RULES;
   let found: readonly GraphQLError[];
-  if (!large) found = validate(schema, document, VALIDATION_RULES);
+  if (!large) found = validate(schema, document, rules);
   else {
-    found = validate(schema, document, VALIDATION_RULES.slice(0, SPLIT));
+    const split = splitOf(rules);
+    found = validate(schema, document, rules.slice(0, split));
     await yieldToEventLoop();
-    found = [...found, ...validate(schema, document, VALIDATION_RULES.slice(SPLIT))];
+    found = [...found, ...validate(schema, document, rules.slice(split))];
   }
   const errors = found.map((e) =>
     e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } }),
