@@ -113,3 +113,41 @@ it('a client that stops answering pings is disconnected after subscriptions.keep
     await quick.stop();
   }
 });
+
+describe('the address a WebSocket client is counted by (subscriptions.maxPerClient: 1, anonymous)', () => {
+  /** Whether a second subscription from `second` is accepted while one from `first` is open. */
+  async function secondAccepted(trustProxy: string[] | false, first: string, second: string): Promise<boolean> {
+    const gateway = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: { maxPerClient: 1 }, listen: { trustProxy } } });
+    const sockets: WebSocket[] = [];
+    try {
+      const open = async (forwardedFor: string) => {
+        const ws = new WebSocket(gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { 'x-forwarded-for': forwardedFor } });
+        sockets.push(ws);
+        await new Promise((resolve) => ws.once('open', resolve));
+        ws.send(init);
+        await new Promise((resolve) => ws.once('message', resolve));
+        ws.send(subscribe('1'));
+        return ws;
+      };
+      await open(first);
+      for (let i = 0; i < 200 && gateway.gateway.subscriptions?.active !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+      const ws = await open(second);
+      const answer = await Promise.race([
+        new Promise<string>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)).type))),
+        new Promise<string>((resolve) => setTimeout(() => resolve('nothing'), 300)),
+      ]);
+      return answer !== 'error';
+    } finally {
+      for (const ws of sockets) ws.terminate();
+      await gateway.stop();
+    }
+  }
+
+  it.each<[string, string[] | false, string, string, boolean]>([
+    ['behind a trusted proxy: each forwarded address is a client', ['loopback'], '203.0.113.1', '203.0.113.2', true],
+    ['behind a trusted proxy: the same forwarded address is the same client', ['loopback'], '203.0.113.1', '203.0.113.1', false],
+    ['no trusted proxy: X-Forwarded-For is ignored, the peer is one client', false, '203.0.113.1', '203.0.113.2', false],
+  ])('%s', async (_case, trustProxy, first, second, accepted) => {
+    expect(await secondAccepted(trustProxy, first, second)).toBe(accepted);
+  });
+});

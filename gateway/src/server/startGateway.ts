@@ -242,6 +242,7 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
           connectionInitWaitTimeoutMs: config.subscriptions.connectionInitWaitTimeoutMs,
           keepAliveMs: config.subscriptions.keepAliveMs,
           corsOrigins: config.cors?.origins,
+          trustProxy: config.listen.trustProxy,
         }
       : undefined,
     admin: config.admin.token

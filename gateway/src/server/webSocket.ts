@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError, parse, type ExecutionArgs } from 'graphql';
 import { CloseCode, makeServer, type Context } from 'graphql-ws';
@@ -26,12 +27,16 @@ export interface WebSocketOptions {
   keepAliveMs: number;
   /** `cors.origins`: browser pages from these origins may connect (besides the gateway's own). */
   corsOrigins: readonly string[] | undefined;
+  /** `listen.trustProxy`: the proxies whose X-Forwarded-For gives a client's address, as for HTTP requests. */
+  trustProxy?: readonly string[] | false;
 }
 
 /** What the protocol layer keeps per connection. */
 interface Extra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
+  /** The client's address. */
+  readonly address: string | undefined;
   /** The upgrade request's headers with the connection_init payload's credentials: every operation's headers. */
   headers?: Record<string, string | undefined>;
   /** The protocol's state of the connection, once it is initialised: its subscriptions in flight. */
@@ -57,6 +62,7 @@ export interface WebSocketEndpoint {
 export function serveWebSockets(app: FastifyInstance, gateway: Gateway, options: WebSocketOptions): WebSocketEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, handleProtocols: (protocols) => handleProtocols(protocols) });
   const allowed = options.corsOrigins ? originMatcher(options.corsOrigins) : undefined;
+  const trusted = options.trustProxy ? proxyAddr.compile([...options.trustProxy]) : undefined;
   const protocol = makeServer<Record<string, unknown> | undefined, Extra>({
     connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
     onConnect: (ctx) => connect(gateway, ctx),
@@ -76,7 +82,9 @@ export function serveWebSockets(app: FastifyInstance, gateway: Gateway, options:
 
   const extras = new WeakMap<WebSocket, Extra>();
   function open(ws: WebSocket, request: IncomingMessage): void {
-    const extra: Extra = { socket: ws, request };
+    // As Fastify's request.ip: the closest address not in listen.trustProxy (anonymous budgets and
+    // the per-client subscription limit count by it).
+    const extra: Extra = { socket: ws, request, address: trusted ? proxyAddr(request, trusted) : request.socket.remoteAddress };
     extras.set(ws, extra);
     const stopPinging = keepAlive(ws, gateway, options.keepAliveMs);
     const closed = protocol.opened(
@@ -155,7 +163,7 @@ function gatewayRequest(extra: Extra, headers: Record<string, string | undefined
     variables: object(payload.variables),
     extensions: object(payload.extensions),
     documentId: typeof payload.documentId === 'string' ? payload.documentId : undefined,
-    remoteAddress: extra.request.socket.remoteAddress,
+    remoteAddress: extra.address,
   };
 }
 
