@@ -128,8 +128,11 @@ it('a supergraph change ends the subscriptions whose plan changed, with SUBSCRIP
   }
 });
 
-it('a client that stops reading is cut off once subscriptions.maxQueuedEvents wait for it; the others are served', async () => {
-  const junction: StartedGateway = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: { maxQueuedEvents: 4 } } });
+it.each([
+  ['subscriptions.maxQueuedEvents', { maxQueuedEvents: 4 }],
+  ['subscriptions.maxQueuedBytes', { maxQueuedEvents: 100_000, maxQueuedBytes: 1024 * 1024 }],
+])('a client that stops reading is cut off once %s wait for it; the others are served', async (_limit, limits) => {
+  const junction: StartedGateway = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: limits } });
   const reader = wsClient(junction.url);
   const raw = new WebSocket(junction.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
   try {

@@ -88,7 +88,7 @@ export class Gateway {
       maxResponseBytes: config.limits.maxSubgraphResponseBytes,
     });
     this.subscriptions = config.subscriptions.enabled
-      ? new SubscriptionHub(deps.upstream, { maxQueuedEvents: config.subscriptions.maxQueuedEvents, subgraphs: new Map(Object.entries(config.subscriptions.subgraphs)) }, this.logger)
+      ? new SubscriptionHub(deps.upstream, { ...config.subscriptions, subgraphs: new Map(Object.entries(config.subscriptions.subgraphs)) }, this.logger)
       : undefined;
     this.pipeline = {
       subscriptions: this.subscriptions,

@@ -553,6 +553,8 @@ const SubscriptionsSchema = z
      * it is cut off as too slow: the connection is closed. Default 100.
      */
     maxQueuedEvents: z.number().int().min(1).max(100_000).default(100),
+    /** The same in bytes (of the events as subgraphs sent them), past which a client is cut off. Default 16 MiB; a single larger event is still sent. */
+    maxQueuedBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
     /** WebSocket clients: time to send `connection_init` after connecting (ms; default 3 000), and the ping interval (ms; default 12 000; 0: off). */
     connectionInitWaitTimeoutMs: z.number().int().min(1).default(3_000),
     keepAliveMs: z.number().int().min(0).default(12_000),

@@ -43,9 +43,14 @@ export interface Upstream {
   connections?(): number;
 }
 
-export interface SubscriptionSettings {
-  /** Payloads a client may have waiting (being made or unsent) before it is dropped as too slow. */
+/** What a client may have waiting (events being made, or made and not yet taken) before it is dropped as too slow. */
+export interface QueueLimits {
   maxQueuedEvents: number;
+  /** Counted in characters of the events' JSON as the subgraph sent them. */
+  maxQueuedBytes: number;
+}
+
+export interface SubscriptionSettings extends QueueLimits {
   /** How to subscribe at a subgraph, by name: protocol, and a URL instead of the supergraph's. */
   subgraphs: ReadonlyMap<string, { protocol: SubscriptionProtocol; url?: string }>;
 }
@@ -106,7 +111,7 @@ export class SubscriptionHub {
     const done = options.before?.({ subgraph: primary.serviceName, url, headers, subscription: true });
     const variables = fetchVariables(primary, options.requestVariables);
     const key = [primary.serviceName, url, headerKey(headers), primary.operationName ?? '', JSON.stringify(variables ?? {}), primary.operation].join('\n');
-    const subscriber = new Subscriber(options, node, this.settings.maxQueuedEvents, this.turns, (left, error) => {
+    const subscriber = new Subscriber(options, node, this.settings, this.turns, (left, error) => {
       done?.(error ? { error } : {});
       this.leave(left, key);
     });
@@ -190,8 +195,9 @@ export class SubscriptionHub {
 /** One client's subscription: its events, made in order, queued until the transport takes them. */
 class Subscriber {
   private readonly queue: PayloadQueue;
-  /** Events received and not yet queued (their fetches are running). */
+  /** Events received and not yet queued (their fetches are running), and their size (characters of JSON). */
   private making = 0;
+  private makingBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
   private last: ExecutionResultBody | undefined;
@@ -202,7 +208,7 @@ class Subscriber {
   constructor(
     public options: SubscribeOptions,
     private readonly node: SubscriptionNode,
-    private readonly maxQueued: number,
+    private readonly limits: QueueLimits,
     private readonly turns: Turns,
     private readonly onLeave: (subscriber: Subscriber, error?: unknown) => void,
   ) {
@@ -216,15 +222,18 @@ class Subscriber {
   /** An event from upstream, as JSON text. */
   event(text: string): void {
     if (this.ended) return;
-    if (this.queue.size + this.making >= this.maxQueued) return this.drop();
+    const waiting = this.queue.size + this.making;
+    if (waiting >= this.limits.maxQueuedEvents || (waiting > 0 && this.queue.bytes + this.makingBytes + text.length > this.limits.maxQueuedBytes)) return this.drop();
     this.making++;
+    this.makingBytes += text.length;
     this.chain = this.chain.then(async () => {
       try {
         const payload = await this.make(text);
         // Queued, the payload is serialised and sent by the transport at once: its own turn too.
-        if (payload) await this.turn(text, () => this.queue.push(payload));
+        if (payload) await this.turn(text, () => this.queue.push(payload, text.length));
       } finally {
         this.making--;
+        this.makingBytes -= text.length;
       }
     });
   }
@@ -265,10 +274,11 @@ class Subscriber {
   /** Too slow a reader: its queue is full. Nothing more can be said to it in order: the transport cuts it off. */
   private drop(): void {
     const { logger, requestId } = this.options;
-    logger.warn('subscriber dropped: too many unsent events', { requestId, limit: this.maxQueued });
+    const { maxQueuedEvents, maxQueuedBytes } = this.limits;
+    logger.warn('subscriber dropped: too many unsent events', { requestId, maxQueuedEvents, maxQueuedBytes });
     this.queue.discard();
     this.finish();
-    for (const drop of this.drops) drop(`Too slow: more than ${this.maxQueued} events waiting to be sent.`);
+    for (const drop of this.drops) drop('Too slow: too many events waiting to be sent.');
   }
 
   /** One event's payload for this client, or undefined when a plugin ended the subscription (then queued as its last payload). */
@@ -344,6 +354,9 @@ class Turns {
 /** A queue read as a PayloadStream: `next()` waits for a payload, `return()` ends it at once. */
 class PayloadQueue implements PayloadStream {
   private readonly items: ExecutionResultBody[] = [];
+  private readonly sizes: number[] = [];
+  /** The sizes given with the payloads waiting. */
+  bytes = 0;
   private waiting: ((result: IteratorResult<ExecutionResultBody, undefined>) => void) | undefined;
   private closed = false;
 
@@ -353,12 +366,14 @@ class PayloadQueue implements PayloadStream {
     return this.items.length;
   }
 
-  push(item: ExecutionResultBody): void {
+  push(item: ExecutionResultBody, size = 0): void {
     if (this.closed) return;
     const waiting = this.waiting;
     this.waiting = undefined;
-    if (waiting) waiting({ value: item, done: false });
-    else this.items.push(item);
+    if (waiting) return waiting({ value: item, done: false });
+    this.items.push(item);
+    this.sizes.push(size);
+    this.bytes += size;
   }
 
   /** No more payloads: what is queued is still read. */
@@ -370,12 +385,17 @@ class PayloadQueue implements PayloadStream {
   /** No more payloads, and what is queued is thrown away. */
   discard(): void {
     this.items.length = 0;
+    this.sizes.length = 0;
+    this.bytes = 0;
     this.end();
   }
 
   next(): Promise<IteratorResult<ExecutionResultBody, undefined>> {
     const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (item !== undefined) {
+      this.bytes -= this.sizes.shift() ?? 0;
+      return Promise.resolve({ value: item, done: false });
+    }
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
