@@ -185,3 +185,19 @@ it('the subscription examples: the SSE curl gets the event shown after the mutat
   const defaults = resolveConfig({ supergraph: 'x' }).subscriptions;
   for (const option of Object.keys(defaults)) expect({ option, documented: table.includes(`\`subscriptions.${option}`) }).toEqual({ option, documented: true });
 });
+
+it('the @defer example: the curl gets the parts shown', async () => {
+  const block = /```bash\n(curl -N [^\n]*\n[^\n]*deferSpec[\s\S]*?)```/.exec(readme)![1];
+  const request = JSON.parse(/-d '(\{.*\})'/.exec(block)![1]);
+  const shown = [...block.matchAll(/^# (\{.*\})$/gm)].map((m) => JSON.parse(m[1]));
+  const subgraphs = await startSampleSubgraphs();
+  const junction = await startJunction(subgraphs.supergraphSdl);
+  try {
+    const res = await fetch(junction.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824, application/json' }, body: JSON.stringify(request) });
+    const parts = (await res.text()).split('\r\n---').slice(1, -1).map((part) => JSON.parse(part.slice(part.indexOf('\r\n\r\n') + 4)));
+    expect(parts).toEqual(shown);
+  } finally {
+    await junction.stop();
+    await subgraphs.stop();
+  }
+});

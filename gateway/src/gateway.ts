@@ -92,6 +92,7 @@ export class Gateway {
       : undefined;
     this.pipeline = {
       subscriptions: this.subscriptions,
+      labelled: new WeakMap(),
       hooks: this.hooks,
       documents: boundedCache(config.cache.documents),
       client: this.client,
@@ -160,10 +161,11 @@ export class Gateway {
 
   /**
    * Answers a request over a transport that can send a sequence of payloads (WebSocket, SSE,
-   * multipart HTTP): a subscription gets a GatewayStream of its events; anything else one response.
+   * multipart HTTP; `transport` says which kinds): a subscription gets a GatewayStream of its
+   * events, an operation with `@defer` one of its parts; anything else one response.
    */
-  handleStreaming(request: GatewayRequest): Promise<GatewayResult> {
-    return this.requests.track(request, (context) => this.run(request, context, { streaming: true }));
+  handleStreaming(request: GatewayRequest, transport: TransportAbilities = { streaming: true, incremental: true }): Promise<GatewayResult> {
+    return this.requests.track(request, (context) => this.run(request, context, transport));
   }
 
   private async run(request: GatewayRequest, context: GatewayContext, transport: TransportAbilities): Promise<GatewayResult> {

@@ -84,7 +84,7 @@ export const GatewayErrorCode = {
    * carrying none of `csrfPrevention.requestHeaders`: refused before anything runs. HTTP 400.
    */
   CSRF_PREVENTED: 'CSRF_PREVENTED',
-  /** @defer is not served yet; a subscription sent over a transport that cannot stream (plain JSON over HTTP). */
+  /** A subscription sent over a transport that cannot stream (plain JSON over HTTP), or while subscriptions are off. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
   /** The client has `subscriptions.maxPerClient` subscriptions open already. HTTP 429. */
   SUBSCRIPTION_LIMIT_EXCEEDED: 'SUBSCRIPTION_LIMIT_EXCEEDED',

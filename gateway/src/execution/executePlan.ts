@@ -18,7 +18,7 @@ import { GraphQLError, isAbstractType, isInterfaceType, isObjectType, type Graph
 import type { Logger } from '../deps';
 import { GatewayErrorCode } from '../errors/gatewayError';
 import { SubgraphError, subgraphErrorFrom } from '../errors/subgraphError';
-import type { BatchFetchNode, DataRewrite, FetchNode, Plan, PlanNode, RequiresSelection, ResponsePath, RewriteStep, SubgraphOperation, SubscriptionNode } from '../planning/plan';
+import type { BatchFetchNode, DataRewrite, DeferNode, FetchNode, Plan, PlanNode, RequiresSelection, ResponsePath, RewriteStep, SubgraphOperation, SubscriptionNode } from '../planning/plan';
 import type { SubgraphResponse } from './subgraphClient';
 
 type ResultMap = Record<string, unknown>;
@@ -61,14 +61,57 @@ interface ExecutionState {
 }
 
 export async function executePlan(options: ExecutePlanOptions): Promise<PlanExecutionResult> {
+  return executeIncremental(options, () => {});
+}
+
+/**
+ * A part of an incremental response whose fetches are done: the `initial` one (the plan's primary
+ * fetches, or all of a plan without `@defer`), then each deferred fragment's (its label, the path of
+ * the objects it is on, response keys only), a part always after the one it is in.
+ */
+export type ExecutedPart =
+  | { readonly kind: 'initial'; readonly errors: readonly GraphQLError[] }
+  | { readonly kind: 'deferred'; readonly label: string | undefined; readonly queryPath: readonly string[]; readonly errors: readonly GraphQLError[] };
+
+/**
+ * Runs a plan, calling `onPart` as each part of it is done (see ExecutedPart): a Defer node's primary
+ * fetches first, then its deferred fragments' fetches side by side, each merging into the same tree
+ * (read `data` in `onPart` for what is there so far). Resolves with the whole tree and every error.
+ */
+export async function executeIncremental(options: ExecutePlanOptions, onPart: (part: ExecutedPart, data: ResultMap) => void): Promise<PlanExecutionResult> {
   const root: ResultMap = Object.create(null);
   const state: ExecutionState = { options, root, errors: [] };
-  const node = options.plan.node;
-  if (node) {
-    if (node.kind === 'Subscription') throw new Error('subscriptions are not executed by executePlan');
-    await executeNode(state, node, { path: [], data: root });
+  let node = options.plan.node;
+  if (node?.kind === 'Subscription') throw new Error('subscriptions are not executed by executePlan');
+  // `@defer(if: $v)` plans as a Condition between the deferring plan and the plain one.
+  while (node?.kind === 'Condition') node = options.coercedVariables[node.condition] === true ? node.ifClause : node.elseClause;
+  if (node?.kind === 'Defer') {
+    await executeDefer(state, node, (errors) => onPart({ kind: 'initial', errors }, root), onPart);
+  } else {
+    if (node) await executeNode(state, node, { path: [], data: root });
+    onPart({ kind: 'initial', errors: state.errors }, root);
   }
   return { data: root, errors: state.errors };
+}
+
+/** A Defer node: its primary fetches, then (`done` told) each deferred fragment's, at once. Every error also goes to `state`'s. */
+async function executeDefer(state: ExecutionState, node: DeferNode, done: (errors: GraphQLError[]) => void, onPart: (part: ExecutedPart, data: ResultMap) => void): Promise<void> {
+  const primary: ExecutionState = { options: state.options, root: state.root, errors: [] };
+  if (node.primary.node) await executeNode(primary, node.primary.node, { path: [], data: state.root });
+  state.errors.push(...primary.errors);
+  done(primary.errors);
+  await Promise.all(
+    node.deferred.map(async (deferred) => {
+      const part: ExecutionState = { options: state.options, root: state.root, errors: [] };
+      const finish = (errors: GraphQLError[]) => {
+        state.errors.push(...errors);
+        onPart({ kind: 'deferred', label: deferred.label, queryPath: deferred.queryPath, errors }, state.root);
+      };
+      if (deferred.node?.kind === 'Defer') return executeDefer(part, deferred.node, finish, onPart);
+      if (deferred.node) await executeNode(part, deferred.node, { path: [], data: state.root });
+      finish(part.errors);
+    }),
+  );
 }
 
 /**
@@ -110,7 +153,9 @@ async function executeNode(state: ExecutionState, node: PlanNode, cursor: Cursor
       return;
     }
     case 'Defer':
-      throw new Error('@defer is not supported');
+      // Only at the root of a plan or of a deferred fragment, where executeDefer runs it: a plan
+      // that has it elsewhere runs its parts one after the other, as one response.
+      return executeDefer(state, node, () => {}, () => {});
   }
 }
 

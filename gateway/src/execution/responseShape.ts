@@ -30,6 +30,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { deferCondition } from '../graphql/deferDirectives';
 import { conditionsHold, inclusionConditions, type InclusionCondition } from '../graphql/isIncluded';
 import { GatewayErrorCode } from '../errors/gatewayError';
 
@@ -64,6 +65,11 @@ export interface FragmentShape {
   readonly possibleTypes: ReadonlySet<string> | undefined;
   readonly selections: readonly SelectionShape[];
   readonly conditions: readonly InclusionCondition[] | undefined;
+  /**
+   * `@defer`: its label, and when it defers (`true`, or the variable whose value `true` does). A
+   * deferred fragment is left out of the response it is in, and shaped apart (applyDeferredShape).
+   */
+  readonly defer: { readonly label: string | undefined; readonly when: true | string; readonly parentType: string } | undefined;
 }
 
 export type SelectionShape = FieldShape | FragmentShape;
@@ -72,6 +78,8 @@ export interface OperationShape {
   readonly rootTypeName: string;
   readonly selections: readonly SelectionShape[];
   readonly hasIntrospection: boolean;
+  /** The deferred fragments by label (every `@defer` has one by then: see graphql/deferDirectives.ts). */
+  readonly deferred: ReadonlyMap<string, FragmentShape>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,9 +123,10 @@ export function compileOperationShape(
     compiled: new Map(),
     stringType: schema.getType('String') as GraphQLOutputType,
     hasIntrospection: false,
+    deferred: new Map(),
   };
   const selections = compileSelectionSet(ctx, operation.selectionSet, root);
-  return { rootTypeName: root.name, selections, hasIntrospection: ctx.hasIntrospection };
+  return { rootTypeName: root.name, selections, hasIntrospection: ctx.hasIntrospection, deferred: ctx.deferred };
 }
 
 interface CompileContext {
@@ -130,6 +139,7 @@ interface CompileContext {
   /** The type `__typename` and introspection fields are given; their values are never checked against it. */
   readonly stringType: GraphQLOutputType;
   hasIntrospection: boolean;
+  readonly deferred: Map<string, FragmentShape>;
 }
 
 function typeShape(ctx: CompileContext, type: GraphQLOutputType): TypeShape {
@@ -239,16 +249,25 @@ function compileFragment(
   }
   const conditionType = typeConditionName ? schema.getType(typeConditionName) : parentType;
   if (!conditionType || !isCompositeType(conditionType)) throw new Error(`Unknown type ${typeConditionName}`);
-  const always = conditions === undefined && (conditionType === parentType || (isObjectType(parentType) && schema.isSubType(conditionType as GraphQLCompositeType & GraphQLAbstractType, parentType)));
+  const deferred = deferCondition(selection.directives);
+  const defer = deferred && deferred.when !== false ? { label: deferred.label, when: deferred.when, parentType: parentType.name } : undefined;
+  // A deferred fragment is shaped on its own: what it selects is not this selection set's.
+  const always =
+    defer === undefined &&
+    conditions === undefined &&
+    (conditionType === parentType || (isObjectType(parentType) && schema.isSubType(conditionType as GraphQLCompositeType & GraphQLAbstractType, parentType)));
   if (always && selection.kind === Kind.FRAGMENT_SPREAD) applied.add(selection.name.value);
-  return {
+  const shape: FragmentShape = {
     kind: 'fragment',
     typeCondition: typeConditionName,
     possibleTypes: typeConditionName ? possibleTypeNames(schema, conditionType) : undefined,
     // Within a fragment that always applies, what it spreads is spread in this field too.
     selections: always ? compileSelections(ctx, selSet, conditionType, applied) : compileSelectionSet(ctx, selSet, conditionType),
     conditions,
+    defer,
   };
+  if (defer?.label !== undefined && !ctx.deferred.has(defer.label)) ctx.deferred.set(defer.label, shape);
+  return shape;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,6 +281,8 @@ export interface ShapeResult {
 
 interface ShapeContext {
   readonly variables: Readonly<Record<string, unknown>>;
+  /** Leave deferred fragments out (a part of an incremental response), or shape them in place (the whole response). */
+  readonly deferred: 'apart' | 'inline';
   readonly kinds: TypeKinds;
   readonly introspect: (field: FieldShape) => unknown;
   readonly errors: GraphQLError[];
@@ -291,12 +312,17 @@ export function typeKindsOf(schema: GraphQLSchema): TypeKinds {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-export function applyOperationShape(
-  shape: OperationShape,
-  input: Record<string, unknown>,
-  options: { schema: GraphQLSchema; variables: Readonly<Record<string, unknown>>; introspect: (field: FieldShape) => unknown },
-): ShapeResult {
+export interface ApplyOptions {
+  schema: GraphQLSchema;
+  variables: Readonly<Record<string, unknown>>;
+  introspect: (field: FieldShape) => unknown;
+  /** `apart`: the deferred fragments are left out, for the parts that deliver them. Default `inline`. */
+  deferred?: 'apart' | 'inline';
+}
+
+export function applyOperationShape(shape: OperationShape, input: Record<string, unknown>, options: ApplyOptions): ShapeResult {
   const ctx: ShapeContext = {
+    deferred: options.deferred ?? 'inline',
     variables: options.variables,
     kinds: typeKindsOf(options.schema),
     introspect: options.introspect,
@@ -308,6 +334,32 @@ export function applyOperationShape(
   const data: Record<string, unknown> = Object.create(null);
   const bubbled = applySelections(ctx, input, shape.selections, data, shape.rootTypeName);
   return { data: bubbled ? null : data, errors: ctx.errors };
+}
+
+/**
+ * A deferred fragment's part of an incremental response: its selections on the object at `path`
+ * (of runtime type `typeName`), the fragments deferred within it left out for their own parts. A
+ * null that bubbles up stays in the part (its data is null): the object was sent already.
+ */
+export function applyDeferredShape(fragment: FragmentShape, input: Record<string, unknown>, typeName: string, path: ReadonlyArray<string | number>, options: ApplyOptions): ShapeResult {
+  const ctx: ShapeContext = {
+    deferred: 'apart',
+    variables: options.variables,
+    kinds: typeKindsOf(options.schema),
+    introspect: options.introspect,
+    errors: [],
+    path: [...path],
+    invalid: false,
+    hasErrors: false,
+  };
+  const data: Record<string, unknown> = Object.create(null);
+  const bubbled = applySelections(ctx, input, fragment.selections, data, fragment.typeCondition ?? typeName);
+  return { data: bubbled ? null : data, errors: ctx.errors };
+}
+
+/** Whether a deferred fragment is deferred for these variables (`@defer(if: $v)`). */
+export function deferActive(defer: NonNullable<FragmentShape['defer']>, variables: Readonly<Record<string, unknown>>): boolean {
+  return defer.when === true || (Object.hasOwn(variables, defer.when) && variables[defer.when] === true);
 }
 
 /** Returns true when a null must bubble up to the parent. */
@@ -350,6 +402,7 @@ function applySelections(
       ctx.path.pop();
       if (ctx.invalid) return true;
     } else {
+      if (selection.defer !== undefined && ctx.deferred === 'apart' && deferActive(selection.defer, ctx.variables)) continue;
       const typename = input.__typename;
       let applies = true;
       if (selection.possibleTypes !== undefined) {

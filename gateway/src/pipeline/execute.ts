@@ -68,7 +68,7 @@ export function shapeResult(options: ExecuteOptions, execution: PlanExecutionRes
   });
 
   const body: ExecutionResultBody = {};
-  const executionErrors = options.mask.enabled ? execution.errors.map((e) => masked(e, options)) : execution.errors;
+  const executionErrors = maskedErrors(options, execution.errors);
   const errors = [...options.replacementErrors, ...executionErrors];
   if (errors.length > 0) body.errors = errors.map(formatError);
   body.data = shaped.data;
@@ -79,7 +79,7 @@ export function shapeResult(options: ExecuteOptions, execution: PlanExecutionRes
 }
 
 /** `__schema` and `__type` are answered by the gateway from the API schema, never by a subgraph. */
-function introspect(loaded: LoadedSupergraph, prepared: PreparedOperation, field: FieldShape, variables: Readonly<Record<string, unknown>>): unknown {
+export function introspect(loaded: LoadedSupergraph, prepared: PreparedOperation, field: FieldShape, variables: Readonly<Record<string, unknown>>): unknown {
   const document: DocumentNode = {
     kind: Kind.DOCUMENT,
     definitions: [
@@ -94,6 +94,11 @@ function introspect(loaded: LoadedSupergraph, prepared: PreparedOperation, field
   };
   const result = executeSync({ schema: loaded.schema, document, variableValues: variables as Record<string, unknown> });
   return result.data?.[field.responseName] ?? null;
+}
+
+/** The errors as the client may see them: with `maskSubgraphErrors`, subgraph errors masked (see masked). */
+export function maskedErrors(options: ExecuteOptions, errors: readonly GraphQLError[]): readonly GraphQLError[] {
+  return options.mask.enabled ? errors.map((e) => masked(e, options)) : errors;
 }
 
 /**

@@ -47,6 +47,8 @@ export interface PrepareRequest {
   replacement: OperationReplacement | undefined;
   /** The progressive override labels this request drew, when the supergraph has any. */
   overrides?: OverrideDraw;
+  /** False when `document` is not the parse of `query` (its @defers were labelled). Default true. */
+  documentIsText?: boolean;
 }
 
 /**
@@ -83,7 +85,9 @@ async function planAndShape(loaded: LoadedSupergraph, request: PrepareRequest, l
   const { requestId, document, query, operation, operationName, replacement, overrides } = request;
   let plan: Plan;
   try {
-    plan = await loaded.plan(replacement ? { document: replacement.document, operationName, overrides } : { document, text: query, operationName, overrides });
+    // The query's text is the document's unless the pipeline changed it (labelled its @defers).
+    const text = request.documentIsText === false ? undefined : query;
+    plan = await loaded.plan(replacement ? { document: replacement.document, operationName, overrides } : { document, text, operationName, overrides });
   } catch (err) {
     if (err instanceof GraphQLError) {
       throw new RequestError([new GraphQLError(err.message, { extensions: { code: GatewayErrorCode.GRAPHQL_VALIDATION_FAILED } })], 400);

@@ -15,6 +15,8 @@ export interface GatewayResponse {
  */
 export interface GatewayStream {
   status: number;
+  /** A subscription's events, or the parts of an incremental (`@defer`) response. */
+  kind: 'subscription' | 'incremental';
   headers?: Record<string, string>;
   /** The payloads, in order; the sequence ends when the result is complete. */
   payloads: PayloadStream;

@@ -6,6 +6,8 @@ import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import type { SubgraphClient } from '../execution/subgraphClient';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import type { GatewayContext, GatewayRequest, OperationReplacement } from '../plugins/types';
+import { labelDefers, mayUseDefer } from '../graphql/deferDirectives';
+import { deferredParts, executeIncrementally } from './deferred';
 import { executeOperation, type ExecuteOptions } from './execute';
 import type { HookRunner } from './hooks';
 import { parseDocument } from './parse';
@@ -37,13 +39,20 @@ export interface PipelineEnv {
   onPlanLookup(cached: boolean): void;
   /** A number in [0, 1): each request's draw for `percent(N)` override labels. */
   random(): number;
+  /** Documents with their `@defer`s labelled, by the parsed document (kept as long as it is). */
+  readonly labelled: WeakMap<DocumentNode, DocumentNode>;
   /** Where subscriptions run; undefined when they are off (`subscriptions.enabled: false`). */
   readonly subscriptions: SubscriptionHub | undefined;
 }
 
-/** How the transport can answer: `streaming` when it can send a sequence of payloads (a subscription). */
+/**
+ * How the transport can answer: `streaming`, a subscription's sequence of payloads; `incremental`,
+ * an incremental (`@defer`) response's parts. Without it, a deferred fragment is waited for and
+ * sent in the one response.
+ */
 export interface TransportAbilities {
   readonly streaming: boolean;
+  readonly incremental?: boolean;
 }
 
 /**
@@ -68,20 +77,22 @@ export async function runRequest(
   // Each phase of a large document costs the CPU of tens of ms, all synchronous: between phases,
   // other requests (and /healthz) get the event loop, so one request never holds it for the sum.
   const large = query.length > LARGE_DOCUMENT;
-  const document = env.hooks.phase('parse', request, context, (outcome) => parse(query, outcome, env));
+  const parsed = env.hooks.phase('parse', request, context, (outcome) => parse(query, outcome, env));
   if (large) await yieldToEventLoop();
-  await env.hooks.run('onParsed', { request, context, document });
+  await env.hooks.run('onParsed', { request, context, document: parsed });
 
-  const { operation, variables } = await env.hooks.phase('validate', request, context, async () => {
+  const { document, operation, variables } = await env.hooks.phase('validate', request, context, async () => {
     // Only successes are cached: a stream of distinct invalid documents must not fill the caches.
     if (!state.validated.has(query)) {
-      await validateDocument(loaded.schema, document, env.config.limits, large, query);
+      await validateDocument(loaded.schema, parsed, env.config.limits, large, query);
       if (query.length <= MAX_CACHED_QUERY) {
         state.validated.set(query, true);
-        env.documents.set(query, document);
+        env.documents.set(query, parsed);
       }
     }
-    return resolveOperation(loaded.schema, document, request, transport.streaming && env.subscriptions !== undefined);
+    // From here on every @defer has a label: the plan's deferred parts name their fragments by it.
+    const labelled = mayUseDefer(query) ? labelledDocument(parsed, env) : parsed;
+    return { document: labelled, ...resolveOperation(loaded.schema, labelled, request, transport.streaming && env.subscriptions !== undefined) };
   });
   if (large) await yieldToEventLoop();
   const operationEvent = { request, context, document, operation, operationKind: operation.operation, variables, supergraph: loaded };
@@ -93,7 +104,7 @@ export async function runRequest(
 
   if (large) await yieldToEventLoop();
   const overrides = drawOverrides(loaded.overrideLabels, env.random() * 100, context.overrideLabels);
-  const planRequest: PrepareRequest = { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement, overrides };
+  const planRequest: PrepareRequest = { requestId: context.requestId, document, query, operation, operationName: request.operationName, replacement, overrides, documentIsText: document === parsed };
   const prepared = await env.hooks.phase('plan', request, context, (outcome) => {
     const planned = prepareOperation(state, loaded, planRequest, env.logger, outcome);
     env.onPlanLookup(outcome.cached === true);
@@ -117,6 +128,8 @@ export async function runRequest(
   };
   // resolveOperation let a subscription through only with a streaming transport and subscriptions on.
   if (operation.operation === OperationTypeNode.SUBSCRIPTION) return env.subscriptions!.subscribe({ ...options, request, context, hooks: env.hooks, planRequest });
+  const parts = transport.incremental ? deferredParts(prepared.plan, variables) : 0;
+  if (parts > 0) return executeIncrementally(options, parts);
   return env.hooks.phase('execute', request, context, () => executeOperation(options));
 }
 
@@ -139,6 +152,13 @@ export async function revisionOn(state: SupergraphState, options: SubscribeOptio
   } catch {
     return changed;
   }
+}
+
+/** `document` with its `@defer`s labelled (see graphql/deferDirectives.ts), once per parsed document. */
+function labelledDocument(document: DocumentNode, env: PipelineEnv): DocumentNode {
+  let labelled = env.labelled.get(document);
+  if (!labelled) env.labelled.set(document, (labelled = labelDefers(document)));
+  return labelled;
 }
 
 /**

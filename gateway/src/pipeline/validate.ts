@@ -19,6 +19,7 @@ import type { GatewayConfig } from '../config';
 import { GatewayErrorCode, gatewayError } from '../errors/gatewayError';
 import { documentLimitErrors } from '../plugins/limits/documentLimits';
 import type { GatewayRequest } from '../plugins/types';
+import { DeferRule } from '../graphql/deferDirectives';
 import { OverlappingFieldsCanMergeRule } from './overlappingFieldsRule';
 import { RequestError } from './requestError';
 
@@ -27,7 +28,7 @@ import { RequestError } from './requestError';
  * pair by pair, which hundreds of fragments spread into one selection set make cost more than a
  * request may take; ours refuses the same documents in linear time.
  */
-const VALIDATION_RULES: readonly ValidationRule[] = specifiedRules.map((rule) => (rule === OverlappingFieldsCanBeMergedRule ? OverlappingFieldsCanMergeRule : rule));
+const VALIDATION_RULES: readonly ValidationRule[] = [...specifiedRules.map((rule) => (rule === OverlappingFieldsCanBeMergedRule ? OverlappingFieldsCanMergeRule : rule)), DeferRule];
 
 /**
  * The rules about variables. They cost the most (each operation's variable usages, through its

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock, type TimerHandle } from '../deps';
 import { GraphQLError, print } from 'graphql';
 import { startWorkerThread } from '../workerThread';
-import { schemaFromPrinted, schemasByName, supergraphHash, type LoadedSupergraph } from './loadSupergraph';
+import { schemaFromPrinted, schemasByName, supergraphHash, withDeferDirective, type LoadedSupergraph } from './loadSupergraph';
 import type { OverrideDraw } from './overrides';
 import type { Plan } from './plan';
 import { plannerFor, type FallbackReason, type PlannerName } from './planner';
@@ -91,7 +91,7 @@ export class PlannerWorker {
     return {
       sdl,
       hash,
-      schema: schemaFromPrinted(loaded.apiSchema),
+      schema: withDeferDirective(schemaFromPrinted(loaded.apiSchema)),
       supergraphSchema: schemaFromPrinted(loaded.supergraphSchema),
       subgraphUrls,
       subgraphSchema: schemasByName((name) => {

@@ -231,6 +231,18 @@ export interface ExecutionResultBody {
   data?: Record<string, unknown> | null;
   errors?: GraphQLFormattedError[];
   extensions?: Record<string, unknown>;
+  /** Incremental delivery (`@defer`): whether more payloads follow this one. */
+  hasNext?: boolean;
+  /** Incremental delivery: the deferred fragments this payload delivers. */
+  incremental?: IncrementalItem[];
+}
+
+/** A deferred fragment's data on the object at `path` (deferSpec=20220824, as Apollo Router sends it). */
+export interface IncrementalItem {
+  data: Record<string, unknown> | null;
+  path: Array<string | number>;
+  label?: string;
+  errors?: GraphQLFormattedError[];
 }
 
 export interface ConnectionEvent extends RequestEventBase {}

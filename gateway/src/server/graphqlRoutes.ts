@@ -7,7 +7,7 @@ import type { GatewayRequest } from '../plugins/types';
 import { csrfRefusal } from './csrf';
 import { graphiqlPage } from './graphiql';
 import { GRAPHQL_RESPONSE_JSON, JSON_TYPE, negotiateMediaType, type ResponseMediaType } from './negotiate';
-import { sendSingleAsSse, sendStream, streamFormatOf, type OpenStreams, type StreamFormat } from './streams';
+import { formatFor, sendSingleAsSse, sendStream, streamAcceptOf, type OpenStreams, type StreamAccept } from './streams';
 
 /** Answers a request the HTTP layer refuses, through `Gateway.refuse` (plugins see it end). */
 export type Refuse = (request: FastifyRequest, reply: FastifyReply, status: number, errors: GraphQLFormattedError[], mediaType: ResponseMediaType) => Promise<unknown>;
@@ -27,8 +27,8 @@ export interface GraphQLRouteOptions {
 export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, options: GraphQLRouteOptions, refuse: Refuse): void {
   const preventCsrf = csrfGuard(options, refuse);
   app.post(options.path, { onRequest: preventCsrf }, async (request, reply) => {
-    const streamFormat = streamFormatOf(request.headers.accept);
-    const mediaType = negotiateMediaType(request.headers.accept) ?? (streamFormat ? JSON_TYPE : undefined);
+    const streams = streamAcceptOf(request.headers.accept);
+    const mediaType = negotiateMediaType(request.headers.accept) ?? (streams ? JSON_TYPE : undefined);
     if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if (request.body === UNSUPPORTED || request.body === undefined) {
       return refuse(request, reply, 415, [badRequest('Unsupported content type: send application/json.')], mediaType);
@@ -43,7 +43,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     const problem = paramsProblem(params);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
     const gatewayRequest = toGatewayRequest(request, 'POST', params as Record<string, unknown>);
-    if (streamFormat) return answerStreaming(gateway, gatewayRequest, reply, { format: streamFormat, mediaType, open: options.openStreams });
+    if (streams) return answerStreaming(gateway, gatewayRequest, reply, { streams, mediaType, open: options.openStreams });
     return respond(reply, mediaType, await gateway.handle(gatewayRequest));
   });
 
@@ -52,8 +52,8 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     if (options.graphiqlAssets !== undefined && servesGraphiql(options, request)) {
       return reply.type('text/html; charset=utf-8').send(graphiqlPage(options.path, options.graphiqlAssets));
     }
-    const streamFormat = streamFormatOf(request.headers.accept);
-    const mediaType = negotiateMediaType(request.headers.accept) ?? (streamFormat ? JSON_TYPE : undefined);
+    const streams = streamAcceptOf(request.headers.accept);
+    const mediaType = negotiateMediaType(request.headers.accept) ?? (streams ? JSON_TYPE : undefined);
     if (!mediaType) return refuse(request, reply, 406, [NOT_ACCEPTABLE], 'application/json');
     if ([q.query, q.operationName, q.variables, q.extensions, q.documentId].some(Array.isArray)) {
       return refuse(request, reply, 400, [badRequest('Each query parameter may be given once.')], mediaType);
@@ -70,21 +70,23 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
     }
     const problem = checkParams(params.query, params.operationName, params.variables, params.extensions, params.documentId);
     if (problem) return refuse(request, reply, 400, [badRequest(problem)], mediaType);
-    if (streamFormat) return answerStreaming(gateway, toGatewayRequest(request, 'GET', params), reply, { format: streamFormat, mediaType, open: options.openStreams });
+    if (streams) return answerStreaming(gateway, toGatewayRequest(request, 'GET', params), reply, { streams, mediaType, open: options.openStreams });
     return respond(reply, mediaType, uncachedUnlessSuccessful(await gateway.handle(toGatewayRequest(request, 'GET', params))));
   });
 }
 
 /**
- * A request whose Accept asks for a stream (SSE or multipart): a subscription's events in that
- * format. Anything else gets one answer: over SSE as one `next` event (what an SSE client reads),
+ * A request whose Accept asks for a stream (SSE or multipart): a subscription's events, or an
+ * incremental (`@defer`) response's parts, in a format it allows. Anything else gets one answer: over SSE as one `next` event (what an SSE client reads),
  * or, refused, as JSON with its status; over multipart as JSON, which Apollo's clients read too.
  */
-async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply: FastifyReply, how: { format: StreamFormat; mediaType: ResponseMediaType; open: OpenStreams }) {
-  const { format, mediaType } = how;
-  const result = await gateway.handleStreaming(request);
-  if (isStream(result)) return sendStream(reply, result, format, { heartbeatMs: gateway.config.subscriptions.heartbeatMs, clock: gateway.clock, open: how.open });
-  if (format === 'sse' && result.status < 400) return sendSingleAsSse(reply, result.status, result.body, result.headers);
+async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply: FastifyReply, how: { streams: StreamAccept; mediaType: ResponseMediaType; open: OpenStreams }) {
+  const { streams, mediaType } = how;
+  const result = await gateway.handleStreaming(request, { streaming: streams.subscriptions, incremental: streams.incremental });
+  if (isStream(result)) {
+    return sendStream(reply, result, formatFor(streams, result.kind), { heartbeatMs: gateway.config.subscriptions.heartbeatMs, clock: gateway.clock, open: how.open });
+  }
+  if (streams.sse && result.status < 400) return sendSingleAsSse(reply, result.status, result.body, result.headers);
   return respond(reply, mediaType, { ...result, headers: { 'cache-control': 'no-store', ...result.headers } });
 }
 

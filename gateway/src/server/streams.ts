@@ -12,7 +12,40 @@ import type { Clock } from '../deps';
 import type { GatewayStream, PayloadStream } from '../pipeline/result';
 import type { ExecutionResultBody } from '../plugins/types';
 
-export type StreamFormat = 'sse' | 'multipart';
+export type StreamFormat = 'sse' | 'multipart' | 'incremental';
+
+/**
+ * What streams an Accept header allows: SSE (`text/event-stream`) for both subscriptions and
+ * incremental responses; Apollo's multipart subscriptions (`multipart/mixed` with a
+ * `subscriptionSpec` parameter); multipart incremental delivery (`multipart/mixed` with
+ * `deferSpec`, or no spec). Apollo's clients also list `application/json` for plain answers.
+ */
+export interface StreamAccept {
+  readonly sse: boolean;
+  readonly subscriptions: boolean;
+  readonly incremental: boolean;
+}
+
+export function streamAcceptOf(accept: string | undefined): StreamAccept | undefined {
+  if (!accept) return undefined;
+  let [sse, subscriptions, incremental] = [false, false, false];
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
+    const names = params.map((p) => p.replace(/\s/g, '').split('=')[0]);
+    if (type === 'text/event-stream') sse = true;
+    else if (type === 'multipart/mixed' && names.includes('subscriptionspec')) subscriptions = true;
+    else if (type === 'multipart/mixed' && (names.includes('deferspec') || !names.some((n) => n.endsWith('spec')))) incremental = true;
+  }
+  return sse || subscriptions || incremental ? { sse, subscriptions: sse || subscriptions, incremental: sse || incremental } : undefined;
+}
+
+/** The format a stream is written in, for what the client accepts: SSE when it does, else the stream's multipart protocol. */
+export function formatFor(accept: StreamAccept, kind: GatewayStream['kind']): StreamFormat {
+  if (accept.sse) return 'sse';
+  return kind === 'subscription' ? 'multipart' : 'incremental';
+}
 
 /**
  * The streaming responses being written, so that shutdown can wait for them: once their
@@ -110,7 +143,7 @@ async function* multipartParts(payloads: PayloadStream, heartbeatMs: number, clo
 }
 
 /**
- * Writes a stream in `format`. The client going away ends the subscription at once; the gateway
+ * Writes a stream in `format` (see formatFor). The client going away ends the subscription at once; the gateway
  * dropping a client that stopped reading destroys the connection (nothing can reach it in order).
  */
 export function sendStream(reply: FastifyReply, stream: GatewayStream, format: StreamFormat, options: { heartbeatMs: number; clock: Clock; open?: OpenStreams }): FastifyReply {
@@ -125,8 +158,26 @@ export function sendStream(reply: FastifyReply, stream: GatewayStream, format: S
     reply.code(stream.status).header('content-type', 'text/event-stream; charset=utf-8').header('connection', 'keep-alive');
     return reply.send(Readable.from(sseEvents(payloads, options.heartbeatMs, options.clock), { objectMode: false }));
   }
+  if (format === 'incremental') {
+    reply.code(stream.status).header('content-type', 'multipart/mixed; boundary="-"; deferSpec=20220824');
+    return reply.send(Readable.from(incrementalParts(payloads), { objectMode: false }));
+  }
   reply.code(stream.status).header('content-type', 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"');
   return reply.send(Readable.from(multipartParts(payloads, options.heartbeatMs, options.clock), { objectMode: false }));
+}
+
+/**
+ * Incremental delivery over multipart (deferSpec=20220824, what Apollo Router sends and Apollo's
+ * clients read): each payload a part after a `---` boundary, the last boundary closed with `-----`.
+ */
+async function* incrementalParts(payloads: PayloadStream): AsyncGenerator<string> {
+  yield '\r\n---';
+  try {
+    for await (const payload of payloads) yield `\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${JSON.stringify(payload)}\r\n---`;
+  } finally {
+    await payloads.return();
+  }
+  yield '--\r\n';
 }
 
 /** A single result where a stream was asked for: SSE clients still read it as one `next` event, then `complete`. */

@@ -7,23 +7,30 @@ import Fastify from 'fastify';
 import type { GatewayStream, PayloadStream } from '../../pipeline/result';
 import type { ExecutionResultBody } from '../../plugins/types';
 import { FakeClock } from '../../../../test/helpers/fakeClock';
-import { sendStream, streamFormatOf, type StreamFormat } from '../streams';
+import { sendStream, streamAcceptOf, type StreamFormat } from '../streams';
 
-describe('streamFormatOf', () => {
+describe('streamAcceptOf', () => {
+  const [SSE, SUBSCRIPTIONS, INCREMENTAL] = [
+    { sse: true, subscriptions: true, incremental: true },
+    { sse: false, subscriptions: true, incremental: false },
+    { sse: false, subscriptions: false, incremental: true },
+  ];
   it.each([
-    ['text/event-stream', 'sse'],
-    ['application/json, text/event-stream', 'sse'],
+    ['text/event-stream', SSE],
+    ['application/json, text/event-stream', SSE],
     ['text/event-stream;q=0', undefined],
-    ['multipart/mixed;subscriptionSpec="1.0", application/json', 'multipart'],
-    ['multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json', 'multipart'],
-    ['multipart/mixed; subscriptionSpec = "1.0"', 'multipart'],
-    // @defer's incremental delivery is not a subscription format.
-    ['multipart/mixed;deferSpec=20220824, application/json', undefined],
+    ['multipart/mixed;subscriptionSpec="1.0", application/json', SUBSCRIPTIONS],
+    ['multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json', SUBSCRIPTIONS],
+    ['multipart/mixed; subscriptionSpec = "1.0"', SUBSCRIPTIONS],
+    // @defer's incremental delivery, as Apollo Client asks for it for queries.
+    ['multipart/mixed;deferSpec=20220824, application/json', INCREMENTAL],
+    ['multipart/mixed', INCREMENTAL],
+    ['multipart/mixed;deferSpec=20220824, multipart/mixed;subscriptionSpec=1.0', { sse: false, subscriptions: true, incremental: true }],
     ['application/json', undefined],
     ['*/*', undefined],
     [undefined, undefined],
-  ])('%s -> %s', (accept, format) => {
-    expect(streamFormatOf(accept)).toBe(format);
+  ])('%s -> %j', (accept, streams) => {
+    expect(streamAcceptOf(accept)).toEqual(streams);
   });
 });
 
@@ -47,7 +54,7 @@ function controlledStream() {
       return this;
     },
   };
-  const stream: GatewayStream = { status: 200, payloads, onDropped: () => {}, finished: new Promise(() => {}) };
+  const stream: GatewayStream = { status: 200, kind: 'subscription', payloads, onDropped: () => {}, finished: new Promise(() => {}) };
   return {
     stream,
     push: (body: ExecutionResultBody) => deliver({ value: body, done: false }),
@@ -108,4 +115,17 @@ it("multipart: Apollo's parts, `{}` as heartbeat, a data-less error payload as t
       part('{"payload":null,"errors":[{"message":"gone","extensions":{"code":"SUBSCRIPTION_UPSTREAM_CLOSED"}}]}') +
       '--\r\n',
   );
+});
+
+it('incremental (deferSpec=20220824): each payload a part after a `---` boundary, the last boundary closed', async () => {
+  const res = await written('incremental', async (s) => {
+    s.push({ data: { a: 1 }, hasNext: true });
+    await tick();
+    s.push({ incremental: [{ data: { b: 2 }, path: ['a'] }], hasNext: false });
+    await tick();
+    s.end();
+  });
+  expect(res.type).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
+  const part = (json: string) => `\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${json}\r\n---`;
+  expect(res.body).toBe('\r\n---' + part('{"data":{"a":1},"hasNext":true}') + part('{"incremental":[{"data":{"b":2},"path":["a"]}],"hasNext":false}') + '--\r\n');
 });

@@ -1,0 +1,152 @@
+/**
+ * Incremental delivery (`@defer`), in the format Apollo Router sends and Apollo's clients read
+ * (deferSpec=20220824): a first payload `{ data, errors?, hasNext: true }` as soon as the plan's
+ * primary fetches are done, then, as each deferred fragment's own fetches are done (side by side),
+ * `{ incremental: [{ data, path, label?, errors? }], hasNext }`, one item per object the fragment is
+ * on. A null that bubbles up inside a deferred fragment stays in its item.
+ */
+import type { GraphQLError } from 'graphql';
+import { formatError } from '../errors/gatewayError';
+import { executeIncremental, type ExecutedPart } from '../execution/executePlan';
+import { applyDeferredShape, applyOperationShape, type OperationShape } from '../execution/responseShape';
+import type { Plan, PlanNode, SubscriptionNode } from '../planning/plan';
+import { clientLabel } from '../graphql/deferDirectives';
+import { conditionsHold } from '../graphql/isIncluded';
+import type { ExecutionResultBody, IncrementalItem } from '../plugins/types';
+import { introspect, maskedErrors, sendWith, shapeResult, type ExecuteOptions } from './execute';
+import { PayloadQueue } from './payloadQueue';
+import type { GatewayStream } from './result';
+
+type Data = Record<string, unknown>;
+
+/** The deferred parts the plan delivers for these variables (`@defer(if:)` decided); 0 when it defers nothing. */
+export function deferredParts(plan: Plan, variables: Readonly<Record<string, unknown>>): number {
+  let node: PlanNode | SubscriptionNode | undefined = plan.node;
+  while (node?.kind === 'Condition') node = variables[node.condition] === true ? node.ifClause : node.elseClause;
+  return node?.kind === 'Defer' ? countParts(node) : 0;
+}
+
+function countParts(node: Extract<PlanNode, { kind: 'Defer' }>): number {
+  return node.deferred.reduce((sum, d) => sum + 1 + (d.node?.kind === 'Defer' ? countParts(d.node) : 0), 0);
+}
+
+/** Runs an operation whose plan defers `parts` fragments, as a stream of payloads. */
+export function executeIncrementally(options: ExecuteOptions, parts: number): GatewayStream {
+  // A client that leaves ends nothing: the fetches under way finish (nothing is queued then).
+  const queue = new PayloadQueue(() => {});
+  let remaining = parts;
+  const onPart = (part: ExecutedPart, data: Data) => {
+    if (part.kind === 'initial') return queue.push({ ...primaryPayload(options, data, part.errors), hasNext: remaining > 0 });
+    remaining--;
+    const items = itemsOf(options, part, data);
+    if (items.length > 0) queue.push({ incremental: items, hasNext: remaining > 0 });
+    else if (remaining === 0) queue.push({ hasNext: false });
+  };
+  const drops: Array<(reason: string) => void> = [];
+  const execution = executeIncremental(planOptions(options), onPart);
+  // The whole response, as one body: what onResult sees (actual cost, the log) once the last part is out.
+  const finished = execution.then(
+    (whole) => {
+      queue.end();
+      return shapeResult(options, whole);
+    },
+    (err: unknown) => {
+      options.logger.error('incremental execution failed unexpectedly', { requestId: options.requestId, error: String((err as Error)?.stack ?? err) });
+      queue.push({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: options.requestId } }], hasNext: false });
+      queue.end();
+      return undefined;
+    },
+  );
+  return { status: 200, kind: 'incremental', payloads: queue, onDropped: (drop) => drops.push(drop), finished };
+}
+
+function planOptions(options: ExecuteOptions) {
+  return {
+    plan: options.prepared.plan,
+    supergraphSchema: options.loaded.supergraphSchema,
+    requestVariables: options.requestVariables,
+    coercedVariables: options.variables,
+    send: sendWith(options, true),
+    allowedErrorExtensions: options.allowedErrorExtensions,
+    logger: options.logger,
+    requestId: options.requestId,
+  };
+}
+
+function applyOptions(options: ExecuteOptions) {
+  const { loaded, prepared } = options;
+  return { schema: loaded.schema, variables: options.variables, introspect: (field: Parameters<typeof introspect>[2]) => introspect(loaded, prepared, field, options.requestVariables) };
+}
+
+/** The first payload: the operation without its deferred fragments. */
+function primaryPayload(options: ExecuteOptions, data: Data, partErrors: readonly GraphQLError[]): ExecutionResultBody {
+  const shaped = applyOperationShape(options.prepared.shape, data, { ...applyOptions(options), deferred: 'apart' });
+  const errors = [...options.replacementErrors, ...maskedErrors(options, partErrors)];
+  const body: ExecutionResultBody = { data: shaped.data };
+  if (errors.length > 0) body.errors = errors.map(formatError);
+  else if (shaped.errors.length > 0) body.extensions = { valueCompletion: shaped.errors.map(formatError) };
+  return body;
+}
+
+/** A deferred part's items: the fragment on each object at its path, each with the errors under it. */
+function itemsOf(options: ExecuteOptions, part: Extract<ExecutedPart, { kind: 'deferred' }>, data: Data): IncrementalItem[] {
+  const shape: OperationShape = options.prepared.shape;
+  const fragment = part.label === undefined ? undefined : shape.deferred.get(part.label);
+  if (!fragment) {
+    options.logger.error('a deferred part names no fragment of the operation', { requestId: options.requestId, label: part.label });
+    return [];
+  }
+  const errors = maskedErrors(options, part.errors).map(formatError);
+  // `... @defer @include(if: false)`: the fragment is not there, nor its part.
+  if (fragment.conditions !== undefined && !conditionsHold(fragment.conditions, options.variables)) return [];
+  const items: IncrementalItem[] = [];
+  for (const { object, path } of objectsAt(data, part.queryPath)) {
+    const typename = typeof object.__typename === 'string' ? object.__typename : undefined;
+    if (fragment.possibleTypes && typename !== undefined && !fragment.possibleTypes.has(typename)) continue;
+    const shaped = applyDeferredShape(fragment, object, typename ?? fragment.defer?.parentType ?? '', path, applyOptions(options));
+    const item: IncrementalItem = { data: shaped.data, path };
+    const label = clientLabel(part.label);
+    if (label !== undefined) item.label = label;
+    const own = errors.filter((e) => isUnder(e.path, path));
+    // As for a whole response: value-completion problems are reported when nothing else failed there.
+    if (shaped.data === null && own.length === 0) own.push(...shaped.errors.map(formatError));
+    if (own.length > 0) item.errors = own;
+    items.push(item);
+  }
+  // Errors outside every item (a failed fetch with no path): on the first, or on an empty item.
+  const placed = new Set(items.flatMap((i) => i.errors ?? []));
+  const stray = errors.filter((e) => !placed.has(e));
+  if (stray.length > 0) (items[0] ??= { data: null, path: [] }).errors = [...(items[0].errors ?? []), ...stray];
+  return items;
+}
+
+function isUnder(errorPath: ReadonlyArray<string | number> | undefined, path: ReadonlyArray<string | number>): boolean {
+  return errorPath !== undefined && path.every((step, i) => errorPath[i] === step);
+}
+
+/** The objects at a deferred part's path (response keys, `... on T` conditions), through lists, with their concrete paths. */
+function objectsAt(data: Data, queryPath: readonly string[]): Array<{ object: Data; path: Array<string | number> }> {
+  let current: Array<{ value: unknown; path: Array<string | number> }> = [{ value: data, path: [] }];
+  for (const step of queryPath) {
+    const next: typeof current = [];
+    const condition = step.startsWith('... on ') ? step.slice(7).trim() : undefined;
+    for (const { value, path } of current) {
+      for (const { object, at } of expand(value, path)) {
+        if (condition !== undefined) {
+          if (object.__typename === undefined || object.__typename === condition) next.push({ value: object, path: at });
+        } else if (Object.hasOwn(object, step)) {
+          next.push({ value: object[step], path: [...at, step] });
+        }
+      }
+    }
+    current = next;
+  }
+  return current.flatMap(({ value, path }) => expand(value, path).map(({ object, at }) => ({ object, path: at })));
+}
+
+/** A value as the objects it is: itself, or a list's (nested lists too), each with its path. */
+function expand(value: unknown, path: Array<string | number>): Array<{ object: Data; at: Array<string | number> }> {
+  if (value === null || value === undefined || typeof value !== 'object') return [];
+  if (!Array.isArray(value)) return [{ object: value as Data, at: path }];
+  return value.flatMap((element, i) => expand(element, [...path, i]));
+}
