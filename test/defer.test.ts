@@ -5,7 +5,9 @@
  * operation sent by a client that accepts only JSON gets that whole response at once.
  */
 import { parse, print, visit } from 'graphql';
-import type { StartedGateway } from '../gateway/src/server/startGateway';
+import { resolveConfig } from '../gateway/src/config';
+import type { GatewayPlugin } from '../gateway/src/plugins/types';
+import { startGateway, type StartedGateway } from '../gateway/src/server/startGateway';
 import { postGraphQL, startApolloGateway, startJunction, startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
 type Json = Record<string, unknown>;
@@ -158,4 +160,36 @@ it('a null that bubbles up inside a deferred part stays in its item: the object 
   const { payloads } = await parts('{ product(upc: "7") { upc name ... @defer { warehouseCode } } }');
   expect(payloads[0]).toEqual({ data: { product: { upc: '7', name: expect.any(String) } }, hasNext: true });
   expect(payloads[1]).toMatchObject({ incremental: [{ data: null, path: ['product'], errors: [expect.objectContaining({ path: ['product', 'warehouseCode'] })] }], hasNext: false });
+});
+
+it('the plugins see an incremental response end once, after its last part: the actual cost of the whole, one log line, the budget settled', async () => {
+  const lines: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const ends: Array<{ estimated?: number; actual?: number; parts: number }> = [];
+  let partsSent = 0;
+  const config = resolveConfig({ supergraph: 'inline', logLevel: 'info', listen: { host: '127.0.0.1', port: 0 }, cost: { mode: 'measure' }, budgets: { enabled: true } });
+  const logger = { debug() {}, info: (message: string, fields?: Record<string, unknown>) => lines.push({ message, fields }), warn() {}, error() {} };
+  const watcher: GatewayPlugin = {
+    name: 'watcher',
+    onPhase: ({ phase }) => (phase === 'part' ? () => void partsSent++ : undefined),
+    onResult: ({ context }) => void ends.push({ estimated: context.cost?.estimated, actual: context.cost?.actual, parts: partsSent }),
+  };
+  const budgeted = await startGateway({ config, supergraphSdl: subgraphs.supergraphSdl, logger, plugins: [watcher] });
+  try {
+    const query = '{ topProducts(first: 2) { name ... @defer { reviews { body } } } }';
+    const res = await fetch(budgeted.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824' }, body: JSON.stringify({ query }) });
+    expect((await res.text()).match(/"hasNext"/g)).toHaveLength(2);
+    for (let i = 0; i < 100 && ends.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    const whole = await postGraphQL(budgeted.url, { query: withoutDefer(query) });
+    expect(ends).toHaveLength(2);
+    // Seen once, after both parts, with the cost of the whole response: the same as without @defer.
+    expect(ends[0]).toEqual({ estimated: ends[1].estimated, actual: (whole.body.extensions?.cost as { actualQueryCost: number }).actualQueryCost, parts: 2 });
+    expect(lines.filter((l) => l.message === 'request')).toHaveLength(2);
+    // Settled: what the estimate took beyond the actual cost is back in the bucket.
+    const available = (whole.body.extensions?.cost as { throttleStatus: { currentlyAvailable: number } }).throttleStatus.currentlyAvailable;
+    const capacity = config.budgets.tiers[config.budgets.defaultTier].capacity;
+    expect(ends[0].estimated!).toBeGreaterThan(ends[0].actual! + 1);
+    expect(capacity - available).toBeLessThanOrEqual(2 * ends[0].actual! + 1);
+  } finally {
+    await budgeted.stop();
+  }
 });

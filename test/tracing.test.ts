@@ -289,3 +289,22 @@ describe('a traced subscription', () => {
     expect(children(root).map((s) => s.name)).not.toContain('graphql.execute');
   });
 });
+
+describe('a traced @defer query', () => {
+  it('has its execute span last until the last part, with a graphql.part span per part in it', async () => {
+    await traced(async (url) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { accept: 'multipart/mixed;deferSpec=20220824', 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'query Deferred { topProducts(first: 2) { name ... @defer { reviews { body } } ... @defer { inStock } } }' }),
+      });
+      expect((await res.text()).match(/"hasNext"/g)).toHaveLength(3);
+    });
+    const spans = receiver.spans();
+    const root = spans.find((s) => s.name === 'graphql.request' && s.attributes['graphql.operation.name'] === 'Deferred')!;
+    const children = (parent: ReceivedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId);
+    const execute = children(root).find((s) => s.name === 'graphql.execute')!;
+    expect(children(execute).filter((s) => s.name === 'graphql.part')).toHaveLength(3);
+    expect(children(execute).filter((s) => s.name === 'subgraph.fetch').map((s) => s.attributes['subgraph.name']).sort()).toEqual(['inventory', 'products', 'reviews']);
+  });
+});

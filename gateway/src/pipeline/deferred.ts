@@ -9,10 +9,11 @@ import type { GraphQLError } from 'graphql';
 import { formatError } from '../errors/gatewayError';
 import { executeIncremental, type ExecutedPart } from '../execution/executePlan';
 import { applyDeferredShape, applyOperationShape, type OperationShape } from '../execution/responseShape';
-import type { Plan, PlanNode, SubscriptionNode } from '../planning/plan';
+import type { DeferNode, Plan, PlanNode, SubscriptionNode } from '../planning/plan';
 import { clientLabel } from '../graphql/deferDirectives';
 import { conditionsHold } from '../graphql/isIncluded';
-import type { ExecutionResultBody, IncrementalItem } from '../plugins/types';
+import type { ExecutionResultBody, GatewayContext, GatewayRequest, IncrementalItem } from '../plugins/types';
+import type { HookRunner } from './hooks';
 import { introspect, maskedErrors, sendWith, shapeResult, type ExecuteOptions } from './execute';
 import { PayloadQueue } from './payloadQueue';
 import type { GatewayStream } from './result';
@@ -21,29 +22,51 @@ type Data = Record<string, unknown>;
 
 /** The deferred parts the plan delivers for these variables (`@defer(if:)` decided); 0 when it defers nothing. */
 export function deferredParts(plan: Plan, variables: Readonly<Record<string, unknown>>): number {
+  const node = activeRoot(plan, variables);
+  return node?.kind === 'Defer' ? countParts(node) : 0;
+}
+
+/** The root of the plan that runs for these variables: `@defer(if:)` plans as a Condition at the root. */
+function activeRoot(plan: Plan, variables: Readonly<Record<string, unknown>>): PlanNode | SubscriptionNode | undefined {
   let node: PlanNode | SubscriptionNode | undefined = plan.node;
   while (node?.kind === 'Condition') node = variables[node.condition] === true ? node.ifClause : node.elseClause;
-  return node?.kind === 'Defer' ? countParts(node) : 0;
+  return node;
 }
 
 function countParts(node: Extract<PlanNode, { kind: 'Defer' }>): number {
   return node.deferred.reduce((sum, d) => sum + 1 + (d.node?.kind === 'Defer' ? countParts(d.node) : 0), 0);
 }
 
+/** What an incremental execution needs beyond an operation's: the request's hooks, for its phases. */
+export interface IncrementalOptions extends ExecuteOptions {
+  request: GatewayRequest;
+  context: GatewayContext;
+  hooks: HookRunner;
+}
+
 /** Runs an operation whose plan defers `parts` fragments, as a stream of payloads. */
-export function executeIncrementally(options: ExecuteOptions, parts: number): GatewayStream {
+export function executeIncrementally(options: IncrementalOptions, parts: number): GatewayStream {
   // A client that leaves ends nothing: the fetches under way finish (nothing is queued then).
   const queue = new PayloadQueue(() => {});
+  const endExecute = options.hooks.startPhase('execute', options.request, options.context);
+  const phases = partPhases(options);
   let remaining = parts;
   const onPart = (part: ExecutedPart, data: Data) => {
-    if (part.kind === 'initial') return queue.push({ ...primaryPayload(options, data, part.errors), hasNext: remaining > 0 });
-    remaining--;
-    const items = itemsOf(options, part, data);
-    if (items.length > 0) queue.push({ incremental: items, hasNext: remaining > 0 });
-    else if (remaining === 0) queue.push({ hasNext: false });
+    if (part.kind === 'initial') queue.push({ ...primaryPayload(options, data, part.errors), hasNext: remaining > 0 });
+    else {
+      remaining--;
+      const items = itemsOf(options, part, data);
+      if (items.length > 0) queue.push({ incremental: items, hasNext: remaining > 0 });
+      else if (remaining === 0) queue.push({ hasNext: false });
+    }
+    phases.sent(part.kind === 'initial' ? INITIAL : part.label);
   };
   const drops: Array<(reason: string) => void> = [];
   const execution = executeIncremental(planOptions(options), onPart);
+  void execution.then(
+    () => endExecute?.({}),
+    (error: unknown) => endExecute?.({ error }),
+  );
   // The whole response, as one body: what onResult sees (actual cost, the log) once the last part is out.
   const finished = execution.then(
     (whole) => {
@@ -58,6 +81,36 @@ export function executeIncrementally(options: ExecuteOptions, parts: number): Ga
     },
   );
   return { status: 200, kind: 'incremental', payloads: queue, onDropped: (drop) => drops.push(drop), finished };
+}
+
+const INITIAL = Symbol('initial part');
+
+/**
+ * The `part` phases of an incremental response: the first starts now; when a part is sent, the
+ * parts deferred directly in it start (their fetches start then).
+ */
+function partPhases(options: IncrementalOptions) {
+  const children = new Map<string | symbol | undefined, Array<string | undefined>>();
+  const walk = (node: DeferNode, parent: string | symbol | undefined) => {
+    for (const d of node.deferred) {
+      const list = children.get(parent) ?? [];
+      list.push(d.label);
+      children.set(parent, list);
+      if (d.node?.kind === 'Defer') walk(d.node, d.label);
+    }
+  };
+  const root = activeRoot(options.prepared.plan, options.variables);
+  if (root?.kind === 'Defer') walk(root, INITIAL);
+  const open = new Map<string | symbol | undefined, ReturnType<HookRunner['startPhase']>>();
+  const start = (key: string | symbol | undefined) => open.set(key, options.hooks.startPhase('part', options.request, options.context));
+  start(INITIAL);
+  return {
+    sent(key: string | symbol | undefined) {
+      open.get(key)?.({});
+      open.delete(key);
+      for (const child of children.get(key) ?? []) start(child);
+    },
+  };
 }
 
 function planOptions(options: ExecuteOptions) {

@@ -129,7 +129,7 @@ export async function runRequest(
   // resolveOperation let a subscription through only with a streaming transport and subscriptions on.
   if (operation.operation === OperationTypeNode.SUBSCRIPTION) return env.subscriptions!.subscribe({ ...options, request, context, hooks: env.hooks, planRequest });
   const parts = transport.incremental ? deferredParts(prepared.plan, variables) : 0;
-  if (parts > 0) return executeIncrementally(options, parts);
+  if (parts > 0) return executeIncrementally({ ...options, request, context, hooks: env.hooks }, parts);
   return env.hooks.phase('execute', request, context, () => executeOperation(options));
 }
 

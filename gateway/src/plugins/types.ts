@@ -199,9 +199,11 @@ export interface SubgraphRequestEvent {
  * `execute` (subgraph fetches and response shaping) run inside it, in that order, as far as the
  * request gets. A subscription has no `execute`: each of its events is an `event` phase (the
  * event's fetches and shaping, and the onSubscriptionEvent hooks), inside the `request` phase,
- * which lasts as long as the subscription.
+ * which lasts as long as the subscription. An incremental (`@defer`) response's `execute` lasts
+ * until its last part is sent, and each part is a `part` phase in it: the first from the start of
+ * execution, a deferred one from when the part it is in was sent, each to when it is sent.
  */
-export type Phase = 'request' | 'parse' | 'validate' | 'plan' | 'execute' | 'event';
+export type Phase = 'request' | 'parse' | 'validate' | 'plan' | 'execute' | 'event' | 'part';
 
 export interface PhaseEvent {
   readonly phase: Phase;

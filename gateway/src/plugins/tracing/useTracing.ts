@@ -13,7 +13,8 @@ interface RequestTrace {
 /**
  * OpenTelemetry spans: `graphql.request` (kind server) for each request, with children
  * `graphql.parse`, `graphql.validate`, `graphql.plan` and `graphql.execute` (a subscription: a
- * `graphql.event` per event, and the request span lasts as long as it does), and under the execute
+ * `graphql.event` per event, and the request span lasts as long as it does; an incremental response,
+ * a `graphql.part` per part in its execute span), and under the execute
  * span a `subgraph.fetch` (kind client) per subgraph request, whose context goes to the subgraph in a
  * W3C `traceparent` header. Attribute names follow the OpenTelemetry semantic conventions (GraphQL,
  * HTTP) where there is one.
@@ -53,7 +54,8 @@ export function useTracing(tracer: Tracer, options: { acceptIncoming: boolean })
       }
       const current = traces.get(context);
       if (!current) return;
-      const span = tracer.startSpan(`graphql.${phase}`, {}, current.context);
+      // An incremental response's parts happen within its execution.
+      const span = tracer.startSpan(`graphql.${phase}`, {}, phase === 'part' ? (current.execute ?? current.context) : current.context);
       // A subscription's events run one after the other: each event's fetches hang under its span.
       if (phase === 'execute' || phase === 'event') current.execute = trace.setSpan(current.context, span);
       return ({ error, cached }) => {
