@@ -9,6 +9,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
 import { print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { composeSupergraph } from '../gateway/src/composition/composeSupergraph';
 import type { Logger } from '../gateway/src/deps';
 import { resolveConfig } from '../gateway/src/config';
@@ -165,6 +168,29 @@ it('a client that leaves mid-stream: the deferred fetch finishes, nothing is log
     // And it goes on serving.
     expect((await timedParts(junction.url, QUERY)).map((p) => p.payload.hasNext)).toEqual([true, false]);
   } finally {
+    await junction.stop();
+  }
+});
+
+it('the same payloads over SSE (graphql-sse) and WebSocket (graphql-ws), each a `next`, then complete', async () => {
+  const junction = await junctionWith(subgraphs.url('reviews'));
+  const ws = createWsClient({ url: junction.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const sse = createSseClient({ url: junction.url, singleConnection: false, retryAttempts: 0 });
+  try {
+    const over = async (iterator: AsyncIterableIterator<unknown>) => {
+      const payloads: unknown[] = [];
+      for await (const payload of iterator) payloads.push(payload);
+      return payloads;
+    };
+    const viaWs = await over(ws.iterate({ query: QUERY }));
+    const viaSse = await over(sse.iterate({ query: QUERY }));
+    const multipart = (await timedParts(junction.url, QUERY)).map((p) => p.payload);
+    expect(viaWs).toEqual(multipart);
+    expect(viaSse).toEqual(multipart);
+    expect(multipart.map((p) => (p as { hasNext: boolean }).hasNext)).toEqual([true, false]);
+  } finally {
+    sse.dispose();
+    await ws.dispose();
     await junction.stop();
   }
 });
