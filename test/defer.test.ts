@@ -193,3 +193,15 @@ it('the plugins see an incremental response end once, after its last part: the a
     await budgeted.stop();
   }
 });
+
+it('authorization applies before planning: a protected field in a deferred fragment is null with UNAUTHORIZED_FIELD_OR_TYPE, never fetched, as without @defer', async () => {
+  const query = '{ user(id: "1") { name ... @defer { email username } } }';
+  const before = subgraphs.requests.length;
+  const { payloads } = await parts(query);
+  const fetched = subgraphs.requests.slice(before).map((r) => r.query ?? '');
+  expect(fetched.some((q) => q.includes('email'))).toBe(false);
+  expect(payloads).toHaveLength(2);
+  const whole = await postGraphQL(junction.url, { query: withoutDefer(query) });
+  expect(whole.body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+  expect(comparable(merged(payloads))).toEqual(comparable(whole.body as Payload));
+});
