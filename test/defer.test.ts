@@ -205,3 +205,13 @@ it('authorization applies before planning: a protected field in a deferred fragm
   expect(whole.body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
   expect(comparable(merged(payloads))).toEqual(comparable(whole.body as Payload));
 });
+
+it("a query without @defer, sent with Apollo Client's Accept (multipart allowed): one JSON answer, over GET cacheable as without it", async () => {
+  const accept = 'multipart/mixed;deferSpec=20220824,application/json';
+  const query = encodeURIComponent('{ topProducts(first: 1) { name } }');
+  const get = await fetch(`${junction.url}?query=${query}`, { headers: { accept, 'apollo-require-preflight': 'true' } });
+  expect([get.status, get.headers.get('content-type'), get.headers.get('cache-control')]).toEqual([200, 'application/json; charset=utf-8', null]);
+  expect(await get.json()).toEqual({ data: { topProducts: [{ name: 'Table 1' }] } });
+  const failing = await fetch(`${junction.url}?query=${encodeURIComponent('{ user(id: "3") { riskScore } }')}`, { headers: { accept, 'apollo-require-preflight': 'true' } });
+  expect(failing.headers.get('cache-control')).toBe('no-store');
+});

@@ -76,9 +76,11 @@ export function registerGraphQLRoutes(app: FastifyInstance, gateway: Gateway, op
 }
 
 /**
- * A request whose Accept asks for a stream (SSE or multipart): a subscription's events, or an
- * incremental (`@defer`) response's parts, in a format it allows. Anything else gets one answer: over SSE as one `next` event (what an SSE client reads),
- * or, refused, as JSON with its status; over multipart as JSON, which Apollo's clients read too.
+ * A request whose Accept allows a stream (SSE or multipart; Apollo Client sends such an Accept with
+ * every query): a subscription's events, or an incremental (`@defer`) response's parts, in a format
+ * it allows. Anything else gets one answer: over SSE as one `next` event (what an SSE client
+ * reads), or, refused, as JSON with its status; otherwise as JSON, exactly as without the stream
+ * types in Accept (a GET answer cacheable as any).
  */
 async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply: FastifyReply, how: { streams: StreamAccept; mediaType: ResponseMediaType; open: OpenStreams }) {
   const { streams, mediaType } = how;
@@ -87,7 +89,7 @@ async function answerStreaming(gateway: Gateway, request: GatewayRequest, reply:
     return sendStream(reply, result, formatFor(streams, result.kind), { heartbeatMs: gateway.config.subscriptions.heartbeatMs, clock: gateway.clock, open: how.open });
   }
   if (streams.sse && result.status < 400) return sendSingleAsSse(reply, result.status, result.body, result.headers);
-  return respond(reply, mediaType, { ...result, headers: { 'cache-control': 'no-store', ...result.headers } });
+  return respond(reply, mediaType, request.method === 'GET' ? uncachedUnlessSuccessful(result) : result);
 }
 
 /**
