@@ -194,3 +194,32 @@ it('the same payloads over SSE (graphql-sse) and WebSocket (graphql-ws), each a 
     await junction.stop();
   }
 });
+
+it('a mutation with a deferred fragment below its root field is sent once, never retried, as any mutation', async () => {
+  // Reviews behind a proxy whose first answer is a 502 page: a query would be retried there.
+  let requests = 0;
+  const to = new URL(subgraphs.url('reviews'));
+  const flaky = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests++;
+      if (requests === 1) return void res.writeHead(502, { 'content-type': 'text/html' }).end('<html>bad gateway</html>');
+      const upstream = httpRequest({ host: to.hostname, port: to.port, path: to.pathname, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+  const junction = await junctionWith(`http://127.0.0.1:${(flaky.address() as { port: number }).port}/graphql`);
+  try {
+    const parts = (await timedParts(junction.url, 'mutation { submitReview(input: { upc: "9", authorId: "2", body: "Once.", stars: 3 }) { id ... @defer { product { name } } } }')).map((p) => p.payload);
+    expect(requests).toBe(1);
+    expect(JSON.stringify(parts[0])).toContain('"submitReview":null');
+  } finally {
+    await junction.stop();
+    await new Promise((resolve) => flaky.close(resolve));
+  }
+});

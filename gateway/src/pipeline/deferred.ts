@@ -14,7 +14,7 @@ import { clientLabel } from '../graphql/deferDirectives';
 import { conditionsHold } from '../graphql/isIncluded';
 import type { ExecutionResultBody, GatewayContext, GatewayRequest, IncrementalItem } from '../plugins/types';
 import type { HookRunner } from './hooks';
-import { introspect, maskedErrors, sendWith, shapeResult, type ExecuteOptions } from './execute';
+import { introspect, maskedErrors, planExecution, shapeResult, type ExecuteOptions } from './execute';
 import { PayloadQueue } from './payloadQueue';
 import type { GatewayStream } from './result';
 
@@ -61,7 +61,7 @@ export function executeIncrementally(options: IncrementalOptions, parts: number)
     }
     phases.sent(part.kind === 'initial' ? INITIAL : part.label);
   };
-  const execution = executeIncremental(planOptions(options), onPart);
+  const execution = executeIncremental(planExecution(options), onPart);
   void execution.then(
     () => endExecute?.({}),
     (error: unknown) => endExecute?.({ error }),
@@ -110,19 +110,6 @@ function partPhases(options: IncrementalOptions) {
       open.delete(key);
       for (const child of children.get(key) ?? []) start(child);
     },
-  };
-}
-
-function planOptions(options: ExecuteOptions) {
-  return {
-    plan: options.prepared.plan,
-    supergraphSchema: options.loaded.supergraphSchema,
-    requestVariables: options.requestVariables,
-    coercedVariables: options.variables,
-    send: sendWith(options, true),
-    allowedErrorExtensions: options.allowedErrorExtensions,
-    logger: options.logger,
-    requestId: options.requestId,
   };
 }
 

@@ -2,7 +2,7 @@ import { GraphQLError, Kind, OperationTypeNode, executeSync, type DocumentNode, 
 import type { Logger } from '../deps';
 import { GatewayErrorCode, formatError, gatewayError } from '../errors/gatewayError';
 import { SubgraphError } from '../errors/subgraphError';
-import { executePlan, type PlanExecutionResult, type SendFetch } from '../execution/executePlan';
+import { executePlan, type ExecutePlanOptions, type PlanExecutionResult, type SendFetch } from '../execution/executePlan';
 import { applyOperationShape, type FieldShape, type OperationShape } from '../execution/responseShape';
 import type { BeforeSubgraphRequest, SubgraphClient } from '../execution/subgraphClient';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
@@ -37,25 +37,29 @@ export interface ExecuteOptions {
 
 /** Runs a prepared operation: its plan against the subgraphs, then the response shaped to the operation. */
 export async function executeOperation(options: ExecuteOptions): Promise<GatewayResponse> {
+  const execution = await executePlan(planExecution(options));
+  return { status: 200, body: shapeResult(options, execution) };
+}
+
+/**
+ * What the executor needs to run the operation's plan: its fetches go through the client with the
+ * request's hooks. Those of a mutation are sent once and never shared; a query's, and the entity
+ * fetches each subscription event runs, may be retried and deduplicated.
+ */
+export function planExecution(options: ExecuteOptions): ExecutePlanOptions {
   const { loaded, prepared, requestId } = options;
-  const isQuery = prepared.operation.operation === OperationTypeNode.QUERY;
-  const execution = await executePlan({
+  const isQuery = prepared.operation.operation !== OperationTypeNode.MUTATION;
+  const send: SendFetch = (fetch, body) => options.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, { requestId, before: options.before });
+  return {
     plan: prepared.plan,
     supergraphSchema: loaded.supergraphSchema,
     requestVariables: options.requestVariables,
     coercedVariables: options.variables,
-    send: sendWith(options, isQuery),
+    send,
     allowedErrorExtensions: options.allowedErrorExtensions,
     logger: options.logger,
     requestId,
-  });
-  return { status: 200, body: shapeResult(options, execution) };
-}
-
-/** How a plan's fetches reach the subgraphs: through the client, with the request's hooks. */
-export function sendWith(options: ExecuteOptions, isQuery: boolean): SendFetch {
-  const { loaded, requestId } = options;
-  return (fetch, body) => options.client.send(fetch.serviceName, loaded.subgraphUrls.get(fetch.serviceName), body, isQuery, { requestId, before: options.before });
+  };
 }
 
 /** The client's response from what the plan's fetches gathered: shaped to the operation, errors masked as configured. */

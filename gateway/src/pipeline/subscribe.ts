@@ -14,7 +14,7 @@ import { headerKey, type SubgraphResponse } from '../execution/subgraphClient';
 import type { SubscriptionNode } from '../planning/plan';
 import type { ExecutionResultBody, GatewayContext, GatewayRequest } from '../plugins/types';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
-import { sendWith, shapeResult, type ExecuteOptions, type PreparedOperation } from './execute';
+import { planExecution, shapeResult, type ExecuteOptions, type PreparedOperation } from './execute';
 import type { PrepareRequest } from './prepare';
 import type { HookRunner } from './hooks';
 import { RequestError } from './requestError';
@@ -288,15 +288,7 @@ class Subscriber {
     const { options } = this;
     try {
       return await options.hooks.phase('event', options.request, options.context, async () => {
-        const execute = {
-          supergraphSchema: options.loaded.supergraphSchema,
-          requestVariables: options.requestVariables,
-          coercedVariables: options.variables,
-          send: sendWith(options, true),
-          allowedErrorExtensions: options.allowedErrorExtensions,
-          logger: options.logger,
-          requestId: options.requestId,
-        };
+        const execute = planExecution(options);
         const execution = await this.turn(text, () => executeSubscriptionEvent(execute, this.node, JSON.parse(text) as SubgraphResponse));
         const shaped = await this.turn(text, () => shapeResult(options, execution));
         return options.hooks.subscriptionEvent(options.request, options.context, shaped);
