@@ -17,6 +17,8 @@ import type { Logger } from '../gateway/src/deps';
 import { resolveConfig } from '../gateway/src/config';
 import { startGateway, type StartedGateway } from '../gateway/src/server/startGateway';
 import { SAMPLE_SUBGRAPHS } from '../subgraphs';
+import { gatewayConfigFile, startGatewayProcess } from './helpers/gatewayProcess';
+import { tempDir } from './helpers/registryEnvironment';
 import { startSampleSubgraphs, type SampleSubgraphs } from './helpers/sampleEnvironment';
 
 const SLOW_MS = 300;
@@ -221,5 +223,28 @@ it('a mutation with a deferred fragment below its root field is sent once, never
   } finally {
     await junction.stop();
     await new Promise((resolve) => flaky.close(resolve));
+  }
+});
+
+it('SIGTERM during an incremental response: its deferred part is still sent, then the process exits 0', async () => {
+  const verySlow = await delayingProxy(subgraphs.url('reviews'), 2000);
+  const composed = composeSupergraph(
+    SAMPLE_SUBGRAPHS.map(({ definition }) => ({ name: definition.name, url: definition.name === 'reviews' ? verySlow.url : subgraphs.url(definition.name), sdl: print(definition.typeDefs) })),
+  );
+  if (!composed.ok) throw new Error('compose');
+  const dir = tempDir('junction-defer-shutdown-');
+  const gateway = await startGatewayProcess(['--config', gatewayConfigFile(dir, composed.supergraphSdl)]);
+  try {
+    const reading = timedParts(gateway.url, QUERY);
+    // Once the first part is out (the reviews fetch is under way, held two seconds by the proxy)…
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    gateway.child.kill('SIGTERM');
+    const parts = await reading;
+    expect(parts.map((p) => p.payload.hasNext)).toEqual([true, false]);
+    expect(JSON.stringify(parts[1].payload)).toContain('"reviews"');
+    expect(await gateway.exited).toBe(0);
+  } finally {
+    gateway.child.kill('SIGKILL');
+    await new Promise((resolve) => verySlow.server.close(resolve));
   }
 });

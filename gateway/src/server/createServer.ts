@@ -44,6 +44,11 @@ export interface ServerOptions {
   csrfPrevention?: { requestHeaders: readonly string[] } | false;
   /** GraphQL over WebSocket (graphql-transport-ws) on the GraphQL path. Default: not served. */
   webSocket?: Omit<WebSocketOptions, 'path'>;
+  /**
+   * At shutdown, how long streamed responses (SSE, multipart) may take to end, ms: a subscription's
+   * ends at once, an incremental (`@defer`) response's when its last part is sent. Default 1 000.
+   */
+  streamEndMs?: number;
 }
 
 export interface ClientTimeouts {
@@ -71,7 +76,7 @@ export function timeoutOptions(t: ClientTimeouts | undefined) {
 }
 
 const ASSET_BASE = '/graphiql-assets';
-/** At shutdown, how long a subscription's HTTP stream may take to send its end before its connection is closed anyway. */
+/** At shutdown, how long streamed responses may take to end before their connections are closed anyway: the default of `ServerOptions.streamEndMs`. */
 const STREAM_END_MS = 1_000;
 
 /**
@@ -122,7 +127,7 @@ export function createServer(gateway: Gateway, options: ServerOptions): FastifyI
   // (SSE and multipart streams end, WebSocket subscriptions send it), then WebSockets close (1001).
   const endStreams = async () => {
     gateway.subscriptions?.endAll();
-    await Promise.all([webSockets?.close(), openStreams.ended(STREAM_END_MS, gateway.clock)]);
+    await Promise.all([webSockets?.close(), openStreams.ended(options.streamEndMs ?? STREAM_END_MS, gateway.clock)]);
   };
   streamEnders.set(app, endStreams);
   app.addHook('preClose', endStreams);
@@ -136,8 +141,9 @@ const streamEnders = new WeakMap<FastifyInstance, () => Promise<void>>();
 
 /**
  * Ends every subscription a server created by `createServer` serves, and resolves once their ends
- * were sent (`complete`, the last SSE event or multipart boundary, WebSocket close frames), at most
- * a second later. Shutdown calls it before closing connections; closing the server calls it too.
+ * were sent (`complete`, the last SSE event or multipart boundary, WebSocket close frames) and the
+ * incremental responses under way have sent their last parts, at most `streamEndMs` later.
+ * Shutdown calls it before closing connections; closing the server calls it too.
  */
 export function endStreams(app: FastifyInstance): Promise<void> {
   return streamEnders.get(app)?.() ?? Promise.resolve();

@@ -236,6 +236,8 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
     maxConnections: config.limits.maxConnections,
     cors: corsOptionsFrom(config),
     csrfPrevention: config.csrfPrevention.enabled ? { requestHeaders: config.csrfPrevention.requestHeaders } : false,
+    // Incremental responses under way get the time in-flight requests get to finish.
+    streamEndMs: config.shutdownTimeoutMs,
     webSocket: config.subscriptions.enabled
       ? {
           maxPayload: config.limits.maxBodyBytes || 100 * 1024 * 1024,
