@@ -151,3 +151,32 @@ describe('the address a WebSocket client is counted by (subscriptions.maxPerClie
     expect(await secondAccepted(trustProxy, first, second)).toBe(accepted);
   });
 });
+
+it('a connection may have subscriptions.maxOperationsPerConnection operations under way; one more gets CONNECTION_OPERATION_LIMIT_EXCEEDED, the others go on', async () => {
+  const capped = await startJunction(subgraphs.supergraphSdl, { config: { subscriptions: { maxOperationsPerConnection: 2, maxPerClient: 0 } } });
+  const ws = new WebSocket(capped.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  try {
+    const messages: Array<{ id?: string; type: string; payload?: unknown }> = [];
+    ws.on('message', (d) => messages.push(JSON.parse(String(d))));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(init);
+    const arrived = async (n: number) => {
+      for (let i = 0; i < 200 && messages.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    await arrived(1);
+    for (const id of ['a', 'b', 'c']) ws.send(subscribe(id));
+    await arrived(2);
+    expect(messages[1]).toEqual({ id: 'c', type: 'error', payload: [expect.objectContaining({ extensions: { code: 'CONNECTION_OPERATION_LIMIT_EXCEEDED', limit: 2 } })] });
+    // One ends: room for another.
+    ws.send(JSON.stringify({ id: 'a', type: 'complete' }));
+    for (let i = 0; i < 200 && capped.gateway.subscriptions?.active !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+    ws.send(subscribe('d'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(messages.filter((m) => m.type === 'error')).toHaveLength(1);
+    expect(capped.gateway.subscriptions?.active).toBe(2);
+    expect(ws.readyState).toBe(ws.OPEN);
+  } finally {
+    ws.terminate();
+    await capped.stop();
+  }
+});

@@ -555,6 +555,11 @@ const SubscriptionsSchema = z
     maxQueuedEvents: z.number().int().min(1).max(100_000).default(100),
     /** The same in bytes (of the events as subgraphs sent them), past which a client is cut off. Default 16 MiB; a single larger event is still sent. */
     maxQueuedBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+    /**
+     * Operations one WebSocket connection may have under way at once (subscriptions, and queries and
+     * mutations not yet answered); one more is refused. Default 100. (HTTP/1.1 runs one per connection.)
+     */
+    maxOperationsPerConnection: z.number().int().min(1).default(100),
     /** WebSocket clients: time to send `connection_init` after connecting (ms; default 3 000), and the ping interval (ms; default 12 000; 0: off). */
     connectionInitWaitTimeoutMs: z.number().int().min(1).default(3_000),
     keepAliveMs: z.number().int().min(0).default(12_000),

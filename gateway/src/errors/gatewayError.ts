@@ -86,6 +86,8 @@ export const GatewayErrorCode = {
   CSRF_PREVENTED: 'CSRF_PREVENTED',
   /** A subscription sent over a transport that cannot stream (plain JSON over HTTP), or while subscriptions are off. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
+  /** A WebSocket connection has `subscriptions.maxOperationsPerConnection` operations under way already. */
+  CONNECTION_OPERATION_LIMIT_EXCEEDED: 'CONNECTION_OPERATION_LIMIT_EXCEEDED',
   /** The client has `subscriptions.maxPerClient` subscriptions open already. HTTP 429. */
   SUBSCRIPTION_LIMIT_EXCEEDED: 'SUBSCRIPTION_LIMIT_EXCEEDED',
   /**

@@ -243,6 +243,7 @@ async function listen(gateway: Gateway, options: StartGatewayOptions, running: R
           maxPayload: config.limits.maxBodyBytes || 100 * 1024 * 1024,
           connectionInitWaitTimeoutMs: config.subscriptions.connectionInitWaitTimeoutMs,
           keepAliveMs: config.subscriptions.keepAliveMs,
+          maxOperations: config.subscriptions.maxOperationsPerConnection,
           corsOrigins: config.cors?.origins,
           trustProxy: config.listen.trustProxy,
         }

@@ -14,6 +14,7 @@ import { CloseCode, makeServer, type Context } from 'graphql-ws';
 import { handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { originMatcher } from '../config/corsOrigins';
+import { GatewayErrorCode } from '../errors/gatewayError';
 import type { Gateway } from '../gateway';
 import { isStream, type GatewayResult } from '../pipeline/result';
 import type { GatewayRequest } from '../plugins/types';
@@ -25,6 +26,8 @@ export interface WebSocketOptions {
   connectionInitWaitTimeoutMs: number;
   /** Ping interval, ms; 0: no pings. */
   keepAliveMs: number;
+  /** Operations one connection may have under way at once. */
+  maxOperations: number;
   /** `cors.origins`: browser pages from these origins may connect (besides the gateway's own). */
   corsOrigins: readonly string[] | undefined;
   /** `listen.trustProxy`: the proxies whose X-Forwarded-For gives a client's address, as for HTTP requests. */
@@ -66,7 +69,11 @@ export function serveWebSockets(app: FastifyInstance, gateway: Gateway, options:
   const protocol = makeServer<Record<string, unknown> | undefined, Extra>({
     connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
     onConnect: (ctx) => connect(gateway, ctx),
-    onSubscribe: (ctx, _id, payload) => subscribe(gateway, ctx, payload as unknown as Record<string, unknown>),
+    onSubscribe: (ctx, _id, payload) => {
+      // graphql-ws counts this operation among the connection's before it asks.
+      if (Object.keys(ctx.subscriptions).length > options.maxOperations) return [tooManyOperations(options.maxOperations)];
+      return subscribe(gateway, ctx, payload as unknown as Record<string, unknown>);
+    },
     subscribe: (args) => answerOf(args) as never,
     execute: (args) => answerOf(args) as never,
     // The gateway's payloads are already formatted: sent as they are.
@@ -145,6 +152,11 @@ async function subscribe(gateway: Gateway, ctx: Context<Record<string, unknown> 
   }
   const answered: Answered = { result };
   return { schema: gateway.supergraph!.schema, document: STAND_IN, rootValue: answered };
+}
+
+function tooManyOperations(limit: number): GraphQLError {
+  const message = `Too many operations under way on this connection: at most ${limit} at once.`;
+  return new GraphQLError(message, { extensions: { code: GatewayErrorCode.CONNECTION_OPERATION_LIMIT_EXCEEDED, limit } });
 }
 
 function answerOf(args: ExecutionArgs): unknown {
