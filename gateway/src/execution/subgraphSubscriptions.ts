@@ -223,10 +223,6 @@ interface WsConnection {
   pongTimer?: TimerHandle;
 }
 
-/**
- * Opens subscriptions at subgraphs (graphql-transport-ws over `ws`, or GraphQL over SSE) and hands
- * their events to sinks. One per gateway: it owns the upstream sockets, counted for metrics.
- */
 /** The gateway's own, as the config says (`subscriptions.upstreamConnectTimeoutMs`, `limits.maxSubgraphResponseBytes`). */
 export function subgraphSubscriptionsFor(config: GatewayConfig, logger: Logger, clock: Clock): SubgraphSubscriptions {
   return new SubgraphSubscriptions({
@@ -236,6 +232,10 @@ export function subgraphSubscriptionsFor(config: GatewayConfig, logger: Logger, 
   });
 }
 
+/**
+ * Opens subscriptions at subgraphs (graphql-transport-ws over `ws`, or GraphQL over SSE) and hands
+ * their events to sinks. One per gateway: it owns the upstream sockets, counted for metrics.
+ */
 export class SubgraphSubscriptions {
   private readonly logger: Logger;
   private readonly clock: Clock;
