@@ -26,11 +26,6 @@ interface RawResponse {
   text: string;
 }
 
-/**
- * Sends fetch-node operations to subgraphs: URL lookup, plugin hooks, in-flight deduplication of
- * identical queries, and the translation of transport failures into GraphQL errors that name the
- * subgraph but never its URL.
- */
 /** A subgraph's URLs as the gateway balances them: each with its breaker and requests in flight. */
 interface Route {
   targets: Array<{ url: string; breaker: CircuitBreaker; pending: number }>;
@@ -47,6 +42,11 @@ class CircuitOpenError extends Error {
   readonly code = 'CIRCUIT_OPEN';
 }
 
+/**
+ * Sends fetch-node operations to subgraphs: URL lookup, plugin hooks, in-flight deduplication of
+ * identical queries, and the translation of transport failures into GraphQL errors that name the
+ * subgraph but never its URL.
+ */
 export class SubgraphClient {
   /** Shared query fetches in flight, with how many client requests wait on each. */
   private readonly inFlight = new Map<string, { response: Promise<RawResponse>; callers: number }>();
