@@ -81,10 +81,8 @@ export type ExecutedPart =
 export async function executeIncremental(options: ExecutePlanOptions, onPart: (part: ExecutedPart, data: ResultMap) => void): Promise<PlanExecutionResult> {
   const root: ResultMap = Object.create(null);
   const state: ExecutionState = { options, root, errors: [] };
-  let node = options.plan.node;
+  const node = activeRoot(options.plan, options.coercedVariables);
   if (node?.kind === 'Subscription') throw new Error('subscriptions are not executed by executePlan');
-  // `@defer(if: $v)` plans as a Condition between the deferring plan and the plain one.
-  while (node?.kind === 'Condition') node = options.coercedVariables[node.condition] === true ? node.ifClause : node.elseClause;
   if (node?.kind === 'Defer') {
     await executeDefer(state, node, (errors) => onPart({ kind: 'initial', errors }, root), onPart);
   } else {
@@ -92,6 +90,16 @@ export async function executeIncremental(options: ExecutePlanOptions, onPart: (p
     onPart({ kind: 'initial', errors: state.errors }, root);
   }
   return { data: root, errors: state.errors };
+}
+
+/**
+ * The root of the plan that runs for these (coerced) variables: `@defer(if: $v)` plans as a Condition
+ * at the root, between the deferring plan and the plain one.
+ */
+export function activeRoot(plan: Plan, variables: Readonly<Record<string, unknown>>): PlanNode | SubscriptionNode | undefined {
+  let node = plan.node;
+  while (node?.kind === 'Condition') node = variables[node.condition] === true ? node.ifClause : node.elseClause;
+  return node;
 }
 
 /** A Defer node: its primary fetches, then (`done` told) each deferred fragment's, at once. Every error also goes to `state`'s. */

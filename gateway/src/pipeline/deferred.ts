@@ -7,9 +7,9 @@
  */
 import type { GraphQLError } from 'graphql';
 import { formatError } from '../errors/gatewayError';
-import { executeIncremental, type ExecutedPart } from '../execution/executePlan';
+import { activeRoot, executeIncremental, type ExecutedPart } from '../execution/executePlan';
 import { applyDeferredShape, applyOperationShape, type OperationShape } from '../execution/responseShape';
-import type { DeferNode, Plan, PlanNode, SubscriptionNode } from '../planning/plan';
+import type { DeferNode, Plan } from '../planning/plan';
 import { clientLabel } from '../graphql/deferDirectives';
 import { conditionsHold } from '../graphql/isIncluded';
 import type { ExecutionResultBody, GatewayContext, GatewayRequest, IncrementalItem } from '../plugins/types';
@@ -24,13 +24,6 @@ type Data = Record<string, unknown>;
 export function deferredParts(plan: Plan, variables: Readonly<Record<string, unknown>>): number {
   const node = activeRoot(plan, variables);
   return node?.kind === 'Defer' ? countParts(node) : 0;
-}
-
-/** The root of the plan that runs for these variables: `@defer(if:)` plans as a Condition at the root. */
-function activeRoot(plan: Plan, variables: Readonly<Record<string, unknown>>): PlanNode | SubscriptionNode | undefined {
-  let node: PlanNode | SubscriptionNode | undefined = plan.node;
-  while (node?.kind === 'Condition') node = variables[node.condition] === true ? node.ifClause : node.elseClause;
-  return node;
 }
 
 function countParts(node: DeferNode): number {
