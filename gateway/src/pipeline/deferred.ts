@@ -5,16 +5,15 @@
  * `{ incremental: [{ data, path, label?, errors? }], hasNext }`, one item per object the fragment is
  * on. A null that bubbles up inside a deferred fragment stays in its item.
  */
-import type { GraphQLError } from 'graphql';
 import { formatError } from '../errors/gatewayError';
 import { activeRoot, executeIncremental, type ExecutedPart } from '../execution/executePlan';
-import { applyDeferredShape, applyOperationShape, type OperationShape } from '../execution/responseShape';
+import { applyDeferredShape, type OperationShape } from '../execution/responseShape';
 import type { DeferNode, Plan } from '../planning/plan';
 import { clientLabel } from '../graphql/deferDirectives';
 import { conditionsHold } from '../graphql/isIncluded';
 import type { ExecutionResultBody, GatewayContext, GatewayRequest, IncrementalItem } from '../plugins/types';
 import type { HookRunner } from './hooks';
-import { introspect, maskedErrors, planExecution, shapeResult, type ExecuteOptions } from './execute';
+import { maskedErrors, planExecution, shapeOptions, shapeResult, type ExecuteOptions } from './execute';
 import { PayloadQueue } from './payloadQueue';
 import type { GatewayStream } from './result';
 
@@ -45,7 +44,8 @@ export function executeIncrementally(options: IncrementalOptions, parts: number)
   const phases = partPhases(options);
   let remaining = parts;
   const onPart = (part: ExecutedPart, data: Data) => {
-    if (part.kind === 'initial') queue.push({ ...primaryPayload(options, data, part.errors), hasNext: remaining > 0 });
+    // The first payload: the operation without its deferred fragments.
+    if (part.kind === 'initial') queue.push({ ...shapeResult(options, { data, errors: [...part.errors] }, 'apart'), hasNext: remaining > 0 });
     else {
       remaining--;
       const items = itemsOf(options, part, data);
@@ -106,21 +106,6 @@ function partPhases(options: IncrementalOptions) {
   };
 }
 
-function applyOptions(options: ExecuteOptions) {
-  const { loaded, prepared } = options;
-  return { schema: loaded.schema, variables: options.variables, introspect: (field: Parameters<typeof introspect>[2]) => introspect(loaded, prepared, field, options.requestVariables) };
-}
-
-/** The first payload: the operation without its deferred fragments. */
-function primaryPayload(options: ExecuteOptions, data: Data, partErrors: readonly GraphQLError[]): ExecutionResultBody {
-  const shaped = applyOperationShape(options.prepared.shape, data, { ...applyOptions(options), deferred: 'apart' });
-  const errors = [...options.replacementErrors, ...maskedErrors(options, partErrors)];
-  const body: ExecutionResultBody = { data: shaped.data };
-  if (errors.length > 0) body.errors = errors.map(formatError);
-  else if (shaped.errors.length > 0) body.extensions = { valueCompletion: shaped.errors.map(formatError) };
-  return body;
-}
-
 /** A deferred part's items: the fragment on each object at its path, each with the errors under it. */
 function itemsOf(options: ExecuteOptions, part: Extract<ExecutedPart, { kind: 'deferred' }>, data: Data): IncrementalItem[] {
   const shape: OperationShape = options.prepared.shape;
@@ -136,7 +121,7 @@ function itemsOf(options: ExecuteOptions, part: Extract<ExecutedPart, { kind: 'd
   for (const { object, path } of objectsAt(data, part.queryPath)) {
     const typename = typeof object.__typename === 'string' ? object.__typename : undefined;
     if (fragment.possibleTypes && typename !== undefined && !fragment.possibleTypes.has(typename)) continue;
-    const shaped = applyDeferredShape(fragment, object, typename ?? fragment.defer?.parentType ?? '', path, applyOptions(options));
+    const shaped = applyDeferredShape(fragment, object, typename ?? fragment.defer?.parentType ?? '', path, shapeOptions(options));
     const item: IncrementalItem = { data: shaped.data, path };
     const label = clientLabel(part.label);
     if (label !== undefined) item.label = label;

@@ -3,7 +3,7 @@ import type { Logger } from '../deps';
 import { GatewayErrorCode, formatError, gatewayError } from '../errors/gatewayError';
 import { SubgraphError } from '../errors/subgraphError';
 import { executePlan, type ExecutePlanOptions, type PlanExecutionResult, type SendFetch } from '../execution/executePlan';
-import { applyOperationShape, type FieldShape, type OperationShape } from '../execution/responseShape';
+import { applyOperationShape, type ApplyOptions, type FieldShape, type OperationShape } from '../execution/responseShape';
 import type { BeforeSubgraphRequest, SubgraphClient } from '../execution/subgraphClient';
 import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import type { Plan } from '../planning/plan';
@@ -63,13 +63,8 @@ export function planExecution(options: ExecuteOptions): ExecutePlanOptions {
 }
 
 /** The client's response from what the plan's fetches gathered: shaped to the operation, errors masked as configured. */
-export function shapeResult(options: ExecuteOptions, execution: PlanExecutionResult): ExecutionResultBody {
-  const { loaded, prepared } = options;
-  const shaped = applyOperationShape(prepared.shape, execution.data, {
-    schema: loaded.schema,
-    variables: options.variables,
-    introspect: (field) => introspect(loaded, prepared, field, options.requestVariables),
-  });
+export function shapeResult(options: ExecuteOptions, execution: PlanExecutionResult, deferred: ApplyOptions['deferred'] = 'inline'): ExecutionResultBody {
+  const shaped = applyOperationShape(options.prepared.shape, execution.data, { ...shapeOptions(options), deferred });
 
   const body: ExecutionResultBody = {};
   const executionErrors = maskedErrors(options, execution.errors);
@@ -82,8 +77,14 @@ export function shapeResult(options: ExecuteOptions, execution: PlanExecutionRes
   return body;
 }
 
+/** What shaping the operation's response needs: the API schema, the variables, introspection answered here. */
+export function shapeOptions(options: ExecuteOptions): ApplyOptions {
+  const { loaded, prepared } = options;
+  return { schema: loaded.schema, variables: options.variables, introspect: (field) => introspect(loaded, prepared, field, options.requestVariables) };
+}
+
 /** `__schema` and `__type` are answered by the gateway from the API schema, never by a subgraph. */
-export function introspect(loaded: LoadedSupergraph, prepared: PreparedOperation, field: FieldShape, variables: Readonly<Record<string, unknown>>): unknown {
+function introspect(loaded: LoadedSupergraph, prepared: PreparedOperation, field: FieldShape, variables: Readonly<Record<string, unknown>>): unknown {
   const document: DocumentNode = {
     kind: Kind.DOCUMENT,
     definitions: [
