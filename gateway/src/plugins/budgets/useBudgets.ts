@@ -108,11 +108,7 @@ export function useBudgets(config: BudgetsConfig, deps: BudgetDeps): GatewayPlug
       try {
         result = await deps.store.take(assignment.key, estimated, assignment.policy, deps.clock.epochMs());
       } catch (err) {
-        deps.logger.error('budget store unavailable', { failMode: config.failMode, reason: String((err as Error)?.message ?? err), requestId: context.requestId });
-        deps.onStoreFailure?.(config.failMode);
-        if (config.failMode === 'closed') {
-          reject(gatewayError(GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'Query budgets are unavailable; try again later.', { status: 503 }));
-        }
+        storeUnavailable(config, deps, err, context.requestId, reject);
         return;
       }
       if (!result.allowed) {
@@ -168,6 +164,13 @@ export function useBudgets(config: BudgetsConfig, deps: BudgetDeps): GatewayPlug
   };
 }
 
+/** The budget store failed: logged and counted; with `failMode: closed` the operation (or the subscription) is refused. */
+function storeUnavailable(config: BudgetsConfig, deps: BudgetDeps, err: unknown, requestId: string, reject: RejectFn): void {
+  deps.logger.error('budget store unavailable', { failMode: config.failMode, reason: String((err as Error)?.message ?? err), requestId });
+  deps.onStoreFailure?.(config.failMode);
+  if (config.failMode === 'closed') reject(gatewayError(GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'Query budgets are unavailable; try again later.', { status: 503 }));
+}
+
 /** A subscription's event: taken from the bucket before it is sent; one the bucket cannot pay ends the subscription. */
 async function chargeEvent(config: BudgetsConfig, deps: BudgetDeps, state: BudgetState, event: number, requestId: string, reject: RejectFn): Promise<void> {
   const { key, policy } = state.assignment;
@@ -175,9 +178,7 @@ async function chargeEvent(config: BudgetsConfig, deps: BudgetDeps, state: Budge
   try {
     taken = await deps.store.take(key, event, policy, deps.clock.epochMs());
   } catch (err) {
-    deps.logger.error('budget store unavailable', { failMode: config.failMode, reason: String((err as Error)?.message ?? err), requestId });
-    deps.onStoreFailure?.(config.failMode);
-    if (config.failMode === 'closed') reject(gatewayError(GatewayErrorCode.BUDGET_STORE_UNAVAILABLE, 'Query budgets are unavailable; try again later.'));
+    storeUnavailable(config, deps, err, requestId, reject);
     return;
   }
   state.available = taken.available;
