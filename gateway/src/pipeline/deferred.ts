@@ -15,6 +15,7 @@ import type { ExecutionResultBody, GatewayContext, GatewayRequest, IncrementalIt
 import type { HookRunner } from './hooks';
 import { maskedErrors, planExecution, shapeOptions, shapeResult, type ExecuteOptions } from './execute';
 import { PayloadQueue } from './payloadQueue';
+import { errorResponse } from './requestError';
 import type { GatewayStream } from './result';
 
 type Data = Record<string, unknown>;
@@ -66,8 +67,8 @@ export function executeIncrementally(options: IncrementalOptions, parts: number)
       return shapeResult(options, whole);
     },
     (err: unknown) => {
-      options.logger.error('incremental execution failed unexpectedly', { requestId: options.requestId, error: String((err as Error)?.stack ?? err) });
-      queue.push({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: options.requestId } }], hasNext: false });
+      // A bug: the client gets a code and the request id, the log the rest.
+      queue.push({ errors: errorResponse(err, options.requestId, options.logger).body.errors, hasNext: false });
       queue.end();
       return undefined;
     },

@@ -17,7 +17,7 @@ import type { LoadedSupergraph } from '../planning/loadSupergraph';
 import { planExecution, shapeResult, type ExecuteOptions, type PreparedOperation } from './execute';
 import type { PrepareRequest } from './prepare';
 import type { HookRunner } from './hooks';
-import { RequestError } from './requestError';
+import { RequestError, errorResponse } from './requestError';
 import { PayloadQueue } from './payloadQueue';
 import type { GatewayStream } from './result';
 
@@ -294,16 +294,9 @@ class Subscriber {
         return options.hooks.subscriptionEvent(options.request, options.context, shaped);
       });
     } catch (err) {
-      let errors: readonly GraphQLError[];
-      if (err instanceof RequestError) {
-        errors = err.errors;
-      } else {
-        // A bug (ours or a plugin's): the client's subscription ends with a code and the request id.
-        options.logger.error('subscription event failed unexpectedly', { requestId: options.requestId, error: String((err as Error)?.stack ?? err) });
-        errors = [gatewayError(GatewayErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { extensions: { requestId: options.requestId } })];
-      }
+      // A plugin ended the subscription (its errors), or a bug did (a code and the request id; the log has the rest).
       if (!this.ended) {
-        this.queue.push((this.last = { errors: errors.map(formatError) }));
+        this.queue.push((this.last = { errors: errorResponse(err, options.requestId, options.logger).body.errors }));
         this.finish();
       }
       return undefined;
