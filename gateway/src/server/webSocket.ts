@@ -58,8 +58,6 @@ const STAND_IN = parse('subscription { __typename }');
 /** The WebSocket endpoint; `close()` ends every connection with 1001 (going away). */
 export interface WebSocketEndpoint {
   close(): Promise<void>;
-  /** Connections open now. */
-  readonly connections: number;
 }
 
 export function serveWebSockets(app: FastifyInstance, gateway: Gateway, options: WebSocketOptions): WebSocketEndpoint {
@@ -117,9 +115,6 @@ export function serveWebSockets(app: FastifyInstance, gateway: Gateway, options:
   }
 
   return {
-    get connections() {
-      return wss.clients.size;
-    },
     async close() {
       closing = true;
       await Promise.all([...wss.clients].map((ws) => closeSocket(ws, extras.get(ws), gateway)));
